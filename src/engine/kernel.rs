@@ -1,0 +1,232 @@
+//! The kernel: the clock, the future-event list, the resource pools and the run loop.
+//!
+//! A model is a type implementing [`Model`], with its own closed `enum` of events. The
+//! kernel wraps it in [`Event`], adding the pools' own events (shift changes, breakdowns,
+//! repairs, end of changeover), and [`run`] drives the loop:
+//!
+//! 1. pop the earliest event strictly before `warmup + horizon`;
+//! 2. the first time an event at or after `warmup` comes up, set the clock to `warmup` and
+//!    reset every statistic (pools' and model's), keeping the state;
+//! 3. set the clock to the event's time and hand the event to the model or the pools;
+//! 4. deliver the resulting notices (grants, preemptions) to the model, in order, until
+//!    none is left: a unit freed at `t` is handed to the next request at the same `t`.
+//!
+//! **Horizon semantics.** The statistics window is `[warmup, warmup + horizon)`. An event
+//! at exactly `warmup` is processed after the reset (it counts); an event at exactly
+//! `warmup + horizon` is not processed. At the end the clock is set to `warmup + horizon`
+//! so that time averages cover the whole window.
+//!
+//! Everything is monomorphised: no `dyn`, no boxing, no allocation per event once the
+//! vectors have reached their peak size. This module must not do I/O or know any model.
+
+use super::pool::{Notice, Pool, PoolEvent, Request};
+use super::queue::{EventQueue, Timer};
+use super::time::{Duration, Time};
+use std::collections::VecDeque;
+
+/// What the future-event list holds: the model's events and the pools' own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<E> {
+    /// An event of the model.
+    Model(E),
+    /// An event of a resource pool (calendar, breakdown, changeover).
+    Pool(PoolEvent),
+}
+
+/// The clock, the pending events and the resource pools of one replication.
+pub struct Kernel<E> {
+    pub(super) now: Time,
+    pub(super) queue: EventQueue<Event<E>>,
+    pub(super) pools: Vec<Pool>,
+    pub(super) requests: Vec<Request>,
+    pub(super) free_requests: Vec<u32>,
+    pub(super) notices: VecDeque<Notice>,
+    pub(super) request_seq: u64,
+    pub(super) grant_seq: u64,
+    events: u64,
+    started: bool,
+}
+
+impl<E: Copy> Default for Kernel<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Copy> Kernel<E> {
+    /// An empty kernel at time zero.
+    pub fn new() -> Self {
+        Kernel {
+            now: Time::ZERO,
+            queue: EventQueue::with_capacity(1024),
+            pools: Vec::new(),
+            requests: Vec::new(),
+            free_requests: Vec::new(),
+            notices: VecDeque::with_capacity(16),
+            request_seq: 0,
+            grant_seq: 0,
+            events: 0,
+            started: false,
+        }
+    }
+
+    /// The current simulated time.
+    #[inline]
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Events processed so far (model and pool events, warm-up included).
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// Live events still pending.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Schedules a model event `delay` from now.
+    #[inline]
+    pub fn schedule_in(&mut self, delay: Duration, event: E) {
+        self.queue.push(self.now + delay, Event::Model(event));
+    }
+
+    /// Schedules a model event at `time` (not in the past).
+    #[inline]
+    pub fn schedule_at(&mut self, time: Time, event: E) {
+        debug_assert!(time >= self.now, "scheduled in the past");
+        self.queue.push(time.max(self.now), Event::Model(event));
+    }
+
+    /// Schedules a model event `delay` from now, returning a handle that can cancel it.
+    #[inline]
+    pub fn schedule_cancellable_in(&mut self, delay: Duration, event: E) -> Timer {
+        self.queue
+            .push_cancellable(self.now + delay, Event::Model(event))
+    }
+
+    /// Cancels an event scheduled with [`Kernel::schedule_cancellable_in`]; false if it
+    /// already happened or was cancelled.
+    #[inline]
+    pub fn cancel(&mut self, timer: Timer) -> bool {
+        self.queue.cancel(timer)
+    }
+
+    pub(super) fn schedule_pool_event(&mut self, time: Time, event: PoolEvent) {
+        self.queue.push(time, Event::Pool(event));
+    }
+
+    fn start(&mut self) {
+        assert!(
+            !self.started,
+            "a kernel runs once; build a new one per replication"
+        );
+        self.started = true;
+        for p in 0..self.pools.len() {
+            self.start_pool(p);
+        }
+    }
+}
+
+/// A simulation model driven by the kernel. Every method is called with the clock already
+/// set to the current time.
+pub trait Model {
+    /// The model's closed set of events (small and `Copy`: they live in the event list).
+    type Event: Copy;
+
+    /// Schedules the first events (called once, at time zero).
+    fn start(&mut self, kernel: &mut Kernel<Self::Event>);
+
+    /// Handles one of the model's events.
+    fn handle(&mut self, event: Self::Event, kernel: &mut Kernel<Self::Event>);
+
+    /// A request made with [`Kernel::request`] has been granted: its units are held.
+    fn granted(&mut self, _token: u64, _kernel: &mut Kernel<Self::Event>) {}
+
+    /// A request in service lost its units (capacity dropped under a preemptive policy)
+    /// and is waiting again; it will be granted again later.
+    fn preempted(&mut self, _token: u64, _kernel: &mut Kernel<Self::Event>) {}
+
+    /// The warm-up is over: forget every statistic, keep the state.
+    fn reset_statistics(&mut self, _now: Time) {}
+}
+
+/// Warm-up and horizon of a run: statistics cover `[warmup, warmup + horizon)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLength {
+    /// Time simulated before statistics start.
+    pub warmup: Duration,
+    /// Length of the statistics window.
+    pub horizon: Duration,
+}
+
+impl RunLength {
+    /// The end of the run, `warmup + horizon`.
+    pub fn end(&self) -> Time {
+        Time::ZERO + self.warmup + self.horizon
+    }
+}
+
+/// Runs `model` on `kernel` for `length`. See the module documentation for the semantics.
+pub fn run<M: Model>(model: &mut M, kernel: &mut Kernel<M::Event>, length: RunLength) {
+    run_observed(model, kernel, length, |_, _| {});
+}
+
+/// Like [`run`], calling `observe` after every event has been handled and its notices
+/// delivered (for traces and invariant checks; a no-op closure costs nothing).
+pub fn run_observed<M, F>(
+    model: &mut M,
+    k: &mut Kernel<M::Event>,
+    length: RunLength,
+    mut observe: F,
+) where
+    M: Model,
+    F: FnMut(&Kernel<M::Event>, &Event<M::Event>),
+{
+    let warmup_end = Time::ZERO + length.warmup;
+    let end = length.end();
+    k.start();
+    model.start(k);
+    deliver_notices(model, k);
+    let mut in_window = warmup_end == Time::ZERO;
+    if in_window {
+        model.reset_statistics(Time::ZERO);
+    }
+    while let Some((t, event)) = k.queue.pop_before(end) {
+        if !in_window && t >= warmup_end {
+            reset_all(model, k, warmup_end);
+            in_window = true;
+        }
+        k.now = t;
+        k.events += 1;
+        match event {
+            Event::Model(e) => model.handle(e, k),
+            Event::Pool(p) => k.handle_pool_event(p),
+        }
+        deliver_notices(model, k);
+        observe(k, &event);
+    }
+    if !in_window {
+        reset_all(model, k, warmup_end);
+    }
+    k.now = end;
+}
+
+fn reset_all<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, at: Time) {
+    k.now = at;
+    for p in &mut k.pools {
+        p.reset_statistics(at);
+    }
+    model.reset_statistics(at);
+}
+
+#[inline]
+fn deliver_notices<M: Model>(model: &mut M, k: &mut Kernel<M::Event>) {
+    while let Some(n) = k.notices.pop_front() {
+        match n {
+            Notice::Granted(token) => model.granted(token, k),
+            Notice::Preempted(token) => model.preempted(token, k),
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! Resource pools: units that requests seize and release, with queues, changeover,
+//! calendars, breakdowns and a policy for work in progress when capacity drops.
+//!
+//! **Requests.** A request names up to [`MAX_NEEDS`] pools and the units it needs from
+//! each (a suite and an operator), and is granted all-or-nothing: it never holds part of
+//! what it asked for. It waits in the queue of every pool it needs, ordered by priority
+//! (higher first) and then by the order of requesting (stable FIFO within a priority).
+//!
+//! **Dispatch rule.** When units of a pool become free, its queue is scanned in order. A
+//! request that this pool cannot serve (too few free units here) stops the scan: no later
+//! request overtakes it for this pool's units. A request that this pool could serve but
+//! another of its pools cannot is skipped, so that no unit stays idle for a request that
+//! cannot start. For single-pool requests this is plain priority-FIFO.
+//!
+//! **Changeover.** Releasing a request may leave some of its units busy for a changeover
+//! (cleaning a suite after a batch); they come free at the end of it.
+//!
+//! **Capacity over time.** Available capacity = scheduled capacity (from the pool's
+//! [`Calendar`], else its fixed capacity) minus units down for repair. When it drops below
+//! the units in use, the pool's [`CapacityDrop`] policy decides:
+//! - `FinishCurrent`: work in progress runs to its end; no new grant is made until the
+//!   units in use are below the new capacity (so, for a while, in use may exceed
+//!   available: the overtime a shift hand-over really costs);
+//! - `Preempt`: requests in service are interrupted, lowest priority and then latest
+//!   granted first, until the units in use fit; an interrupted request goes back to its
+//!   queues at its original place and the model is told (`Model::preempted`) so that it
+//!   can resume the remaining work when granted again (preempt-resume).
+//!   Units in changeover are never interrupted.
+//!
+//! **Breakdowns.** An alternating renewal process per pool: up for a draw of
+//! `time_between` (calendar time), then `units` units down for a draw of `repair`, then up
+//! again. A pool has its own random stream for this.
+//!
+//! **Statistics** per pool, over the statistics window: time-weighted units in use
+//! (working and in changeover), available units and queue length; a tally of waiting
+//! times (one per grant); counts of grants and preemptions. Utilisation is reported against
+//! available capacity and against nominal capacity.
+//!
+//! This module must not know about models or scenario files.
+
+use super::calendar::Calendar;
+use super::dist::Dist;
+use super::kernel::Kernel;
+use super::rng::Rng;
+use super::stats::{Tally, TimeWeighted};
+use super::time::{Duration, Time};
+
+/// Most pools one request can need at once.
+pub const MAX_NEEDS: usize = 4;
+
+/// Index of a pool in its kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolId(pub u32);
+
+/// Handle of a request (valid from `request` until `release` or `withdraw`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestId(u32);
+
+impl RequestId {
+    /// A placeholder for "no request yet"; using it with a kernel panics.
+    pub const UNSET: RequestId = RequestId(u32::MAX);
+}
+
+/// What happens to work in progress when available capacity drops below the units in use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CapacityDrop {
+    /// Work in progress finishes; new work waits until units in use fit the capacity.
+    #[default]
+    FinishCurrent,
+    /// Work in progress is interrupted and resumed later (preempt-resume).
+    Preempt,
+}
+
+/// Random breakdowns of a pool.
+#[derive(Clone, Debug)]
+pub struct Breakdowns {
+    /// Up time between the end of a repair and the next breakdown, in ticks.
+    pub time_between: Dist,
+    /// Repair time, in ticks.
+    pub repair: Dist,
+    /// Units a breakdown takes down.
+    pub units: u32,
+    /// The pool's own random stream for breakdowns.
+    pub rng: Rng,
+}
+
+/// How to build a pool.
+#[derive(Clone, Debug)]
+pub struct PoolSpec {
+    /// Nominal capacity: the units the pool has.
+    pub capacity: u32,
+    /// Scheduled capacity over time (at most `capacity`); `None`: always `capacity`.
+    pub calendar: Option<Calendar>,
+    /// Random breakdowns, if any.
+    pub breakdowns: Option<Breakdowns>,
+    /// Policy for work in progress when capacity drops.
+    pub on_capacity_drop: CapacityDrop,
+}
+
+impl PoolSpec {
+    /// A pool of `capacity` units, always available.
+    pub fn fixed(capacity: u32) -> PoolSpec {
+        PoolSpec {
+            capacity,
+            calendar: None,
+            breakdowns: None,
+            on_capacity_drop: CapacityDrop::FinishCurrent,
+        }
+    }
+}
+
+/// Why a pool cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("the calendar schedules {scheduled} units but the pool has only {capacity}")]
+    CalendarAboveCapacity { scheduled: u32, capacity: u32 },
+    #[error("a breakdown takes {units} units down but the pool has only {capacity}")]
+    BreakdownTooLarge { units: u32, capacity: u32 },
+    #[error("a breakdown must take at least one unit down")]
+    BreakdownOfNothing,
+}
+
+/// The pools' own events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolEvent {
+    /// The pool's calendar changes its scheduled capacity.
+    CalendarChange(PoolId),
+    /// A breakdown starts.
+    Breakdown(PoolId),
+    /// A repair ends.
+    Repair(PoolId),
+    /// Units finish their changeover.
+    ChangeoverEnd(PoolId, u32),
+}
+
+/// What the kernel tells the model after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Notice {
+    Granted(u64),
+    Preempted(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Free,
+    Waiting,
+    Serving,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Request {
+    token: u64,
+    priority: i32,
+    seq: u64,
+    granted_seq: u64,
+    since: Time,
+    state: State,
+    n: u8,
+    needs: [(PoolId, u32); MAX_NEEDS],
+}
+
+impl Request {
+    fn needs(&self) -> &[(PoolId, u32)] {
+        &self.needs[..self.n as usize]
+    }
+    fn units_from(&self, p: PoolId) -> u32 {
+        self.needs().iter().find(|n| n.0 == p).map_or(0, |n| n.1)
+    }
+}
+
+/// One pool's state and statistics.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    nominal: u32,
+    scheduled: u32,
+    down: u32,
+    in_use: u32,
+    changeover: u32,
+    policy: CapacityDrop,
+    calendar: Option<Calendar>,
+    breakdowns: Option<Breakdowns>,
+    queue: std::collections::VecDeque<u32>,
+    holders: Vec<u32>,
+    working_tw: TimeWeighted,
+    changeover_tw: TimeWeighted,
+    available_tw: TimeWeighted,
+    queue_tw: TimeWeighted,
+    wait: Tally,
+    grants: u64,
+    preemptions: u64,
+    window_start: Time,
+}
+
+impl Pool {
+    /// Nominal capacity (units the pool has).
+    pub fn nominal(&self) -> u32 {
+        self.nominal
+    }
+    /// Units available now: scheduled capacity minus units down.
+    pub fn available(&self) -> u32 {
+        self.scheduled.saturating_sub(self.down)
+    }
+    /// Units held by requests in service.
+    pub fn in_use(&self) -> u32 {
+        self.in_use
+    }
+    /// Units in changeover after a release.
+    pub fn in_changeover(&self) -> u32 {
+        self.changeover
+    }
+    /// Units down for repair.
+    pub fn down(&self) -> u32 {
+        self.down
+    }
+    /// Units free for a new grant now.
+    pub fn free(&self) -> u32 {
+        self.available()
+            .saturating_sub(self.in_use + self.changeover)
+    }
+    /// Requests waiting now.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+    /// The policy for work in progress when capacity drops.
+    pub fn policy(&self) -> CapacityDrop {
+        self.policy
+    }
+    /// Mean units in use (working plus changeover) over the window up to `now`.
+    pub fn mean_busy(&self, now: Time) -> f64 {
+        self.working_tw.mean(now) + self.changeover_tw.mean(now)
+    }
+    /// Mean units working (not in changeover) over the window up to `now`.
+    pub fn mean_working(&self, now: Time) -> f64 {
+        self.working_tw.mean(now)
+    }
+    /// Mean available units over the window up to `now`.
+    pub fn mean_available(&self, now: Time) -> f64 {
+        self.available_tw.mean(now)
+    }
+    /// Mean queue length over the window up to `now`.
+    pub fn mean_queue(&self, now: Time) -> f64 {
+        self.queue_tw.mean(now)
+    }
+    /// Busy units (working and changeover) over nominal capacity, time-averaged.
+    pub fn utilisation_nominal(&self, now: Time) -> f64 {
+        self.mean_busy(now) / f64::from(self.nominal)
+    }
+    /// Busy units over available units, time-averaged (ratio of the two integrals; may
+    /// exceed 1 under `FinishCurrent` when work runs past the end of a shift).
+    pub fn utilisation_available(&self, now: Time) -> f64 {
+        let busy = self.working_tw.area(now) + self.changeover_tw.area(now);
+        busy as f64 / self.available_tw.area(now) as f64
+    }
+    /// Waiting time from request (or preemption) to grant, in days; one value per grant.
+    pub fn wait(&self) -> &Tally {
+        &self.wait
+    }
+    /// Grants in the window.
+    pub fn grants(&self) -> u64 {
+        self.grants
+    }
+    /// Preemptions in the window.
+    pub fn preemptions(&self) -> u64 {
+        self.preemptions
+    }
+    /// Start of the current statistics window.
+    pub fn window_start(&self) -> Time {
+        self.window_start
+    }
+
+    pub(super) fn reset_statistics(&mut self, now: Time) {
+        self.working_tw.reset(now);
+        self.changeover_tw.reset(now);
+        self.available_tw.reset(now);
+        self.queue_tw.reset(now);
+        self.wait.reset();
+        self.grants = 0;
+        self.preemptions = 0;
+        self.window_start = now;
+    }
+}
+
+impl<E: Copy> Kernel<E> {
+    /// Adds a pool (before the run starts).
+    pub fn add_pool(&mut self, spec: PoolSpec) -> Result<PoolId, PoolError> {
+        if let Some(c) = &spec.calendar
+            && c.max_capacity() > spec.capacity
+        {
+            return Err(PoolError::CalendarAboveCapacity {
+                scheduled: c.max_capacity(),
+                capacity: spec.capacity,
+            });
+        }
+        if let Some(b) = &spec.breakdowns {
+            if b.units == 0 {
+                return Err(PoolError::BreakdownOfNothing);
+            }
+            if b.units > spec.capacity {
+                return Err(PoolError::BreakdownTooLarge {
+                    units: b.units,
+                    capacity: spec.capacity,
+                });
+            }
+        }
+        let now = self.now;
+        self.pools.push(Pool {
+            nominal: spec.capacity,
+            scheduled: spec.capacity,
+            down: 0,
+            in_use: 0,
+            changeover: 0,
+            policy: spec.on_capacity_drop,
+            calendar: spec.calendar,
+            breakdowns: spec.breakdowns,
+            queue: Default::default(),
+            holders: Vec::new(),
+            working_tw: TimeWeighted::new(now, 0),
+            changeover_tw: TimeWeighted::new(now, 0),
+            available_tw: TimeWeighted::new(now, u64::from(spec.capacity)),
+            queue_tw: TimeWeighted::new(now, 0),
+            wait: Tally::new(),
+            grants: 0,
+            preemptions: 0,
+            window_start: now,
+        });
+        Ok(PoolId(self.pools.len() as u32 - 1))
+    }
+
+    /// A pool's state and statistics.
+    pub fn pool(&self, id: PoolId) -> &Pool {
+        &self.pools[id.0 as usize]
+    }
+
+    /// All pools, in the order they were added.
+    pub fn pools(&self) -> &[Pool] {
+        &self.pools
+    }
+
+    /// Asks for `needs` (pool, units) all at once, with `priority` (higher is served
+    /// first). The model hears of the grant through `Model::granted(token)`, at once if the
+    /// units are free (after the current handler returns) or later. Each pool may appear
+    /// once; units must be at least 1 and at most the pool's nominal capacity.
+    pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
+        assert!(
+            !needs.is_empty() && needs.len() <= MAX_NEEDS,
+            "a request needs 1 to {MAX_NEEDS} pools"
+        );
+        let mut arr = [(PoolId(0), 0u32); MAX_NEEDS];
+        for (i, &(p, u)) in needs.iter().enumerate() {
+            assert!(
+                u >= 1 && u <= self.pools[p.0 as usize].nominal,
+                "request for {u} units of a pool of {}",
+                self.pools[p.0 as usize].nominal
+            );
+            assert!(
+                !needs[..i].iter().any(|n| n.0 == p),
+                "a pool appears twice in one request"
+            );
+            arr[i] = (p, u);
+        }
+        let req = Request {
+            token,
+            priority,
+            seq: self.request_seq,
+            granted_seq: 0,
+            since: self.now,
+            state: State::Waiting,
+            n: needs.len() as u8,
+            needs: arr,
+        };
+        self.request_seq += 1;
+        let id = match self.free_requests.pop() {
+            Some(i) => {
+                self.requests[i as usize] = req;
+                i
+            }
+            None => {
+                self.requests.push(req);
+                self.requests.len() as u32 - 1
+            }
+        };
+        let fast = needs.iter().all(|&(p, u)| {
+            let pool = &self.pools[p.0 as usize];
+            pool.queue.is_empty() && pool.free() >= u
+        });
+        if fast {
+            self.grant(id, None);
+        } else {
+            for &(p, _) in needs {
+                self.enqueue(p, id);
+            }
+            for &(p, _) in needs {
+                self.dispatch(p);
+            }
+        }
+        RequestId(id)
+    }
+
+    /// Releases every unit a granted request holds, and ends the request.
+    pub fn release(&mut self, id: RequestId) {
+        self.release_with_changeover(id, |_| Duration::ZERO);
+    }
+
+    /// Releases a granted request, keeping `changeover(pool)` of each pool's units busy
+    /// for that long after the release.
+    pub fn release_with_changeover(
+        &mut self,
+        id: RequestId,
+        changeover: impl Fn(PoolId) -> Duration,
+    ) {
+        let r = self.requests[id.0 as usize];
+        assert_eq!(
+            r.state,
+            State::Serving,
+            "release of a request that is not in service"
+        );
+        let now = self.now;
+        for &(p, u) in r.needs() {
+            let c = changeover(p);
+            let pool = &mut self.pools[p.0 as usize];
+            pool.in_use -= u;
+            pool.working_tw.set(now, u64::from(pool.in_use));
+            if pool.policy == CapacityDrop::Preempt {
+                remove_value(&mut pool.holders, id.0);
+            }
+            if c > Duration::ZERO {
+                pool.changeover += u;
+                pool.changeover_tw.set(now, u64::from(pool.changeover));
+                self.schedule_pool_event(now + c, PoolEvent::ChangeoverEnd(p, u));
+            }
+        }
+        self.free_request(id.0);
+        for &(p, _) in r.needs() {
+            self.dispatch(p);
+        }
+    }
+
+    /// Withdraws a waiting request (the patient gave up). Returns false, and does
+    /// nothing, if the request is not waiting.
+    pub fn withdraw(&mut self, id: RequestId) -> bool {
+        let r = self.requests[id.0 as usize];
+        if r.state != State::Waiting {
+            return false;
+        }
+        for &(p, _) in r.needs() {
+            self.dequeue(p, id.0);
+        }
+        self.free_request(id.0);
+        for &(p, _) in r.needs() {
+            self.dispatch(p);
+        }
+        true
+    }
+
+    /// True while the request waits for units.
+    pub fn is_waiting(&self, id: RequestId) -> bool {
+        self.requests[id.0 as usize].state == State::Waiting
+    }
+
+    fn free_request(&mut self, i: u32) {
+        self.requests[i as usize].state = State::Free;
+        self.free_requests.push(i);
+    }
+
+    /// Inserts request `i` in pool `p`'s queue at its (priority, seq) place.
+    fn enqueue(&mut self, p: PoolId, i: u32) {
+        let key = |r: &Request| (std::cmp::Reverse(r.priority), r.seq);
+        let k = key(&self.requests[i as usize]);
+        let reqs = &self.requests;
+        let pool = &mut self.pools[p.0 as usize];
+        match pool.queue.back() {
+            Some(&last) if key(&reqs[last as usize]) > k => {
+                let at = pool.queue.partition_point(|&j| key(&reqs[j as usize]) < k);
+                pool.queue.insert(at, i);
+            }
+            _ => pool.queue.push_back(i),
+        }
+        pool.queue_tw.set(self.now, pool.queue.len() as u64);
+    }
+
+    fn dequeue(&mut self, p: PoolId, i: u32) {
+        let pool = &mut self.pools[p.0 as usize];
+        if pool.queue.front() == Some(&i) {
+            pool.queue.pop_front();
+        } else if let Some(at) = pool.queue.iter().position(|&j| j == i) {
+            pool.queue.remove(at);
+        }
+        pool.queue_tw.set(self.now, pool.queue.len() as u64);
+    }
+
+    /// Grants request `i`: takes its units, leaves its queues (if it is queued, at
+    /// position `at` of pool `from`'s queue), tells the model.
+    fn grant(&mut self, i: u32, queued: Option<(PoolId, usize)>) {
+        let now = self.now;
+        let r = self.requests[i as usize];
+        for &(p, u) in r.needs() {
+            match queued {
+                Some((from, at)) if from == p => {
+                    let pool = &mut self.pools[p.0 as usize];
+                    if at == 0 {
+                        pool.queue.pop_front();
+                    } else {
+                        pool.queue.remove(at);
+                    }
+                    pool.queue_tw.set(now, pool.queue.len() as u64);
+                }
+                Some(_) => self.dequeue(p, i),
+                None => {}
+            }
+            let pool = &mut self.pools[p.0 as usize];
+            pool.in_use += u;
+            pool.working_tw.set(now, u64::from(pool.in_use));
+            pool.wait.record(now.since(r.since).as_days());
+            pool.grants += 1;
+            if pool.policy == CapacityDrop::Preempt {
+                pool.holders.push(i);
+            }
+        }
+        let req = &mut self.requests[i as usize];
+        req.state = State::Serving;
+        req.granted_seq = self.grant_seq;
+        self.grant_seq += 1;
+        self.notices.push_back(Notice::Granted(r.token));
+    }
+
+    /// Grants what pool `p`'s free units allow, in queue order (see the dispatch rule).
+    fn dispatch(&mut self, p: PoolId) {
+        let mut at = 0;
+        loop {
+            let pool = &self.pools[p.0 as usize];
+            let free = pool.free();
+            if free == 0 {
+                return;
+            }
+            let Some(&i) = pool.queue.get(at) else { return };
+            let r = &self.requests[i as usize];
+            if free < r.units_from(p) {
+                return; // strict: nobody overtakes this request for this pool's units
+            }
+            let fits_elsewhere = r
+                .needs()
+                .iter()
+                .all(|&(q, u)| q == p || self.pools[q.0 as usize].free() >= u);
+            if fits_elsewhere {
+                self.grant(i, Some((p, at))); // `at` now points at the next one
+            } else {
+                at += 1;
+            }
+        }
+    }
+
+    pub(super) fn start_pool(&mut self, p: usize) {
+        let id = PoolId(p as u32);
+        let now = self.now;
+        if let Some(cal) = &self.pools[p].calendar {
+            let cap = cal.capacity_at(now);
+            let next = cal.next_change(now);
+            self.pools[p].scheduled = cap;
+            let avail = u64::from(self.pools[p].available());
+            self.pools[p].available_tw.set(now, avail);
+            if let Some(t) = next {
+                self.schedule_pool_event(t, PoolEvent::CalendarChange(id));
+            }
+        }
+        if let Some(b) = &mut self.pools[p].breakdowns {
+            let up = Duration::from_ticks_f64(b.time_between.sample(&mut b.rng));
+            self.schedule_pool_event(now + up, PoolEvent::Breakdown(id));
+        }
+    }
+
+    pub(super) fn handle_pool_event(&mut self, e: PoolEvent) {
+        let now = self.now;
+        match e {
+            PoolEvent::ChangeoverEnd(p, u) => {
+                let pool = &mut self.pools[p.0 as usize];
+                pool.changeover -= u;
+                pool.changeover_tw.set(now, u64::from(pool.changeover));
+                self.dispatch(p);
+            }
+            PoolEvent::CalendarChange(p) => {
+                let pool = &mut self.pools[p.0 as usize];
+                let cal = pool
+                    .calendar
+                    .as_ref()
+                    .expect("calendar event of a pool without a calendar");
+                pool.scheduled = cal.capacity_at(now);
+                if let Some(t) = cal.next_change(now) {
+                    self.schedule_pool_event(t, PoolEvent::CalendarChange(p));
+                }
+                self.capacity_changed(p);
+            }
+            PoolEvent::Breakdown(p) => {
+                let pool = &mut self.pools[p.0 as usize];
+                let b = pool
+                    .breakdowns
+                    .as_mut()
+                    .expect("breakdown of a pool without breakdowns");
+                pool.down += b.units;
+                let repair = Duration::from_ticks_f64(b.repair.sample(&mut b.rng));
+                self.schedule_pool_event(now + repair, PoolEvent::Repair(p));
+                self.capacity_changed(p);
+            }
+            PoolEvent::Repair(p) => {
+                let pool = &mut self.pools[p.0 as usize];
+                let b = pool
+                    .breakdowns
+                    .as_mut()
+                    .expect("repair of a pool without breakdowns");
+                pool.down -= b.units;
+                let up = Duration::from_ticks_f64(b.time_between.sample(&mut b.rng));
+                self.schedule_pool_event(now + up, PoolEvent::Breakdown(p));
+                self.capacity_changed(p);
+            }
+        }
+    }
+
+    /// Applies a change of available capacity: preempt if the policy says so, then grant.
+    fn capacity_changed(&mut self, p: PoolId) {
+        let now = self.now;
+        let pool = &mut self.pools[p.0 as usize];
+        pool.available_tw.set(now, u64::from(pool.available()));
+        if pool.policy == CapacityDrop::Preempt {
+            while self.pools[p.0 as usize].in_use + self.pools[p.0 as usize].changeover
+                > self.pools[p.0 as usize].available()
+                && !self.pools[p.0 as usize].holders.is_empty()
+            {
+                let victim = self.pick_victim(p);
+                self.preempt(victim);
+            }
+        }
+        self.dispatch(p);
+    }
+
+    /// The holder of `p` to interrupt: lowest priority, then latest granted.
+    fn pick_victim(&self, p: PoolId) -> u32 {
+        let reqs = &self.requests;
+        *self.pools[p.0 as usize]
+            .holders
+            .iter()
+            .min_by_key(|&&i| {
+                (
+                    reqs[i as usize].priority,
+                    std::cmp::Reverse(reqs[i as usize].granted_seq),
+                )
+            })
+            .expect("holders is not empty")
+    }
+
+    fn preempt(&mut self, i: u32) {
+        let now = self.now;
+        let r = self.requests[i as usize];
+        for &(q, u) in r.needs() {
+            let pool = &mut self.pools[q.0 as usize];
+            pool.in_use -= u;
+            pool.working_tw.set(now, u64::from(pool.in_use));
+            pool.preemptions += 1;
+            if pool.policy == CapacityDrop::Preempt {
+                remove_value(&mut pool.holders, i);
+            }
+        }
+        let req = &mut self.requests[i as usize];
+        req.state = State::Waiting;
+        req.since = now;
+        for &(q, _) in r.needs() {
+            self.enqueue(q, i);
+        }
+        self.notices.push_back(Notice::Preempted(r.token));
+        for &(q, _) in r.needs() {
+            self.dispatch(q);
+        }
+    }
+}
+
+fn remove_value(v: &mut Vec<u32>, x: u32) {
+    if let Some(at) = v.iter().position(|&y| y == x) {
+        v.swap_remove(at);
+    }
+}

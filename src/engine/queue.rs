@@ -1,0 +1,293 @@
+//! The future-event list: a 4-ary min-heap of `(time, sequence)`-ordered events.
+//!
+//! Events are plain `Copy` values of the model's closed event `enum`, stored inline in the
+//! heap (no boxing, no pointers). Every scheduled event gets the next value of a 64-bit
+//! sequence counter, and events at the same time leave in the order they were scheduled,
+//! so a run is a pure function of its seed. A 4-ary heap is shallower than a binary heap
+//! and keeps the four children of a node in one or two cache lines, which pays off for
+//! the large lists (10^4 to 10^6 events) of big sweeps.
+//!
+//! Cancellation is lazy: a cancellable event carries a slot and a generation; cancelling
+//! bumps the slot's generation, and a stale entry is dropped when it reaches the top.
+//! Slots are recycled through a free list, so after warm-up neither scheduling, popping
+//! nor cancelling allocates (the vectors only grow to the peak number of pending events).
+//!
+//! This module must not know what an event means: no model types, no statistics.
+
+use super::time::Time;
+
+const NOT_CANCELLABLE: u32 = u32::MAX;
+
+/// A handle to a cancellable scheduled event. Cancelling an event that has already
+/// happened (or was already cancelled) is a harmless no-op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    slot: u32,
+    generation: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Entry<E> {
+    time: Time,
+    seq: u64,
+    slot: u32,
+    generation: u32,
+    event: E,
+}
+
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn before(&self, other: &Self) -> bool {
+        self.time < other.time || (self.time == other.time && self.seq < other.seq)
+    }
+}
+
+/// The pending events of one run, earliest first.
+pub struct EventQueue<E> {
+    heap: Vec<Entry<E>>,
+    next_seq: u64,
+    generations: Vec<u32>,
+    free_slots: Vec<u32>,
+    stale: usize,
+}
+
+impl<E: Copy> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Copy> EventQueue<E> {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::with_capacity(64)
+    }
+
+    /// An empty list with room for `n` pending events before it allocates.
+    pub fn with_capacity(n: usize) -> Self {
+        EventQueue {
+            heap: Vec::with_capacity(n),
+            next_seq: 0,
+            generations: Vec::new(),
+            free_slots: Vec::new(),
+            stale: 0,
+        }
+    }
+
+    /// Number of live (not cancelled) pending events.
+    pub fn len(&self) -> usize {
+        self.heap.len() - self.stale
+    }
+
+    /// True when no live event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many events have been scheduled so far (the next sequence number).
+    pub fn scheduled_count(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Schedules `event` at `time`.
+    #[inline]
+    pub fn push(&mut self, time: Time, event: E) {
+        self.push_entry(time, NOT_CANCELLABLE, 0, event);
+    }
+
+    /// Schedules `event` at `time` and returns a handle that can cancel it.
+    pub fn push_cancellable(&mut self, time: Time, event: E) -> Timer {
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.generations.push(0);
+                (self.generations.len() - 1) as u32
+            }
+        };
+        let generation = self.generations[slot as usize];
+        self.push_entry(time, slot, generation, event);
+        Timer { slot, generation }
+    }
+
+    /// Cancels a pending event. Returns false if it had already happened or been cancelled.
+    pub fn cancel(&mut self, timer: Timer) -> bool {
+        let g = &mut self.generations[timer.slot as usize];
+        if *g != timer.generation {
+            return false;
+        }
+        *g = g.wrapping_add(1);
+        self.free_slots.push(timer.slot);
+        self.stale += 1;
+        true
+    }
+
+    /// Removes and returns the earliest live event if it is strictly before `limit`.
+    #[inline]
+    pub fn pop_before(&mut self, limit: Time) -> Option<(Time, E)> {
+        loop {
+            let top = *self.heap.first()?;
+            if top.slot != NOT_CANCELLABLE && self.generations[top.slot as usize] != top.generation
+            {
+                self.remove_top();
+                self.stale -= 1;
+                continue;
+            }
+            if top.time >= limit {
+                return None;
+            }
+            self.remove_top();
+            if top.slot != NOT_CANCELLABLE {
+                let g = &mut self.generations[top.slot as usize];
+                *g = g.wrapping_add(1);
+                self.free_slots.push(top.slot);
+            }
+            return Some((top.time, top.event));
+        }
+    }
+
+    /// Removes and returns the earliest live event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Time, E)> {
+        self.pop_before(Time::NEVER)
+    }
+
+    /// The time of the earliest live event, if any.
+    pub fn peek_time(&mut self) -> Option<Time> {
+        loop {
+            let top = *self.heap.first()?;
+            if top.slot != NOT_CANCELLABLE && self.generations[top.slot as usize] != top.generation
+            {
+                self.remove_top();
+                self.stale -= 1;
+                continue;
+            }
+            return Some(top.time);
+        }
+    }
+
+    /// Drops every pending event and resets the sequence counter, keeping the memory.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.generations.clear();
+        self.free_slots.clear();
+        self.stale = 0;
+        self.next_seq = 0;
+    }
+
+    #[inline]
+    fn push_entry(&mut self, time: Time, slot: u32, generation: u32, event: E) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Entry {
+            time,
+            seq,
+            slot,
+            generation,
+            event,
+        });
+        self.sift_up(self.heap.len() - 1);
+    }
+
+    #[inline]
+    fn remove_top(&mut self) {
+        let last = self.heap.pop().expect("remove_top on an empty heap");
+        if !self.heap.is_empty() {
+            self.heap[0] = last;
+            self.sift_down(0);
+        }
+    }
+
+    #[inline]
+    fn sift_up(&mut self, mut pos: usize) {
+        let item = self.heap[pos];
+        while pos > 0 {
+            let parent = (pos - 1) / 4;
+            if !item.before(&self.heap[parent]) {
+                break;
+            }
+            self.heap[pos] = self.heap[parent];
+            pos = parent;
+        }
+        self.heap[pos] = item;
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut pos: usize) {
+        let len = self.heap.len();
+        let item = self.heap[pos];
+        loop {
+            let first = 4 * pos + 1;
+            if first >= len {
+                break;
+            }
+            let end = (first + 4).min(len);
+            let mut best = first;
+            for c in first + 1..end {
+                if self.heap[c].before(&self.heap[best]) {
+                    best = c;
+                }
+            }
+            if !self.heap[best].before(&item) {
+                break;
+            }
+            self.heap[pos] = self.heap[best];
+            pos = best;
+        }
+        self.heap[pos] = item;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simultaneous_events_leave_in_scheduling_order() {
+        let mut q = EventQueue::new();
+        let t = Time::from_days(1);
+        for i in 0..10u32 {
+            q.push(t, i);
+        }
+        q.push(Time::ZERO, 99);
+        assert_eq!(q.pop(), Some((Time::ZERO, 99)));
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn cancelled_events_never_come_out() {
+        let mut q = EventQueue::new();
+        let a = q.push_cancellable(Time::from_ticks(5), 'a');
+        let _b = q.push_cancellable(Time::from_ticks(3), 'b');
+        q.push(Time::from_ticks(4), 'c');
+        assert!(q.cancel(a));
+        assert!(!q.cancel(a), "a second cancel is a no-op");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop(), Some((Time::from_ticks(3), 'b')));
+        assert_eq!(q.pop(), Some((Time::from_ticks(4), 'c')));
+        assert_eq!(q.pop(), None);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_recycled_slot_does_not_revive_a_stale_entry() {
+        let mut q = EventQueue::new();
+        let a = q.push_cancellable(Time::from_ticks(10), 1);
+        q.cancel(a);
+        let b = q.push_cancellable(Time::from_ticks(20), 2); // reuses a's slot
+        assert_eq!(q.pop(), Some((Time::from_ticks(20), 2)));
+        assert!(!q.cancel(b), "b already happened");
+        assert!(!q.cancel(a));
+    }
+
+    #[test]
+    fn pop_before_respects_the_limit() {
+        let mut q = EventQueue::new();
+        q.push(Time::from_ticks(10), ());
+        assert_eq!(q.pop_before(Time::from_ticks(10)), None);
+        assert_eq!(
+            q.pop_before(Time::from_ticks(11)),
+            Some((Time::from_ticks(10), ()))
+        );
+    }
+}

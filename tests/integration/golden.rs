@@ -1,0 +1,188 @@
+//! Golden traces: deterministic runs whose every event time was computed by hand.
+//!
+//! The station: one arrival every hour from 01:00 (fixed interarrival), service 3 h fixed,
+//! two servers. The servers' calendar drops to one unit on [04:30, 08:00) (a dated
+//! exception); a breakdown takes one unit down at 10:00 (fixed 10 h up time from the start)
+//! for a 2 h repair. The run ends at 14:00: events at 14:00 are not processed.
+//!
+//! Simultaneous events leave in the order they were scheduled: pool events scheduled at
+//! the start (calendar, first breakdown) come before departures scheduled hours earlier,
+//! which come before arrivals scheduled an hour earlier.
+//!
+//! Customers are named c1, c2... by arrival; the trace shows the station's customer slots
+//! (`Departure(slot)`), which are recycled last-freed-first.
+
+use cgtsim::engine::time::TICKS_PER_HOUR;
+use cgtsim::engine::{
+    Breakdowns, Calendar, CapacityDrop, Dist, Duration, Event, Exception, Kernel, PoolEvent,
+    PoolId, PoolSpec, RunLength, Streams, Time, run_observed,
+};
+use cgtsim::station::{CustomerClass, Station, StationConfig, StationEvent};
+
+const H: f64 = TICKS_PER_HOUR as f64;
+
+fn hours(h: f64) -> Time {
+    Time::from_ticks((h * H) as u64)
+}
+
+fn config(policy: CapacityDrop) -> StationConfig {
+    let half_past_four = hours(4.5);
+    let calendar = Calendar::new(
+        Duration::ZERO,
+        &[],
+        2,
+        &[Exception {
+            from: half_past_four,
+            to: hours(8.0),
+            capacity: 1,
+        }],
+    )
+    .unwrap();
+    StationConfig {
+        classes: vec![CustomerClass {
+            interarrival: Dist::fixed(H).unwrap(),
+            service: Dist::fixed(3.0 * H).unwrap(),
+            priority: 0,
+            patience: None,
+        }],
+        servers: PoolSpec {
+            capacity: 2,
+            calendar: Some(calendar),
+            breakdowns: Some(Breakdowns {
+                time_between: Dist::fixed(10.0 * H).unwrap(),
+                repair: Dist::fixed(2.0 * H).unwrap(),
+                units: 1,
+                rng: Streams::new(0, 0).stream(0),
+            }),
+            on_capacity_drop: policy,
+        },
+        system_limit: None,
+    }
+}
+
+/// Runs the station and returns its trace as (hours, event) plus the finished model.
+fn trace(policy: CapacityDrop, warmup: f64) -> (Vec<(f64, String)>, Station, Kernel<StationEvent>) {
+    let mut kernel = Kernel::new();
+    let mut station = Station::new(&config(policy), &mut kernel, Streams::new(1, 0)).unwrap();
+    let length = RunLength {
+        warmup: Duration::from_ticks((warmup * H) as u64),
+        horizon: Duration::from_ticks(((14.0 - warmup) * H) as u64),
+    };
+    let mut log = Vec::new();
+    run_observed(&mut station, &mut kernel, length, |k, e| {
+        let name = match e {
+            Event::Model(StationEvent::Arrival(_)) => "A".to_string(),
+            Event::Model(StationEvent::Departure(c)) => format!("D{c}"),
+            Event::Model(StationEvent::Abandon(c)) => format!("X{c}"),
+            Event::Pool(PoolEvent::CalendarChange(PoolId(0))) => "cal".to_string(),
+            Event::Pool(PoolEvent::Breakdown(_)) => "down".to_string(),
+            Event::Pool(PoolEvent::Repair(_)) => "up".to_string(),
+            other => format!("{other:?}"),
+        };
+        log.push((k.now().ticks() as f64 / H, name));
+    });
+    (log, station, kernel)
+}
+
+fn expected(rows: &[(f64, &str)]) -> Vec<(f64, String)> {
+    rows.iter().map(|&(t, e)| (t, e.to_string())).collect()
+}
+
+#[test]
+fn finish_current_through_a_calendar_drop_and_a_breakdown() {
+    // c1 01-04, c2 02-05, c3 waits 03-04 then 04-07. At 04:30 capacity drops to 1 with two
+    // in service: both finish. c2 leaves at 05:00 (1 in use = capacity: c4 keeps waiting).
+    // c3 leaves at 07:00 -> c4 07-10. At 08:00 capacity is 2 again -> c5 08-11. At 10:00 a
+    // unit breaks with c4, c5 in service: both finish; c4 leaves at 10:00 (1 in use = 1
+    // available). c5 leaves at 11:00 -> c6 11-14. Repair at 12:00 -> c7 12-15.
+    let (log, st, k) = trace(CapacityDrop::FinishCurrent, 0.0);
+    #[rustfmt::skip]
+    let want = expected(&[
+        (1.0, "A"), (2.0, "A"), (3.0, "A"), (4.0, "D0"), (4.0, "A"), (4.5, "cal"),
+        (5.0, "D1"), (5.0, "A"), (6.0, "A"), (7.0, "D2"), (7.0, "A"), (8.0, "cal"), (8.0, "A"),
+        (9.0, "A"), (10.0, "down"), (10.0, "D0"), (10.0, "A"), (11.0, "D1"), (11.0, "A"),
+        (12.0, "up"), (12.0, "A"), (13.0, "A"),
+    ]);
+    assert_eq!(log, want);
+    let end = k.now();
+    assert_eq!(end, hours(14.0));
+    assert!(k.pending_events() > 0, "events at 14:00 stay unprocessed");
+    let s = &st.class_stats()[0];
+    assert_eq!((s.arrived, s.served), (13, 5));
+    // Waits of served c1..c5: 0, 0, 1, 3, 3 h.
+    assert!((s.wait.mean() - (7.0 / 5.0) / 24.0).abs() < 1e-15); // Welford rounding
+    let pool = k.pool(st.pool());
+    // Grants c1..c7 waited 0, 0, 1, 3, 3, 5, 5 h.
+    assert_eq!(pool.grants(), 7);
+    assert!((pool.wait().mean() - (17.0 / 7.0) / 24.0).abs() < 1e-15);
+    // Units in use: 20 unit-hours; available: 2*4.5 + 3.5 + 2*2 + 2 + 2*2 = 22.5.
+    assert_eq!(pool.utilisation_available(end), 20.0 / 22.5);
+    assert_eq!(pool.utilisation_nominal(end), 20.0 / 28.0);
+    assert_eq!(pool.mean_available(end), 22.5 / 14.0);
+    assert_eq!(
+        (pool.available(), pool.in_use(), pool.queue_len()),
+        (2, 2, 6)
+    );
+}
+
+#[test]
+fn preempt_resume_through_a_calendar_drop_and_a_breakdown() {
+    // At 04:30 capacity drops to 1 with c2 (granted 02:00) and c3 (granted 04:00) in
+    // service: the latest granted, c3, is interrupted with 2.5 h to go and waits ahead of c4.
+    // c2 leaves at 05:00 -> c3 resumes 05:00-07:30 -> c4 07:30-10:30. Capacity 2 at 08:00 ->
+    // c5 08:00-11:00. At 10:00 a unit breaks: c5 (granted last) is interrupted with 1 h to go;
+    // c4 leaves at 10:30 -> c5 resumes 10:30-11:30 -> c6 11:30. Repair at 12:00 -> c7 12:00.
+    let (log, st, k) = trace(CapacityDrop::Preempt, 0.0);
+    #[rustfmt::skip]
+    let want = expected(&[
+        (1.0, "A"), (2.0, "A"), (3.0, "A"), (4.0, "D0"), (4.0, "A"), (4.5, "cal"),
+        (5.0, "D1"), (5.0, "A"), (6.0, "A"), (7.0, "A"), (7.5, "D2"), (8.0, "cal"), (8.0, "A"),
+        (9.0, "A"), (10.0, "down"), (10.0, "A"), (10.5, "D0"), (11.0, "A"), (11.5, "D1"),
+        (12.0, "up"), (12.0, "A"), (13.0, "A"),
+    ]);
+    assert_eq!(log, want);
+    let end = k.now();
+    let s = &st.class_stats()[0];
+    assert_eq!((s.arrived, s.served), (13, 5));
+    // First-start waits of c1..c5: 0, 0, 1, 3.5, 3 h.
+    assert!((s.wait.mean() - (7.5 / 5.0) / 24.0).abs() < 1e-15);
+    let pool = k.pool(st.pool());
+    assert_eq!((pool.grants(), pool.preemptions()), (9, 2));
+    // Waits per grant: c1 0, c2 0, c3 1, c3 again 0.5, c4 3.5, c5 3, c5 again 0.5, c6 5.5,
+    // c7 5 h.
+    assert!((pool.wait().mean() - (19.0 / 9.0) / 24.0).abs() < 1e-15);
+    // In use: 1 + 2*2.5 + 0.5 + 2.5 + 0.5 + 2*2 + 0.5 + 1 + 0.5 + 2*2 = 19.5 unit-hours.
+    assert_eq!(pool.utilisation_available(end), 19.5 / 22.5);
+    assert_eq!(pool.utilisation_nominal(end), 19.5 / 28.0);
+}
+
+#[test]
+fn an_event_at_the_warmup_instant_counts_and_one_at_the_end_does_not() {
+    // With warm-up 04:00 the reset happens before the 04:00 events, so c1's departure at
+    // 04:00 is in the window: c1..c5 served. One microsecond later it is not.
+    let (_, st, _) = trace(CapacityDrop::FinishCurrent, 4.0);
+    assert_eq!(st.class_stats()[0].served, 5);
+    assert_eq!(st.class_stats()[0].arrived, 10, "arrivals 04:00..13:00");
+    let (_, st, _) = trace(CapacityDrop::FinishCurrent, 4.0 + 1.0 / H);
+    assert_eq!(st.class_stats()[0].served, 4);
+}
+
+#[test]
+fn same_seed_same_trace_bit_for_bit() {
+    let run = |seed| {
+        let cfg = StationConfig::mmc(4.5, 1.0, 5).unwrap();
+        let mut kernel = Kernel::new();
+        let mut st = Station::new(&cfg, &mut kernel, Streams::new(seed, 3)).unwrap();
+        let mut times = Vec::new();
+        let length = RunLength {
+            warmup: Duration::from_days(10),
+            horizon: Duration::from_days(100),
+        };
+        run_observed(&mut st, &mut kernel, length, |k, _| {
+            times.push(k.now().ticks())
+        });
+        (times, st.class_stats()[0].wait.mean().to_bits())
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(run(7), run(8));
+}

@@ -1,0 +1,81 @@
+//! Helpers shared by the test modules: parallel replications and statistical tolerances.
+
+use cgtsim::engine::{Duration, Kernel, RunLength, Streams, Time, run};
+use cgtsim::station::{Station, StationConfig};
+use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Two-sided probability of a false failure we accept per checked quantity.
+pub const FALSE_FAILURE: f64 = 1e-6;
+
+/// k such that |mean - truth| <= k * se fails with probability `FALSE_FAILURE` when the
+/// replication means are normal with `n - 1` degrees of freedom.
+pub fn k_for(n: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .unwrap()
+        .inverse_cdf(1.0 - FALSE_FAILURE / 2.0)
+}
+
+/// Mean and standard error of a sample.
+pub fn mean_se(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+/// Asserts that the replication values `xs` agree with the exact value `truth` within
+/// k standard errors; returns the observed |error| / se for the report.
+pub fn assert_agrees(what: &str, xs: &[f64], truth: f64) -> f64 {
+    let (m, se) = mean_se(xs);
+    let k = k_for(xs.len());
+    let z = (m - truth).abs() / se;
+    eprintln!("{what}: {m:.5} vs exact {truth:.5} (se {se:.5}, {z:.2} se, allowed {k:.2})");
+    assert!(
+        z <= k,
+        "{what}: estimate {m} is {z:.2} standard errors from the exact {truth} (allowed {k:.2})"
+    );
+    z
+}
+
+/// One finished replication of a station.
+pub struct Finished {
+    pub station: Station,
+    pub kernel: Kernel<cgtsim::station::StationEvent>,
+    pub end: Time,
+}
+
+/// Runs replications `0..r` of `cfg` in parallel (results do not depend on the order).
+pub fn replicate(
+    cfg: &StationConfig,
+    seed: u64,
+    r: usize,
+    warmup_days: u64,
+    horizon_days: u64,
+) -> Vec<Finished> {
+    (0..r as u64)
+        .into_par_iter()
+        .map(|rep| run_station(cfg, Streams::new(seed, rep), warmup_days, horizon_days))
+        .collect()
+}
+
+/// Runs one replication of `cfg`.
+pub fn run_station(
+    cfg: &StationConfig,
+    streams: Streams,
+    warmup_days: u64,
+    horizon_days: u64,
+) -> Finished {
+    let mut kernel = Kernel::new();
+    let mut station = Station::new(cfg, &mut kernel, streams).unwrap();
+    let length = RunLength {
+        warmup: Duration::from_days(warmup_days),
+        horizon: Duration::from_days(horizon_days),
+    };
+    run(&mut station, &mut kernel, length);
+    Finished {
+        end: kernel.now(),
+        station,
+        kernel,
+    }
+}

@@ -1,1 +1,15 @@
-fn main() {}
+//! The one bench binary (criterion.rs layout): `cargo bench`, or `cargo bench -- model_a`
+//! for one topic. Each topic is a module under `benches/topics/`.
+use criterion::criterion_main;
+
+mod topics {
+    pub mod calendar;
+    pub mod event_list;
+    pub mod model_a;
+}
+
+criterion_main!(
+    topics::event_list::group,
+    topics::model_a::group,
+    topics::calendar::group
+);

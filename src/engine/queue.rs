@@ -43,6 +43,7 @@ impl<E> Entry<E> {
 }
 
 /// The pending events of one run, earliest first.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
     next_seq: u64,
@@ -178,28 +179,31 @@ impl<E: Copy> EventQueue<E> {
     fn push_entry(&mut self, time: Time, slot: u32, generation: u32, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry {
+        let item = Entry {
             time,
             seq,
             slot,
             generation,
             event,
-        });
-        self.sift_up(self.heap.len() - 1);
+        };
+        // The new entry stays in registers while the hole moves up: reading it back from
+        // the slot just written would stall on store-to-load forwarding.
+        let pos = self.heap.len();
+        self.heap.push(item);
+        self.sift_up(pos, item);
     }
 
     #[inline]
     fn remove_top(&mut self) {
         let last = self.heap.pop().expect("remove_top on an empty heap");
         if !self.heap.is_empty() {
-            self.heap[0] = last;
-            self.sift_down(0);
+            self.sift_down(0, last);
         }
     }
 
+    /// Moves the hole at `pos` up until `item` fits, and puts it there.
     #[inline]
-    fn sift_up(&mut self, mut pos: usize) {
-        let item = self.heap[pos];
+    fn sift_up(&mut self, mut pos: usize, item: Entry<E>) {
         while pos > 0 {
             let parent = (pos - 1) / 4;
             if !item.before(&self.heap[parent]) {
@@ -211,10 +215,10 @@ impl<E: Copy> EventQueue<E> {
         self.heap[pos] = item;
     }
 
+    /// Moves the hole at `pos` down until `item` fits, and puts it there.
     #[inline]
-    fn sift_down(&mut self, mut pos: usize) {
+    fn sift_down(&mut self, mut pos: usize, item: Entry<E>) {
         let len = self.heap.len();
-        let item = self.heap[pos];
         loop {
             let first = 4 * pos + 1;
             if first >= len {

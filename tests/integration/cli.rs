@@ -1,0 +1,73 @@
+//! The command line as a user meets it: exit codes, messages, and output that does not
+//! depend on the number of threads.
+
+use std::process::{Command, Output};
+
+fn cgtsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
+        .args(args)
+        .output()
+        .expect("cgtsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn version_and_help() {
+    let v = cgtsim(&["--version"]);
+    assert!(v.status.success());
+    assert_eq!(
+        stdout(&v).trim(),
+        format!("cgtsim {}", env!("CARGO_PKG_VERSION"))
+    );
+    let h = cgtsim(&["--help"]);
+    assert!(h.status.success());
+    assert!(stdout(&h).contains("validate"), "{}", stdout(&h));
+}
+
+#[test]
+fn bad_arguments_exit_with_code_2_and_say_what_to_fix() {
+    let o = cgtsim(&["validate", "--replications", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--replications must be at least 2"));
+    let o = cgtsim(&["validate", "--threads", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = cgtsim(&["validate", "--replications", "many"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "clap's own usage errors also exit with 2"
+    );
+    let o = cgtsim(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn validate_is_identical_on_one_and_two_threads() {
+    let table = |threads: &str| {
+        let o = cgtsim(&[
+            "validate",
+            "--replications",
+            "6",
+            "--seed",
+            "3",
+            "--threads",
+            threads,
+        ]);
+        assert!(o.status.success());
+        // Everything but the thread count and the timing line.
+        stdout(&o)
+            .lines()
+            .filter(|l| !l.contains("threads") && !l.contains("events/s"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = table("1");
+    assert!(
+        one.contains("P(wait)") && one.contains("utilisation"),
+        "{one}"
+    );
+    assert_eq!(one, table("2"));
+}

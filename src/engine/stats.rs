@@ -18,17 +18,13 @@
 
 use super::time::Time;
 
-/// Count, mean and variance of a stream of observations.
-///
-/// Kept as sums of deviations from a shift `k` (the first observation): sum (x - k) and
-/// sum (x - k)^2. With the shift near the mean this is as accurate as Welford's update
-/// (Chan, Golub and LeVeque 1983, "shifted data") and needs no division per observation.
+/// Count, mean and variance of a stream of observations, by Welford's update (stable
+/// whatever the magnitude of the values relative to their spread).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Welford {
     n: u64,
-    shift: f64,
-    sum: f64,
-    sum_sq: f64,
+    mean: f64,
+    m2: f64,
 }
 
 impl Welford {
@@ -36,21 +32,17 @@ impl Welford {
     pub const fn new() -> Welford {
         Welford {
             n: 0,
-            shift: 0.0,
-            sum: 0.0,
-            sum_sq: 0.0,
+            mean: 0.0,
+            m2: 0.0,
         }
     }
     /// Adds one observation.
     #[inline]
     pub fn record(&mut self, x: f64) {
-        if self.n == 0 {
-            self.shift = x;
-        }
         self.n += 1;
-        let d = x - self.shift;
-        self.sum += d;
-        self.sum_sq += d * d;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
     }
     /// Number of observations.
     pub fn count(&self) -> u64 {
@@ -58,19 +50,15 @@ impl Welford {
     }
     /// Mean (NaN with no observation).
     pub fn mean(&self) -> f64 {
-        if self.n == 0 {
-            f64::NAN
-        } else {
-            self.shift + self.sum / self.n as f64
-        }
+        if self.n == 0 { f64::NAN } else { self.mean }
     }
     /// Sample variance (n - 1 denominator; NaN with fewer than two observations).
     pub fn variance(&self) -> f64 {
         if self.n < 2 {
-            return f64::NAN;
+            f64::NAN
+        } else {
+            self.m2 / (self.n - 1) as f64
         }
-        let n = self.n as f64;
-        ((self.sum_sq - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
     }
     /// Sample standard deviation.
     pub fn sd(&self) -> f64 {
@@ -80,21 +68,16 @@ impl Welford {
     pub fn std_error(&self) -> f64 {
         (self.variance() / self.n as f64).sqrt()
     }
-    /// Combines two streams (re-expressing the other's sums about this shift).
+    /// Combines two streams (Chan, Golub and LeVeque's pairwise update).
     pub fn merge(&mut self, o: &Welford) {
         if o.n == 0 {
             return;
         }
-        if self.n == 0 {
-            *self = *o;
-            return;
-        }
-        // o's deviations about our shift: d' = d + delta, delta = o.shift - self.shift.
-        let delta = o.shift - self.shift;
-        let m = o.n as f64;
-        self.sum_sq += o.sum_sq + 2.0 * delta * o.sum + m * delta * delta;
-        self.sum += o.sum + m * delta;
-        self.n += o.n;
+        let n = self.n + o.n;
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.m2 += o.m2 + d * d * (self.n as f64 * o.n as f64) / n as f64;
+        self.n = n;
     }
     /// Forgets every observation.
     pub fn reset(&mut self) {

@@ -8,6 +8,7 @@
 //! - `property`: invariants over random models (proptest).
 mod cli;
 mod golden;
+mod invariants;
 mod property;
 mod support;
 mod validation;

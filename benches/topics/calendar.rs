@@ -1,18 +1,24 @@
-//! What a calendar costs: an M/M/5 station (lambda = 3 per day, mean service 1 day) over
-//! 20,000 days with a fixed pool, against the same pool following a weekly calendar (5
-//! units on weekdays 07:00-19:00, 3 otherwise) with a dated holiday every 100 days.
-//! Throughput is in events per second, calendar events included; the difference in time
-//! per simulated day is the calendar's cost.
+//! What calendars cost.
+//!
+//! - `calendar_changes_only`: a pool whose calendar changes capacity every hour (168
+//!   changes a week) and no customers, over 100 years: the throughput is calendar changes
+//!   per second, the raw cost of one change (work out the next boundary, update the
+//!   pool's time averages, schedule the next change).
+//! - `fixed_pool` vs `weekly_calendar`: an M/M/5 station (lambda 3 per day, mean service
+//!   1 day) over 20,000 days with a fixed pool, and with a weekly calendar (5 units on
+//!   weekdays 07:00-19:00, 3 otherwise) plus a holiday every 100 days. Fewer servers at
+//!   night also means longer queues, so this is the cost of a calendar in a real model.
+use cgtsim::engine::calendar::{EVERY_DAY, WEEKDAYS};
 use cgtsim::engine::{
-    Calendar, Duration, Exception, Kernel, RunLength, Shift, Streams, Time, calendar::WEEKDAYS, run,
+    Calendar, Dist, Duration, Exception, Kernel, PoolSpec, RunLength, Shift, Streams, Time, run,
 };
-use cgtsim::station::{Station, StationConfig};
+use cgtsim::station::{CustomerClass, Station, StationConfig};
 use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 
 const DAYS: u64 = 20_000;
 
-fn config(with_calendar: bool) -> StationConfig {
+fn station(with_calendar: bool) -> StationConfig {
     let mut cfg = StationConfig::mmc(3.0, 1.0, 5).unwrap();
     if with_calendar {
         let day_shift = Shift {
@@ -34,27 +40,55 @@ fn config(with_calendar: bool) -> StationConfig {
     cfg
 }
 
-fn simulate(cfg: &StationConfig) -> u64 {
+/// One unit on even hours, two on odd hours, every day; no customer ever arrives.
+fn hourly_calendar_only() -> StationConfig {
+    let shifts: Vec<Shift> = (0..12)
+        .map(|i| Shift {
+            days: EVERY_DAY,
+            start: Duration::from_hours(2 * i + 1),
+            end: Duration::from_hours((2 * i + 2) % 24), // 24:00 is written 00:00
+            capacity: 1,
+        })
+        .collect();
+    let never = Dist::fixed(1e30).unwrap();
+    StationConfig {
+        classes: vec![CustomerClass {
+            interarrival: never.clone(),
+            service: never,
+            priority: 0,
+            patience: None,
+        }],
+        servers: PoolSpec {
+            calendar: Some(Calendar::new(Duration::ZERO, &shifts, 1, &[]).unwrap()),
+            ..PoolSpec::fixed(2)
+        },
+        system_limit: None,
+    }
+}
+
+fn simulate(cfg: &StationConfig, days: u64) -> u64 {
     let mut kernel = Kernel::new();
     let mut st = Station::new(cfg, &mut kernel, Streams::new(1, 0)).unwrap();
-    run(
-        &mut st,
-        &mut kernel,
-        RunLength {
-            warmup: Duration::ZERO,
-            horizon: Duration::from_days(DAYS),
-        },
-    );
+    let length = RunLength {
+        warmup: Duration::ZERO,
+        horizon: Duration::from_days(days),
+    };
+    run(&mut st, &mut kernel, length);
     kernel.events_processed()
 }
 
 fn calendar(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_calendar");
     g.sample_size(20);
+    let hourly = hourly_calendar_only();
+    g.throughput(Throughput::Elements(simulate(&hourly, 36_500)));
+    g.bench_function("calendar_changes_only", |b| {
+        b.iter(|| black_box(simulate(&hourly, 36_500)))
+    });
     for (name, with) in [("fixed_pool", false), ("weekly_calendar", true)] {
-        let cfg = config(with);
-        g.throughput(Throughput::Elements(simulate(&cfg)));
-        g.bench_function(name, |b| b.iter(|| black_box(simulate(&cfg))));
+        let cfg = station(with);
+        g.throughput(Throughput::Elements(simulate(&cfg, DAYS)));
+        g.bench_function(name, |b| b.iter(|| black_box(simulate(&cfg, DAYS))));
     }
     g.finish();
 }

@@ -2,11 +2,12 @@
 //!
 //! A [`Calendar`] answers two questions in exact integer time: what is the scheduled
 //! capacity at `t`, and when does it next change. The week is anchored by `week_start`, the
-//! time of week at `t = 0` (zero: the run starts on a Monday at 00:00). Shifts on the same
-//! day that overlap add up (two teams on site). A shift whose end is not after its start
-//! runs past midnight into the next day. Outside every shift the capacity is `off_shift`
-//! (zero unless set). An exception replaces the weekly pattern on `[from, to)` with its own
-//! capacity (a holiday: zero); exceptions must not overlap.
+//! time of week at `t = 0` (zero: the run starts on a Monday at 00:00). The weekly capacity
+//! is a `base` present at all times (often zero) plus the capacity of every shift running
+//! at that moment: shifts that overlap add up (two teams on site). A shift whose end is not
+//! after its start runs past midnight into the next day. An exception replaces the weekly
+//! pattern on `[from, to)` with its own capacity (a holiday: zero); exceptions must not
+//! overlap.
 //!
 //! Breakdowns are not here: they are random and belong to the pool (see `pool`). This
 //! module must not know about pools, events or randomness.
@@ -68,18 +69,19 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// Builds a calendar. `exceptions` may come in any order.
+    /// Builds a calendar: `base` units at all times plus the units of the shifts running,
+    /// except during `exceptions` (in any order).
     pub fn new(
         week_start: Duration,
         shifts: &[Shift],
-        off_shift: u32,
+        base: u32,
         exceptions: &[Exception],
     ) -> Result<Calendar, CalendarError> {
         if week_start.ticks() >= TICKS_PER_WEEK {
             return Err(CalendarError::WeekStart);
         }
         // Capacity deltas at points of the week, then a running sum.
-        let mut deltas: Vec<(u64, i64)> = vec![(0, i64::from(off_shift))];
+        let mut deltas: Vec<(u64, i64)> = vec![(0, i64::from(base))];
         for (index, s) in shifts.iter().enumerate() {
             if s.start.ticks() >= TICKS_PER_DAY || s.end.ticks() >= TICKS_PER_DAY {
                 return Err(CalendarError::TimeOfDay { index });

@@ -125,25 +125,17 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest live event if it is strictly before `limit`.
     #[inline]
     pub fn pop_before(&mut self, limit: Time) -> Option<(Time, E)> {
-        loop {
-            let top = *self.heap.first()?;
-            if top.slot != NOT_CANCELLABLE && self.generations[top.slot as usize] != top.generation
-            {
-                self.remove_top();
-                self.stale -= 1;
-                continue;
-            }
-            if top.time >= limit {
-                return None;
-            }
-            self.remove_top();
-            if top.slot != NOT_CANCELLABLE {
-                let g = &mut self.generations[top.slot as usize];
-                *g = g.wrapping_add(1);
-                self.free_slots.push(top.slot);
-            }
-            return Some((top.time, top.event));
+        let top = self.live_top()?;
+        if top.time >= limit {
+            return None;
         }
+        self.remove_top();
+        if top.slot != NOT_CANCELLABLE {
+            let g = &mut self.generations[top.slot as usize];
+            *g = g.wrapping_add(1);
+            self.free_slots.push(top.slot);
+        }
+        Some((top.time, top.event))
     }
 
     /// Removes and returns the earliest live event.
@@ -154,15 +146,20 @@ impl<E: Copy> EventQueue<E> {
 
     /// The time of the earliest live event, if any.
     pub fn peek_time(&mut self) -> Option<Time> {
+        self.live_top().map(|top| top.time)
+    }
+
+    /// Drops cancelled entries from the top; returns (a copy of) the live top, if any.
+    #[inline]
+    fn live_top(&mut self) -> Option<Entry<E>> {
         loop {
             let top = *self.heap.first()?;
-            if top.slot != NOT_CANCELLABLE && self.generations[top.slot as usize] != top.generation
+            if top.slot == NOT_CANCELLABLE || self.generations[top.slot as usize] == top.generation
             {
-                self.remove_top();
-                self.stale -= 1;
-                continue;
+                return Some(top);
             }
-            return Some(top.time);
+            self.remove_top();
+            self.stale -= 1;
         }
     }
 

@@ -38,6 +38,11 @@ pub fn assert_agrees(what: &str, xs: &[f64], truth: f64) -> f64 {
     z
 }
 
+/// One value per replication.
+pub fn per_run(runs: &[Finished], value: impl Fn(&Finished) -> f64) -> Vec<f64> {
+    runs.iter().map(value).collect()
+}
+
 /// One finished replication of a station.
 pub struct Finished {
     pub station: Station,

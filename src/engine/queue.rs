@@ -150,7 +150,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Drops cancelled entries from the top; returns (a copy of) the live top, if any.
-    #[inline]
+    #[inline(always)]
     fn live_top(&mut self) -> Option<Entry<E>> {
         loop {
             let top = *self.heap.first()?;

@@ -62,6 +62,8 @@
 //! assert!((pool.utilisation_nominal(kernel.now()) - 0.985).abs() < 0.01);
 //! assert!(pool.mean_working(kernel.now()) < pool.mean_busy(kernel.now()));
 //! ```
+pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod model;
 pub mod station;

@@ -406,7 +406,7 @@ impl<E: Copy> Kernel<E> {
     pub fn release_with_changeover(
         &mut self,
         id: RequestId,
-        changeover: impl Fn(PoolId) -> Duration,
+        mut changeover: impl FnMut(PoolId) -> Duration,
     ) {
         let r = self.requests[id.0 as usize];
         assert_eq!(
@@ -416,6 +416,9 @@ impl<E: Copy> Kernel<E> {
         );
         let now = self.now;
         for &(p, u) in r.needs() {
+            if u == 0 {
+                continue; // released earlier by `release_part`
+            }
             let c = changeover(p);
             let pool = &mut self.pools[p.0 as usize];
             pool.in_use -= u;
@@ -433,6 +436,38 @@ impl<E: Copy> Kernel<E> {
         for &(p, _) in r.needs() {
             self.dispatch(p);
         }
+    }
+
+    /// Releases the units a granted request holds from one pool (an operator's hands-on
+    /// time is over; the suite stays held), keeping them busy for `changeover`. The
+    /// request stays in service for its other pools; releasing it later skips this pool.
+    pub fn release_part(&mut self, id: RequestId, p: PoolId, changeover: Duration) {
+        let now = self.now;
+        let r = &mut self.requests[id.0 as usize];
+        assert_eq!(
+            r.state,
+            State::Serving,
+            "partial release of a request that is not in service"
+        );
+        let Some(need) = r.needs[..r.n as usize].iter_mut().find(|n| n.0 == p) else {
+            panic!("partial release of a pool the request does not hold");
+        };
+        let u = std::mem::replace(&mut need.1, 0);
+        if u == 0 {
+            return;
+        }
+        let pool = &mut self.pools[p.0 as usize];
+        pool.in_use -= u;
+        pool.working_tw.set(now, u64::from(pool.in_use));
+        if pool.policy == CapacityDrop::Preempt {
+            remove_value(&mut pool.holders, id.0);
+        }
+        if changeover > Duration::ZERO {
+            pool.changeover += u;
+            pool.changeover_tw.set(now, u64::from(pool.changeover));
+            self.schedule_pool_event(now + changeover, PoolEvent::ChangeoverEnd(p, u));
+        }
+        self.dispatch(p);
     }
 
     /// Withdraws a waiting request (the patient gave up). Returns false, and does
@@ -504,8 +539,11 @@ impl<E: Copy> Kernel<E> {
                     }
                     pool.queue_tw.set(now, pool.queue.len() as u64);
                 }
-                Some(_) => self.dequeue(p, i),
-                None => {}
+                Some(_) if u > 0 => self.dequeue(p, i),
+                _ => {}
+            }
+            if u == 0 {
+                continue; // released by `release_part` before a preemption: not wanted again
             }
             let pool = &mut self.pools[p.0 as usize];
             pool.in_use += u;
@@ -650,6 +688,9 @@ impl<E: Copy> Kernel<E> {
         let now = self.now;
         let r = self.requests[i as usize];
         for &(q, u) in r.needs() {
+            if u == 0 {
+                continue;
+            }
             let pool = &mut self.pools[q.0 as usize];
             pool.in_use -= u;
             pool.working_tw.set(now, u64::from(pool.in_use));
@@ -661,8 +702,10 @@ impl<E: Copy> Kernel<E> {
         let req = &mut self.requests[i as usize];
         req.state = State::Waiting;
         req.since = now;
-        for &(q, _) in r.needs() {
-            self.enqueue(q, i);
+        for &(q, u) in r.needs() {
+            if u > 0 {
+                self.enqueue(q, i);
+            }
         }
         self.notices.push_back(Notice::Preempted(r.token));
         for &(q, _) in r.needs() {

@@ -1,0 +1,313 @@
+//! Results as people and programs read them: a table for the terminal, `summary.json`,
+//! `summary.csv` and a tidy `replications.csv` (one row per replication x metric).
+//!
+//! Every output carries the run's provenance: cgtsim's version, the scenario's path and
+//! SHA-256, the seed, the replications, the events processed and the wall time. In the
+//! CSV files these are constant columns, so files of many runs concatenate into one
+//! table. Files are written atomically (a temporary file, then a rename).
+
+use crate::experiment::Estimate;
+use crate::model::{Metric, Spec, slug};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+/// Where a run came from and what it cost.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub threads: usize,
+    pub events: u64,
+    pub wall_time_s: f64,
+}
+
+/// Per-replication values and their summaries.
+pub struct Results {
+    pub metrics: Vec<Metric>,
+    /// `values[r][m]`: replication r, metric m.
+    pub values: Vec<Vec<f64>>,
+    pub events: Vec<u64>,
+    pub estimates: Vec<Estimate>,
+}
+
+impl Results {
+    /// Summarises per-replication values.
+    pub fn new(metrics: Vec<Metric>, values: Vec<Vec<f64>>, events: Vec<u64>) -> Results {
+        let estimates = (0..metrics.len())
+            .map(|m| Estimate::of(&values.iter().map(|v| v[m]).collect::<Vec<_>>()))
+            .collect();
+        Results {
+            metrics,
+            values,
+            events,
+            estimates,
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Estimate> {
+        self.metrics
+            .iter()
+            .position(|m| m.name == name)
+            .map(|i| &self.estimates[i])
+    }
+
+    /// The resource with the largest mean share of all queue waiting, if anyone waited.
+    pub fn bottleneck(&self, spec: &Spec) -> Option<(String, f64)> {
+        spec.resources
+            .iter()
+            .filter_map(|r| {
+                let share = self
+                    .get(&format!("resources.{}.waiting_share", slug(&r.name)))?
+                    .mean;
+                (share > 0.0).then(|| (r.name.clone(), share))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else if x.abs() >= 1000.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn fmt_ci(e: &Estimate) -> String {
+    if e.half_width.is_nan() {
+        "-".into()
+    } else {
+        format!("[{}, {}]", fmt_num(e.ci95()[0]), fmt_num(e.ci95()[1]))
+    }
+}
+
+/// The readable table.
+pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
+    let mut s = String::new();
+    let sha = &prov.scenario_sha256[..12.min(prov.scenario_sha256.len())];
+    let _ = writeln!(
+        s,
+        "cgtsim {} | {} (sha256 {sha}...) | seed {} | {} replications",
+        env!("CARGO_PKG_VERSION"),
+        prov.scenario_path,
+        prov.seed,
+        prov.replications
+    );
+    let _ = writeln!(
+        s,
+        "warm-up {} d, horizon {} d | {} events in {:.2} s ({:.1} million events/s on {} threads)",
+        fmt_num(spec.warmup.as_days()),
+        fmt_num(spec.horizon.as_days()),
+        prov.events,
+        prov.wall_time_s,
+        prov.events as f64 / prov.wall_time_s.max(1e-9) / 1e6,
+        prov.threads
+    );
+    let _ = writeln!(
+        s,
+        "Means over replications with 95 % confidence intervals (Student t)."
+    );
+    for p in &spec.products {
+        let base = format!("products.{}", slug(&p.name));
+        let _ = writeln!(s, "\nProduct {}", p.name);
+        for (label, key) in [
+            ("arrived", "arrived"),
+            ("completed", "completed"),
+            ("lost (failures)", "lost"),
+            ("dropped out", "dropped_out"),
+            ("in progress at end", "wip_end"),
+            ("completed per year", "completed_per_year"),
+            ("vein-to-vein mean (d)", "v2v.mean"),
+            ("vein-to-vein p50 (d)", "v2v.p50"),
+            ("vein-to-vein p90 (d)", "v2v.p90"),
+            ("vein-to-vein p95 (d)", "v2v.p95"),
+        ] {
+            if let Some(e) = res.get(&format!("{base}.{key}")) {
+                let _ = writeln!(s, "  {label:<24} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
+            }
+        }
+        let _ = writeln!(
+            s,
+            "  vein-to-vein by step (mean days per completed patient):"
+        );
+        let _ = writeln!(s, "    {:<28} {:>9} {:>9}", "step", "waiting", "working");
+        for st in &p.steps {
+            let w = res.get(&format!("{base}.steps.{}.wait.mean", slug(&st.name)));
+            let x = res.get(&format!("{base}.steps.{}.work.mean", slug(&st.name)));
+            if let (Some(w), Some(x)) = (w, x) {
+                let _ = writeln!(
+                    s,
+                    "    {:<28} {:>9} {:>9}",
+                    st.name,
+                    fmt_num(w.mean),
+                    fmt_num(x.mean)
+                );
+            }
+        }
+    }
+    let _ = writeln!(s, "\nResources");
+    let _ = writeln!(
+        s,
+        "  {:<16} {:>11} {:>11} {:>9} {:>11} {:>11} {:>9}",
+        "resource", "utilisation", "of avail.", "working", "mean queue", "wait (d)", "wait p90"
+    );
+    for r in &spec.resources {
+        let base = format!("resources.{}", slug(&r.name));
+        let m = |k: &str| res.get(&format!("{base}.{k}")).map_or(f64::NAN, |e| e.mean);
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>11} {:>11} {:>9} {:>11} {:>11} {:>9}",
+            r.name,
+            fmt_num(m("utilisation")),
+            fmt_num(m("utilisation_available")),
+            fmt_num(m("utilisation_working")),
+            fmt_num(m("queue.mean")),
+            fmt_num(m("wait.mean")),
+            fmt_num(m("wait.p90"))
+        );
+    }
+    match res.bottleneck(spec) {
+        Some((name, share)) => {
+            let _ = writeln!(
+                s,
+                "\nBottleneck: {name} ({:.0} % of all time spent waiting in queues)",
+                share * 100.0
+            );
+        }
+        None => {
+            let _ = writeln!(s, "\nBottleneck: none (no request ever waited)");
+        }
+    }
+    s
+}
+
+/// `summary.json` as a value.
+pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
+    let mut metrics = serde_json::Map::new();
+    for (m, e) in res.metrics.iter().zip(&res.estimates) {
+        metrics.insert(
+            m.name.clone(),
+            json!({ "mean": e.mean, "sd": e.sd, "ci95": e.ci95(), "n": e.n, "unit": m.unit.as_str() }),
+        );
+    }
+    json!({
+        "cgtsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": { "path": prov.scenario_path, "sha256": prov.scenario_sha256 },
+        "seed": prov.seed,
+        "replications": prov.replications,
+        "threads": prov.threads,
+        "events": prov.events,
+        "wall_time_s": prov.wall_time_s,
+        "warmup_days": spec.warmup.as_days(),
+        "horizon_days": spec.horizon.as_days(),
+        "bottleneck": res.bottleneck(spec).map(|b| b.0),
+        "metrics": metrics,
+    })
+}
+
+const PROVENANCE_COLUMNS: [&str; 7] = [
+    "seed",
+    "replications",
+    "events",
+    "wall_time_s",
+    "cgtsim_version",
+    "scenario",
+    "scenario_sha256",
+];
+
+fn provenance_row(p: &Provenance) -> [String; 7] {
+    [
+        p.seed.to_string(),
+        p.replications.to_string(),
+        p.events.to_string(),
+        format!("{:.6}", p.wall_time_s),
+        env!("CARGO_PKG_VERSION").to_string(),
+        p.scenario_path.clone(),
+        p.scenario_sha256.clone(),
+    ]
+}
+
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Writes `summary.json`, `summary.csv` and `replications.csv` into `dir` (created if
+/// needed), each atomically.
+pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json =
+        serde_json::to_string_pretty(&summary_json(spec, res, prov)).map_err(io::Error::other)?;
+    write_atomic(&dir.join("summary.json"), (json + "\n").as_bytes())?;
+
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["metric", "unit", "mean", "sd", "ci95_low", "ci95_high", "n"];
+    header.extend(PROVENANCE_COLUMNS);
+    w.write_record(&header)?;
+    let tail = provenance_row(prov);
+    for (m, e) in res.metrics.iter().zip(&res.estimates) {
+        let mut row = vec![
+            m.name.clone(),
+            m.unit.as_str().into(),
+            num(e.mean),
+            num(e.sd),
+            num(e.ci95()[0]),
+            num(e.ci95()[1]),
+            e.n.to_string(),
+        ];
+        row.extend(tail.iter().cloned());
+        w.write_record(&row)?;
+    }
+    write_atomic(
+        &dir.join("summary.csv"),
+        &w.into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?,
+    )?;
+
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["replication", "metric", "unit", "value"];
+    header.extend(PROVENANCE_COLUMNS);
+    w.write_record(&header)?;
+    for (r, values) in res.values.iter().enumerate() {
+        let rows = res
+            .metrics
+            .iter()
+            .zip(values)
+            .map(|(m, v)| (m.name.clone(), m.unit.as_str(), num(*v)));
+        let events = std::iter::once((
+            "run.events".to_string(),
+            "events",
+            res.events[r].to_string(),
+        ));
+        for (name, unit, value) in rows.chain(events) {
+            let mut row = vec![r.to_string(), name, unit.to_string(), value];
+            row.extend(tail.iter().cloned());
+            w.write_record(&row)?;
+        }
+    }
+    write_atomic(
+        &dir.join("replications.csv"),
+        &w.into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?,
+    )?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
+/// so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

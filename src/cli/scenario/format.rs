@@ -1,0 +1,219 @@
+//! The scenario file as written: serde types mirroring the TOML, with spans kept on every
+//! value a later check may need to point at. Unknown keys are refused everywhere.
+//!
+//! ```toml
+//! [simulation]
+//! warmup = "365d"              # default "0d"
+//! horizon = "730d"
+//! replications = 200           # default 10
+//! seed = 1                     # default 1
+//! start_weekday = "monday"     # weekday of t = 0, for calendars (default monday)
+//!
+//! [resources]
+//! suite = { capacity = 28, changeover = "1d" }
+//! qp = { capacity = 2, calendar = { shifts = [{ days = "mon-fri", start = "07:00", end = "16:00", capacity = 2 }] } }
+//!
+//! [[products]]
+//! name = "car-t"
+//! type = "autologous"
+//! arrivals = { rate = 2.0, per = "day" }
+//!
+//!   [[products.steps]]
+//!   name = "manufacturing"
+//!   uses = ["suite"]
+//!   duration = { triangular = { min = "8d", mode = "10d", max = "14d" } }
+//!   failure = { probability = 0.05, retry_from = "apheresis", max_attempts = 2 }
+//! ```
+//!
+//! This module only describes the syntax; `compile` gives it meaning.
+
+use super::units::{Days, DurationDist};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::fmt;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub simulation: Spanned<Simulation>,
+    #[serde(default)]
+    pub resources: IndexMap<Spanned<String>, Spanned<Resource>>,
+    #[serde(default)]
+    pub products: Vec<Spanned<Product>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    pub warmup: Option<Spanned<Days>>,
+    pub horizon: Spanned<Days>,
+    pub replications: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<i64>>,
+    pub start_weekday: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub capacity: Spanned<i64>,
+    pub changeover: Option<Spanned<DurationDist>>,
+    pub calendar: Option<Spanned<CalendarSpec>>,
+    pub breakdowns: Option<Spanned<BreakdownSpec>>,
+    /// "finish" (default) or "preempt".
+    pub on_capacity_drop: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    /// Units present at all times; shifts add to it (default 0).
+    pub base: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub shifts: Vec<Spanned<ShiftSpec>>,
+    #[serde(default)]
+    pub exceptions: Vec<Spanned<ExceptionSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftSpec {
+    pub days: Spanned<String>,
+    pub start: Spanned<String>,
+    pub end: Spanned<String>,
+    pub capacity: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionSpec {
+    /// Start, as time since the start of the run.
+    pub from: Spanned<Days>,
+    /// End (exclusive), as time since the start of the run.
+    pub to: Spanned<Days>,
+    /// Units during the exception (default 0: closed).
+    pub capacity: Option<Spanned<i64>>,
+    /// Repeat every this long (e.g. "365d" for a yearly holiday), over the whole run.
+    pub repeat: Option<Spanned<Days>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakdownSpec {
+    /// Up time from the end of one repair to the next breakdown.
+    pub time_between: Spanned<DurationDist>,
+    pub repair: Spanned<DurationDist>,
+    /// Units a breakdown takes down (default 1).
+    pub units: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    pub arrivals: Spanned<ArrivalsSpec>,
+    pub patience: Option<Spanned<DurationDist>>,
+    /// Priority at every resource (default 0; higher is served first).
+    pub priority: Option<Spanned<i64>>,
+    /// Priority at named resources, overriding `priority`.
+    #[serde(default)]
+    pub resource_priority: IndexMap<Spanned<String>, Spanned<i64>>,
+    pub steps: Spanned<Vec<Spanned<Step>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalsSpec {
+    /// Poisson arrivals at this rate...
+    pub rate: Option<Spanned<f64>>,
+    /// ...per "hour", "day", "week" or "year" (365 days).
+    pub per: Option<Spanned<String>>,
+    /// Or: any distribution of the time between arrivals.
+    pub interarrival: Option<Spanned<DurationDist>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub name: Spanned<String>,
+    /// Held for the whole step.
+    #[serde(default)]
+    pub uses: Vec<Spanned<Use>>,
+    /// Held only for the hands-on `touch` time at the start.
+    #[serde(default)]
+    pub touch_uses: Vec<Spanned<Use>>,
+    pub duration: Option<Spanned<DurationDist>>,
+    pub touch: Option<Spanned<DurationDist>>,
+    pub failure: Option<Spanned<FailureSpec>>,
+    pub assays: Option<Vec<Spanned<AssaySpec>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssaySpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub uses: Vec<Spanned<Use>>,
+    #[serde(default)]
+    pub touch_uses: Vec<Spanned<Use>>,
+    pub duration: Spanned<DurationDist>,
+    pub touch: Option<Spanned<DurationDist>>,
+    pub failure: Option<Spanned<FailureSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSpec {
+    pub probability: Spanned<f64>,
+    /// Step to restart from (this one or an earlier one); none: the patient is lost.
+    pub retry_from: Option<Spanned<String>>,
+    /// Failures of this step after which the patient is lost (default: 2 with
+    /// `retry_from`, 1 without).
+    pub max_attempts: Option<Spanned<i64>>,
+}
+
+/// A resource a step uses: `"suite"` (one unit) or `{ resource = "operator", units = 2 }`.
+#[derive(Debug)]
+pub struct Use {
+    pub resource: String,
+    pub units: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UseTable {
+    resource: String,
+    units: i64,
+}
+
+impl<'de> Deserialize<'de> for Use {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Use;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a resource name, or {{ resource = \"name\", units = 2 }}"
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Use, E> {
+                Ok(Use {
+                    resource: s.to_string(),
+                    units: 1,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Use, A::Error> {
+                let t = UseTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Use {
+                    resource: t.resource,
+                    units: t.units,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,127 @@
+//! The compiled form of a scenario: everything a replication needs, already checked.
+//!
+//! Durations are distributions in clock ticks. Resource and step references are indices.
+//! Nothing here is random yet: each replication draws its own streams.
+//!
+//! This module must not parse text or know file formats.
+
+use crate::engine::{Calendar, CapacityDrop, Dist, Duration};
+
+/// A scenario, compiled and checked.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Resource pools shared by every product.
+    pub resources: Vec<ResourceSpec>,
+    /// Products made in the facility, each with its own arrivals and chain.
+    pub products: Vec<ProductSpec>,
+    /// Time simulated before statistics start.
+    pub warmup: Duration,
+    /// Length of the statistics window.
+    pub horizon: Duration,
+}
+
+/// A resource pool: suites, devices, analysts, QPs.
+#[derive(Clone, Debug)]
+pub struct ResourceSpec {
+    /// Name, as in the scenario (metric names use it).
+    pub name: String,
+    /// Units the pool has.
+    pub capacity: u32,
+    /// Time a unit stays busy after each use (cleaning a suite), if any.
+    pub changeover: Option<Dist>,
+    /// Scheduled capacity over time, if not always `capacity`.
+    pub calendar: Option<Calendar>,
+    /// Breakdowns: time between (up time), repair time, units taken down.
+    pub breakdowns: Option<(Dist, Dist, u32)>,
+    /// What happens to work in progress when capacity drops.
+    pub on_capacity_drop: CapacityDrop,
+}
+
+impl ResourceSpec {
+    /// The most units this pool ever has available.
+    pub fn max_capacity(&self) -> u32 {
+        self.calendar
+            .as_ref()
+            .map_or(self.capacity, |c| c.max_capacity().min(self.capacity))
+    }
+}
+
+/// How patients (or orders) arrive.
+#[derive(Clone, Debug)]
+pub enum Arrivals {
+    /// A renewal process: independent times between arrivals (Poisson when exponential).
+    /// The first arrival comes one interarrival time after the start.
+    Renewal(Dist),
+}
+
+/// A product: an autologous therapy made one patient at a time.
+#[derive(Clone, Debug)]
+pub struct ProductSpec {
+    /// Name, as in the scenario.
+    pub name: String,
+    /// Arrivals of patients.
+    pub arrivals: Arrivals,
+    /// How long a patient waits in queues, in total, before dropping out (if limited).
+    pub patience: Option<Dist>,
+    /// Priority of this product's requests at each resource (index = resource).
+    pub priority: Vec<i32>,
+    /// The chain of steps, in order.
+    pub steps: Vec<StepSpec>,
+}
+
+/// One step of a chain.
+#[derive(Clone, Debug)]
+pub struct StepSpec {
+    /// Name, as in the scenario.
+    pub name: String,
+    /// What the step does.
+    pub kind: StepKind,
+}
+
+/// What a step does.
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// Work that may hold resources, and may fail.
+    Work(Task, Option<Failure>),
+    /// QC release: assays run in parallel; the step ends when all have reported.
+    Assays(Vec<Assay>),
+}
+
+/// Work on zero or more resources. `uses` and `touch_uses` are granted together,
+/// all-or-nothing (a suite and an operator at once).
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Resources held for the whole work (index, units): the suite, the device.
+    pub uses: Vec<(usize, u32)>,
+    /// Resources held only for the hands-on `touch` time at the start: the operator,
+    /// the analyst.
+    pub touch_uses: Vec<(usize, u32)>,
+    /// Time from the start of the work (resources granted) to its end.
+    pub duration: Dist,
+    /// Hands-on time at the start of the work (with `touch_uses`). The work lasts at
+    /// least its touch time.
+    pub touch: Option<Dist>,
+}
+
+/// One QC assay of a release step.
+#[derive(Clone, Debug)]
+pub struct Assay {
+    /// Name (sterility, mycoplasma, endotoxin, potency...).
+    pub name: String,
+    /// The assay's work: analyst touch time and total duration.
+    pub task: Task,
+    /// Out-of-specification results and what follows.
+    pub failure: Option<Failure>,
+}
+
+/// A failure rule: with `probability` the step (or assay) fails; the chain goes back to
+/// step `retry_from`; after `max_attempts` failures of this step the patient is lost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Failure {
+    /// Probability of failure of one attempt.
+    pub probability: f64,
+    /// Index of the step the chain restarts from (at or before this step).
+    pub retry_from: usize,
+    /// Failures of this step after which the patient is lost (at least 1).
+    pub max_attempts: u32,
+}

@@ -9,6 +9,8 @@
 mod cli;
 mod golden;
 mod invariants;
+mod model;
 mod property;
+mod scenarios;
 mod support;
 mod validation;

@@ -1,0 +1,243 @@
+//! The cell-therapy model, through its scenario files: statistical validation against the
+//! analytic values of the reference models and of Erlang A, and golden chains whose every
+//! time is computed by hand. Tolerances as in `validation`: k standard errors over R
+//! replications, k for a false-failure rate of 1e-6, warm-ups stated in the scenarios.
+
+use crate::support::assert_agrees;
+use cgtsim::cli::scenario;
+use cgtsim::engine::{Kernel, RunLength, run};
+use cgtsim::experiment::replicate;
+use cgtsim::model::{Facility, metric_names};
+use std::collections::HashMap;
+
+/// Runs a scenario (its own replications and seed unless given) and returns every metric's
+/// per-replication values by name, plus the events per replication.
+pub fn run_scenario(
+    text: &str,
+    replications: Option<u64>,
+) -> (HashMap<String, Vec<f64>>, Vec<u64>) {
+    let sc = scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let spec = &sc.spec;
+    let length = RunLength {
+        warmup: spec.warmup,
+        horizon: spec.horizon,
+    };
+    let runs = replicate(
+        sc.seed,
+        replications.unwrap_or(sc.replications),
+        |_, streams| {
+            let mut kernel = Kernel::new();
+            let mut f = Facility::new(spec, &mut kernel, streams);
+            run(&mut f, &mut kernel, length);
+            (f.results(&kernel), kernel.events_processed())
+        },
+    );
+    let names = metric_names(spec);
+    let mut out: HashMap<String, Vec<f64>> = HashMap::new();
+    for (values, _) in &runs {
+        for (m, v) in names.iter().zip(values) {
+            out.entry(m.name.clone()).or_default().push(*v);
+        }
+    }
+    (out, runs.iter().map(|r| r.1).collect())
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn reference_model_b_hits_its_analytic_values() {
+    // scenarios/reference/cart.toml, run BR: warm-up 365 d, horizon 730 d, R = 200.
+    let (m, _) = run_scenario(&read("scenarios/reference/cart.toml"), None);
+    assert_agrees(
+        "B suite_util",
+        &m["resources.suite.utilisation"],
+        2.0 * 1.05 * (32.0 / 3.0 + 1.0) / 28.0,
+    );
+    assert_agrees(
+        "B suite_util_mfg",
+        &m["resources.suite.utilisation_working"],
+        2.0 * 1.05 * (32.0 / 3.0) / 28.0,
+    );
+    assert_agrees(
+        "B completed",
+        &m["products.car-t.completed"],
+        2.0 * (1.0 - 0.05 * 0.05) * 730.0,
+    );
+    assert_agrees(
+        "B lost",
+        &m["products.car-t.lost"],
+        2.0 * 0.05 * 0.05 * 730.0,
+    );
+    assert_agrees(
+        "B analyst_util",
+        &m["resources.qc_analyst.utilisation"],
+        1.995 * 0.5 / 6.0,
+    );
+    assert_agrees(
+        "B qp_util",
+        &m["resources.qp.utilisation"],
+        1.995 * 0.1 / 2.0,
+    );
+    let v2v = crate::support::mean_se(&m["products.car-t.v2v.mean"]).0;
+    assert!(
+        v2v > 21.87,
+        "V2V mean {v2v} must exceed the no-queueing bound 21.87 days"
+    );
+    // The decomposition by step adds up to the vein-to-vein mean, replication by replication.
+    for r in 0..m["products.car-t.v2v.mean"].len() {
+        let steps: f64 = m
+            .iter()
+            .filter(|(k, _)| k.contains(".steps."))
+            .map(|(_, v)| v[r])
+            .sum();
+        assert!(
+            (steps - m["products.car-t.v2v.mean"][r]).abs() < 1e-9,
+            "replication {r}: {steps}"
+        );
+    }
+}
+
+#[test]
+fn reference_model_a_hits_erlang_c() {
+    // scenarios/reference/mmc.toml, run AR: warm-up 1,000 d, horizon 10,000 d, R = 100.
+    let (m, _) = run_scenario(&read("scenarios/reference/mmc.toml"), None);
+    assert_agrees(
+        "A Wq",
+        &m["products.mmc.steps.service.wait.mean"],
+        1.524_986,
+    );
+    assert_agrees("A W", &m["products.mmc.v2v.mean"], 2.524_986);
+    assert_agrees("A utilisation", &m["resources.server.utilisation"], 0.9);
+    assert_agrees("A Lq", &m["resources.server.queue.mean"], 6.862_439);
+}
+
+#[test]
+fn patience_matches_erlang_a() {
+    // M/M/1+M through the model: one step on one server, Poisson arrivals 1/day, service
+    // exponential mean 1 day, patience exponential mean 2 days (theta 0.5). The patience
+    // clock runs while waiting, exactly the Erlang-A assumption. Warm-up 500 days.
+    let (lambda, mu, theta) = (1.0, 1.0, 0.5);
+    let mut p = vec![1.0f64];
+    for n in 1..200 {
+        let prev = p[n - 1];
+        p.push(prev * lambda / (mu + (n - 1) as f64 * theta));
+    }
+    let total: f64 = p.iter().sum();
+    let rate: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(n, pn)| pn / total * n.saturating_sub(1) as f64 * theta)
+        .sum();
+    let text = r#"
+        [simulation]
+        warmup = "500d"
+        horizon = "10000d"
+        replications = 40
+        seed = 4
+        [resources]
+        server = { capacity = 1 }
+        [[products]]
+        name = "impatient"
+        type = "autologous"
+        arrivals = { rate = 1.0, per = "day" }
+        patience = { exponential = { mean = "2d" } }
+          [[products.steps]]
+          name = "service"
+          uses = ["server"]
+          duration = { exponential = { mean = "1d" } }
+    "#;
+    let (m, _) = run_scenario(text, None);
+    let share: Vec<f64> = m["products.impatient.dropped_out"]
+        .iter()
+        .zip(&m["products.impatient.completed"])
+        .map(|(d, c)| d / (d + c))
+        .collect();
+    assert_agrees("M/M/1+M abandonment", &share, rate / lambda);
+}
+
+/// A deterministic chain, one patient every 10 days from day 10:
+/// apheresis 1 d -> manufacturing on the suite (3 d) with an operator for the first 6 h
+/// -> QC: sterility 2 d and potency 1 d in parallel, each with 2 h of an analyst -> done.
+/// The suite is cleaned 1 d after each batch. Nothing ever waits.
+const GOLDEN: &str = r#"
+    [simulation]
+    warmup = "0d"
+    horizon = "1000d"
+    replications = 2
+    [resources]
+    suite = { capacity = 1, changeover = "1d" }
+    operator = { capacity = 1 }
+    analyst = { capacity = 2 }
+    [[products]]
+    name = "p"
+    type = "autologous"
+    arrivals = { interarrival = "10d" }
+      [[products.steps]]
+      name = "apheresis"
+      duration = "1d"
+      [[products.steps]]
+      name = "manufacturing"
+      uses = ["suite"]
+      touch_uses = ["operator"]
+      touch = "6h"
+      duration = "3d"
+      [[products.steps]]
+      name = "qc"
+        [[products.steps.assays]]
+        name = "sterility"
+        touch_uses = ["analyst"]
+        touch = "2h"
+        duration = "2d"
+        [[products.steps.assays]]
+        name = "potency"
+        touch_uses = ["analyst"]
+        touch = "2h"
+        duration = "1d"
+"#;
+
+#[test]
+fn golden_chain_with_touch_time_changeover_and_assays() {
+    let (m, events) = run_scenario(GOLDEN, None);
+    // Arrivals on days 10, 20, ..., 990 (99 in the window; day 1000 is the end, not run).
+    // Each takes 1 + 3 + 2 = 6 days: all 99 complete (the last on day 996).
+    assert_eq!(m["products.p.arrived"], vec![99.0, 99.0]);
+    assert_eq!(m["products.p.completed"], vec![99.0, 99.0]);
+    assert_eq!(m["products.p.v2v.mean"][0], 6.0);
+    assert_eq!(m["products.p.steps.manufacturing.work.mean"][0], 3.0);
+    assert_eq!(m["products.p.steps.qc.work.mean"][0], 2.0);
+    assert_eq!(m["products.p.steps.qc.wait.mean"][0], 0.0);
+    // Suite busy 3 d + 1 d changeover per batch: 99 x 4 / 1000; working only 99 x 3 / 1000.
+    assert!((m["resources.suite.utilisation"][0] - 0.396).abs() < 1e-12);
+    assert!((m["resources.suite.utilisation_working"][0] - 0.297).abs() < 1e-12);
+    // The operator only for the 6-h touch: 99 x 0.25 / 1000.
+    assert!((m["resources.operator.utilisation"][0] - 0.02475).abs() < 1e-12);
+    // Two analysts, 2 x 2 h per batch: 99 x 4/24 / (2 x 1000).
+    assert!((m["resources.analyst.utilisation"][0] - 99.0 * 4.0 / 24.0 / 2000.0).abs() < 1e-12);
+    // Events per patient: arrival, apheresis end, touch end, manufacturing end, changeover
+    // end, 2 assay touch ends, 2 assay ends = 9; 99 patients in [0, 1000).
+    assert_eq!(events, vec![99 * 9, 99 * 9]);
+}
+
+#[test]
+fn golden_rework_and_loss() {
+    // Manufacturing always fails: the patient goes back to apheresis once (max_attempts 2),
+    // then is lost. V2V never ends; each patient takes 1 + 3 + 1 + 3 = 8 days to be lost.
+    let text = GOLDEN.replace(
+        "duration = \"3d\"\n",
+        "duration = \"3d\"\n      failure = { probability = 1.0, retry_from = \"apheresis\", max_attempts = 2 }\n",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_eq!(m["products.p.completed"][0], 0.0);
+    assert_eq!(
+        m["products.p.lost"][0], 99.0,
+        "every patient is lost on day arrival + 8 (< 1000)"
+    );
+    // The suite works 2 x 3 d per patient and is cleaned after each of the two batches.
+    assert!((m["resources.suite.utilisation_working"][0] - 99.0 * 6.0 / 1000.0).abs() < 1e-12);
+    assert!(
+        m["products.p.v2v.mean"][0].is_nan(),
+        "no completed patient, no vein-to-vein"
+    );
+}

@@ -1,4 +1,4 @@
-//! The one bench binary (criterion.rs layout): `cargo bench`, or `cargo bench -- model_a`
+//! The one bench binary (criterion.rs layout): `cargo bench`, or `cargo bench -- model_b`
 //! for one topic. Each topic is a module under `benches/topics/`.
 use criterion::criterion_main;
 
@@ -6,10 +6,12 @@ mod topics {
     pub mod calendar;
     pub mod event_list;
     pub mod model_a;
+    pub mod model_b;
 }
 
 criterion_main!(
     topics::event_list::group,
     topics::model_a::group,
+    topics::model_b::group,
     topics::calendar::group
 );

@@ -10,7 +10,7 @@ pub mod scenario;
 
 use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
 use crate::experiment::{Estimate, replicate};
-use crate::model::{Facility, metric_names};
+use crate::model::{Facility, Spec, metric_names};
 use crate::station::{Station, StationConfig};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -195,6 +195,29 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         print!("{}", report::table(spec, &results, &prov));
     }
     Ok(())
+}
+
+/// Runs replications `0..replications` of `spec` on the current rayon pool, calling
+/// `done` after each; returns each replication's metrics (in `metric_names` order) and
+/// events processed, in replication order.
+pub fn simulate(
+    spec: &Spec,
+    seed: u64,
+    replications: u64,
+    done: impl Fn() + Sync,
+) -> (Vec<Vec<f64>>, Vec<u64>) {
+    let length = RunLength {
+        warmup: spec.warmup,
+        horizon: spec.horizon,
+    };
+    let runs = replicate(seed, replications, |_, streams| {
+        let mut kernel = Kernel::new();
+        let mut facility = Facility::new(spec, &mut kernel, streams);
+        run_kernel(&mut facility, &mut kernel, length);
+        done();
+        (facility.results(&kernel), kernel.events_processed())
+    });
+    runs.into_iter().unzip()
 }
 
 /// Model A, run AR: warm-up 1,000 days, horizon 10,000 days per replication.

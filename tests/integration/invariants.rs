@@ -1,7 +1,7 @@
 //! Architectural and resource invariants, checked rather than promised:
 //! - the engine allocates nothing per event once its vectors have grown (a 100-year run
 //!   makes no more allocations than a 1-year run);
-//! - the engine does no I/O, knows no serde and prints nothing.
+//! - the engine and the model do no I/O, know no serde and print nothing.
 
 use cgtsim::engine::{Duration, Kernel, RunLength, Streams, run};
 use cgtsim::station::{Station, StationConfig};
@@ -70,12 +70,18 @@ fn the_event_loop_does_not_allocate_in_steady_state() {
 }
 
 #[test]
-fn the_engine_does_no_io_and_knows_no_formats() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/engine");
+fn the_engine_and_the_model_do_no_io_and_know_no_formats() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert_free_of_io(&format!("{root}/src/engine"), 8);
+    assert_free_of_io(&format!("{root}/src/model"), 3);
+}
+
+fn assert_free_of_io(dir: &str, at_least: usize) {
     let forbidden = [
         "std::fs",
         "std::io",
         "serde",
+        "toml",
         "println!",
         "eprintln!",
         "print!(",
@@ -95,11 +101,11 @@ fn the_engine_does_no_io_and_knows_no_formats() {
                 .any(|l| l.contains(word));
             assert!(
                 !uses,
-                "{} uses `{word}`: the engine must stay free of I/O and formats",
+                "{} uses `{word}`: this layer must stay free of I/O and formats",
                 path.display()
             );
         }
         checked += 1;
     }
-    assert!(checked >= 8, "found only {checked} engine files in {dir}");
+    assert!(checked >= at_least, "found only {checked} files in {dir}");
 }

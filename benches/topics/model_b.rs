@@ -1,0 +1,91 @@
+//! Reference model B ("cart", shared/reference-models.md) and whole runs of the bundled
+//! scenarios, as `cgtsim run` does them.
+//!
+//! - `model_b/cart_b1`: one replication of run B1 (S = 28, warm-up 365 d, horizon
+//!   3,650 d, seed 1) on one thread; throughput in model events per second (E1..E9 of the
+//!   reference document: changeover ends count, as in its canonical count).
+//! - `model_b/cart_b1_s20`: the same with S = 20, the overloaded stress case (the suite
+//!   queue grows without bound, so the event list and the queue are longest).
+//! - `run/cart_br_threads=N`: run BR (200 replications of 730 d after 365 d) on N rayon
+//!   threads; parallel efficiency = time(1) / (2 time(2)).
+//! - `run/ccrm_nordic`: a whole `cgtsim run scenarios/ccrm-nordic.toml` (parse, 100
+//!   replications on all cores, summary and table), without the terminal.
+use cgtsim::cli::report::{Provenance, Results, table};
+use cgtsim::cli::{scenario, simulate};
+use cgtsim::model::metric_names;
+use criterion::{Criterion, Throughput, criterion_group};
+use std::hint::black_box;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn b1(suites: u32) -> scenario::Scenario {
+    let text = read("scenarios/reference/cart.toml")
+        .replace("horizon = \"730d\"", "horizon = \"3650d\"")
+        .replace("capacity = 28", &format!("capacity = {suites}"));
+    scenario::parse("cart-b1", &text).unwrap()
+}
+
+fn model_b(c: &mut Criterion) {
+    let mut g = c.benchmark_group("model_b");
+    g.sample_size(20);
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (name, suites) in [("cart_b1", 28), ("cart_b1_s20", 20)] {
+        let sc = b1(suites);
+        let events: u64 = one_thread.install(|| simulate(&sc.spec, 1, 1, || {}).1.iter().sum());
+        g.throughput(Throughput::Elements(events));
+        g.bench_function(name, |b| {
+            b.iter(|| one_thread.install(|| black_box(simulate(&sc.spec, 1, 1, || {}))))
+        });
+    }
+    g.finish();
+}
+
+fn whole_runs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("run");
+    g.sample_size(10);
+    let br = scenario::parse("cart", &read("scenarios/reference/cart.toml")).unwrap();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let events: u64 = pool.install(|| simulate(&br.spec, 1, 200, || {}).1.iter().sum());
+        g.throughput(Throughput::Elements(events));
+        g.bench_function(format!("cart_br_threads={threads}"), |b| {
+            b.iter(|| pool.install(|| black_box(simulate(&br.spec, 1, 200, || {}))))
+        });
+    }
+    let text = read("scenarios/ccrm-nordic.toml");
+    let sc = scenario::parse("ccrm", &text).unwrap();
+    g.throughput(Throughput::Elements(
+        simulate(&sc.spec, sc.seed, sc.replications, || {})
+            .1
+            .iter()
+            .sum(),
+    ));
+    g.bench_function("ccrm_nordic", |b| {
+        b.iter(|| {
+            let sc = scenario::parse("scenarios/ccrm-nordic.toml", &text).unwrap();
+            let (values, events) = simulate(&sc.spec, sc.seed, sc.replications, || {});
+            let prov = Provenance {
+                scenario_path: "scenarios/ccrm-nordic.toml".into(),
+                scenario_sha256: String::new(),
+                seed: sc.seed,
+                replications: sc.replications,
+                threads: rayon::current_num_threads(),
+                events: events.iter().sum(),
+                wall_time_s: 1.0,
+            };
+            let results = Results::new(metric_names(&sc.spec), values, events);
+            black_box(table(&sc.spec, &results, &prov))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(group, model_b, whole_runs);

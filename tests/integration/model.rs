@@ -241,3 +241,99 @@ fn golden_rework_and_loss() {
         "no completed patient, no vein-to-vein"
     );
 }
+
+#[test]
+fn product_priority_on_a_shared_pool_matches_cobham() {
+    // Two products share one server: "urgent" (priority 1, 0.3/day) before "routine"
+    // (0.4/day), exponential service mean 1 day, non-preemptive. Cobham: Wq = 1 day for
+    // urgent, 3.3333 for routine. Warm-up 2,000 days.
+    let product = |name: &str, rate: f64, priority: i64| {
+        format!(
+            "[[products]]\nname = \"{name}\"\ntype = \"autologous\"\narrivals = {{ rate = {rate}, per = \"day\" }}\n\
+             priority = {priority}\n  [[products.steps]]\n  name = \"service\"\n  uses = [\"server\"]\n  \
+             duration = {{ exponential = {{ mean = \"1d\" }} }}\n"
+        )
+    };
+    let text = format!(
+        "[simulation]\nwarmup = \"2000d\"\nhorizon = \"20000d\"\nreplications = 40\nseed = 8\n\
+         [resources]\nserver = {{ capacity = 1 }}\n{}{}",
+        product("urgent", 0.3, 1),
+        product("routine", 0.4, 0)
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_agrees(
+        "urgent Wq",
+        &m["products.urgent.steps.service.wait.mean"],
+        1.0,
+    );
+    assert_agrees(
+        "routine Wq",
+        &m["products.routine.steps.service.wait.mean"],
+        0.7 / (0.7 * 0.3),
+    );
+}
+
+/// One patient a week, arriving Mondays 00:00 (the run starts on a Monday). A 5-day step
+/// brings the batch to Saturday 00:00; the QP works weekdays 08:00-17:00, so release waits
+/// until Monday 08:00 and ends at 09:00: vein-to-vein 7 d 9 h, every week.
+const WEEKDAY_QP: &str = r#"
+    [simulation]
+    horizon = "700d"
+    replications = 1
+    start_weekday = "monday"
+    [resources]
+    qp = { capacity = 1, calendar = { shifts = [{ days = "mon-fri", start = "08:00", end = "17:00", capacity = 1 }] } }
+    [[products]]
+    name = "p"
+    type = "autologous"
+    arrivals = { interarrival = "7d" }
+      [[products.steps]]
+      name = "culture"
+      duration = "5d"
+      [[products.steps]]
+      name = "release"
+      uses = ["qp"]
+      duration = "1h"
+"#;
+
+#[test]
+fn golden_weekday_calendar_from_the_scenario() {
+    let (m, _) = run_scenario(WEEKDAY_QP, None);
+    let v2v = 7.0 + 9.0 / 24.0;
+    assert!(
+        (m["products.p.v2v.mean"][0] - v2v).abs() < 1e-12,
+        "{}",
+        m["products.p.v2v.mean"][0]
+    );
+    assert!(
+        (m["products.p.v2v.p95"][0] - v2v).abs() <= 0.005 * v2v,
+        "sketch accuracy"
+    );
+    assert!((m["products.p.steps.release.wait.mean"][0] - (2.0 + 8.0 / 24.0)).abs() < 1e-12);
+    // Patients arrive on days 7, 14, ..., 693 (99); the last would be released on day 700
+    // at 08:00, after the end.
+    assert_eq!(
+        (m["products.p.arrived"][0], m["products.p.completed"][0]),
+        (99.0, 98.0)
+    );
+    // The QP is available 45 h a week: 1 h of work a week is 1/45 of available time.
+    assert!((m["resources.qp.utilisation_available"][0] - 1.0 / 45.0).abs() < 1e-3);
+
+    // The run starts on a Wednesday instead: arrivals fall on Wednesdays, the culture ends
+    // on Mondays 00:00 and release waits only until 08:00.
+    let (m, _) = run_scenario(&WEEKDAY_QP.replace("\"monday\"", "\"wednesday\""), None);
+    assert!((m["products.p.v2v.mean"][0] - (5.0 + 9.0 / 24.0)).abs() < 1e-12);
+
+    // Every Monday from day 14 on is a holiday (an exception repeated weekly): release
+    // waits until Tuesday 08:00, one day more for every patient.
+    let holiday = WEEKDAY_QP.replace(
+        "capacity = 1 }] } }",
+        "capacity = 1 }], exceptions = [{ from = \"14d\", to = \"15d\", repeat = \"7d\" }] } }",
+    );
+    let (m, _) = run_scenario(&holiday, None);
+    assert!(
+        (m["products.p.v2v.mean"][0] - (8.0 + 9.0 / 24.0)).abs() < 1e-12,
+        "{}",
+        m["products.p.v2v.mean"][0]
+    );
+}

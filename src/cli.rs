@@ -12,7 +12,7 @@ use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
 use crate::experiment::{Estimate, replicate};
 use crate::model::{Facility, Spec, metric_names};
 use crate::station::{Station, StationConfig};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{Provenance, Results};
 use sha2::{Digest, Sha256};
@@ -33,65 +33,52 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario: replications in parallel, results with 95 % confidence intervals.
-    Run {
-        /// The scenario file (TOML), e.g. scenarios/ccrm-nordic.toml.
-        scenario: PathBuf,
-        /// Replications (default: the scenario's `replications`).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Seed (default: the scenario's `seed`); replication r uses streams from (seed, r).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: RAYON_NUM_THREADS, else all cores). Results do not
-        /// depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Also write summary.json, summary.csv and replications.csv into this directory.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print summary.json on stdout instead of the table.
-        #[arg(long)]
-        json: bool,
-    },
+    Run(RunArgs),
     /// Check this build on this machine: run reference model A (an M/M/5 queue, see
     /// shared/reference-models.md) and compare it with the exact Erlang C values.
-    Validate {
-        /// Independent replications (run in parallel).
-        #[arg(long, default_value_t = 100)]
-        replications: u64,
-        /// Seed of the experiment; replication r uses streams derived from (seed, r).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Worker threads (default: RAYON_NUM_THREADS, else all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The scenario file (TOML), e.g. scenarios/ccrm-nordic.toml.
+    scenario: PathBuf,
+    /// Replications (default: the scenario's `replications`).
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Seed (default: the scenario's `seed`); replication r uses streams from (seed, r).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: RAYON_NUM_THREADS, else all cores). Results do not
+    /// depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Also write summary.json, summary.csv and replications.csv into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print summary.json on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Independent replications (run in parallel).
+    #[arg(long, default_value_t = 100)]
+    replications: u64,
+    /// Seed of the experiment; replication r uses streams derived from (seed, r).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads (default: RAYON_NUM_THREADS, else all cores).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// The `cgtsim` program.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Run {
-            scenario,
-            replications,
-            seed,
-            threads,
-            out,
-            json,
-        } => run(RunArgs {
-            scenario,
-            replications,
-            seed,
-            threads,
-            out,
-            json,
-        }),
-        Command::Validate {
-            replications,
-            seed,
-            threads,
-        } => validate(replications, seed, threads),
+    let outcome = match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,15 +120,6 @@ fn progress(n: u64) -> ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-struct RunArgs {
-    scenario: PathBuf,
-    replications: Option<u64>,
-    seed: Option<u64>,
-    threads: Option<usize>,
-    out: Option<PathBuf>,
-    json: bool,
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
@@ -221,7 +199,13 @@ pub fn simulate(
 }
 
 /// Model A, run AR: warm-up 1,000 days, horizon 10,000 days per replication.
-fn validate(replications: u64, seed: u64, threads: Option<usize>) -> Result<(), Failure> {
+fn validate(
+    ValidateArgs {
+        replications,
+        seed,
+        threads,
+    }: ValidateArgs,
+) -> Result<(), Failure> {
     if replications < 2 {
         return Err(Failure::Usage(
             "--replications must be at least 2 to give a confidence interval".into(),

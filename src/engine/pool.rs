@@ -414,22 +414,11 @@ impl<E: Copy> Kernel<E> {
             State::Serving,
             "release of a request that is not in service"
         );
-        let now = self.now;
         for &(p, u) in r.needs() {
-            if u == 0 {
-                continue; // released earlier by `release_part`
-            }
-            let c = changeover(p);
-            let pool = &mut self.pools[p.0 as usize];
-            pool.in_use -= u;
-            pool.working_tw.set(now, u64::from(pool.in_use));
-            if pool.policy == CapacityDrop::Preempt {
-                remove_value(&mut pool.holders, id.0);
-            }
-            if c > Duration::ZERO {
-                pool.changeover += u;
-                pool.changeover_tw.set(now, u64::from(pool.changeover));
-                self.schedule_pool_event(now + c, PoolEvent::ChangeoverEnd(p, u));
+            if u > 0 {
+                // (zero: released earlier by `release_part`)
+                let c = changeover(p);
+                self.give_back(id.0, p, u, c);
             }
         }
         self.free_request(id.0);
@@ -442,7 +431,6 @@ impl<E: Copy> Kernel<E> {
     /// time is over; the suite stays held), keeping them busy for `changeover`. The
     /// request stays in service for its other pools; releasing it later skips this pool.
     pub fn release_part(&mut self, id: RequestId, p: PoolId, changeover: Duration) {
-        let now = self.now;
         let r = &mut self.requests[id.0 as usize];
         assert_eq!(
             r.state,
@@ -456,18 +444,24 @@ impl<E: Copy> Kernel<E> {
         if u == 0 {
             return;
         }
+        self.give_back(id.0, p, u, changeover);
+        self.dispatch(p);
+    }
+
+    /// Request `i` gives back `u` units of pool `p`, which stay busy for `changeover`.
+    fn give_back(&mut self, i: u32, p: PoolId, u: u32, changeover: Duration) {
+        let now = self.now;
         let pool = &mut self.pools[p.0 as usize];
         pool.in_use -= u;
         pool.working_tw.set(now, u64::from(pool.in_use));
         if pool.policy == CapacityDrop::Preempt {
-            remove_value(&mut pool.holders, id.0);
+            remove_value(&mut pool.holders, i);
         }
         if changeover > Duration::ZERO {
             pool.changeover += u;
             pool.changeover_tw.set(now, u64::from(pool.changeover));
             self.schedule_pool_event(now + changeover, PoolEvent::ChangeoverEnd(p, u));
         }
-        self.dispatch(p);
     }
 
     /// Withdraws a waiting request (the patient gave up). Returns false, and does
@@ -688,15 +682,9 @@ impl<E: Copy> Kernel<E> {
         let now = self.now;
         let r = self.requests[i as usize];
         for &(q, u) in r.needs() {
-            if u == 0 {
-                continue;
-            }
-            let pool = &mut self.pools[q.0 as usize];
-            pool.in_use -= u;
-            pool.working_tw.set(now, u64::from(pool.in_use));
-            pool.preemptions += 1;
-            if pool.policy == CapacityDrop::Preempt {
-                remove_value(&mut pool.holders, i);
+            if u > 0 {
+                self.give_back(i, q, u, Duration::ZERO);
+                self.pools[q.0 as usize].preemptions += 1;
             }
         }
         let req = &mut self.requests[i as usize];

@@ -118,18 +118,7 @@ fn patience_matches_erlang_a() {
     // M/M/1+M through the model: one step on one server, Poisson arrivals 1/day, service
     // exponential mean 1 day, patience exponential mean 2 days (theta 0.5). The patience
     // clock runs while waiting, exactly the Erlang-A assumption. Warm-up 500 days.
-    let (lambda, mu, theta) = (1.0, 1.0, 0.5);
-    let mut p = vec![1.0f64];
-    for n in 1..200 {
-        let prev = p[n - 1];
-        p.push(prev * lambda / (mu + (n - 1) as f64 * theta));
-    }
-    let total: f64 = p.iter().sum();
-    let rate: f64 = p
-        .iter()
-        .enumerate()
-        .map(|(n, pn)| pn / total * n.saturating_sub(1) as f64 * theta)
-        .sum();
+    let exact = crate::support::erlang_a_abandonment(1.0, 1.0, 0.5);
     let text = r#"
         [simulation]
         warmup = "500d"
@@ -154,7 +143,7 @@ fn patience_matches_erlang_a() {
         .zip(&m["products.impatient.completed"])
         .map(|(d, c)| d / (d + c))
         .collect();
-    assert_agrees("M/M/1+M abandonment", &share, rate / lambda);
+    assert_agrees("M/M/1+M abandonment", &share, exact);
 }
 
 /// A deterministic chain, one patient every 10 days from day 10:

@@ -174,27 +174,12 @@ fn erlang_a_abandonment() {
     // M/M/1+M: lambda = 1, mu = 1, patience exponential with mean 2 (theta = 0.5). Birth-death
     // chain: birth 1, death mu + (n - 1) theta in state n >= 1. Abandonment probability =
     // (sum_n p_n (n - 1) theta) / lambda. Warm-up 500 days.
-    let (lambda, mu, theta) = (1.0, 1.0, 0.5);
-    let mut p = vec![1.0f64];
-    for n in 1..200 {
-        let prev = p[n - 1];
-        p.push(prev * lambda / (mu + (n - 1) as f64 * theta));
-    }
-    let total: f64 = p.iter().sum();
-    let rate: f64 = p
-        .iter()
-        .enumerate()
-        .map(|(n, pn)| pn / total * n.saturating_sub(1) as f64 * theta)
-        .sum();
+    let exact = crate::support::erlang_a_abandonment(1.0, 1.0, 0.5);
     let mut impatient = class(exp(1.0), exp(1.0));
     impatient.patience = Some(exp(2.0).scaled(DAY));
     let runs = replicate(&station(vec![impatient], 1, None), 16, 40, 500, 10_000);
     let abandoned = share(|s| s.abandoned, |s| s.abandoned + s.served);
-    assert_agrees(
-        "M/M/1+M abandonment",
-        &per_run(&runs, abandoned),
-        rate / lambda,
-    );
+    assert_agrees("M/M/1+M abandonment", &per_run(&runs, abandoned), exact);
 }
 
 #[test]

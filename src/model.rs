@@ -10,10 +10,12 @@
 //! but no file format: no serde, no I/O, no printing. Scenario files are parsed and
 //! checked by the CLI layer (`cli::scenario`), which builds a `Spec`.
 mod facility;
+mod inventory;
 mod metrics;
 mod spec;
 
 pub use facility::{Ev, Facility};
+pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{Metric, Unit, metric_names, slug};
 pub use spec::{
     Arrivals, Assay, Failure, ProductSpec, ResourceSpec, Spec, StepKind, StepSpec, Task,

@@ -229,6 +229,17 @@ fn probability_outside_zero_one() {
 }
 
 #[test]
+fn preemption_is_refused_until_chains_can_resume() {
+    assert_refused(
+        "preempt",
+        "qp = { capacity = 1 }",
+        "qp = { capacity = 1, on_capacity_drop = \"preempt\" }",
+        "9:41",
+        "not supported by process chains yet; use \"finish\"",
+    );
+}
+
+#[test]
 fn zero_replications() {
     assert_refused(
         "zero-reps",

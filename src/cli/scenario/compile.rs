@@ -163,7 +163,14 @@ fn resource(
         .transpose()?;
     let on_capacity_drop = match f.on_capacity_drop.as_ref().map(|s| s.get_ref().as_str()) {
         None | Some("finish") => CapacityDrop::FinishCurrent,
-        Some("preempt") => CapacityDrop::Preempt,
+        Some("preempt") => {
+            // The engine supports preempt-resume (see engine::pool), but the process-chain
+            // model does not yet pause and resume its steps; refuse rather than misbehave.
+            return cx.err(
+                f.on_capacity_drop.as_ref().expect("matched Some"),
+                "on_capacity_drop = \"preempt\" is not supported by process chains yet; use \"finish\" (work in progress finishes when capacity drops)",
+            );
+        }
         Some(other) => {
             return cx.err(
                 f.on_capacity_drop.as_ref().unwrap(),

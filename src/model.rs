@@ -11,12 +11,13 @@
 //! checked by the CLI layer (`cli::scenario`), which builds a `Spec`.
 mod facility;
 mod inventory;
-mod metrics;
+pub(crate) mod metrics;
 mod spec;
 
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{Metric, Unit, metric_names, slug};
 pub use spec::{
-    Arrivals, Assay, Failure, ProductSpec, ResourceSpec, Spec, StepKind, StepSpec, Task,
+    Allogeneic, Arrivals, Assay, Failure, Policy, ProductSpec, ResourceSpec, Spec, StepKind,
+    StepSpec, Task,
 };

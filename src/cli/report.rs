@@ -7,7 +7,7 @@
 //! table. Files are written atomically (a temporary file, then a rename).
 
 use crate::experiment::Estimate;
-use crate::model::{Metric, Spec, slug};
+use crate::model::{Metric, Spec, StepSpec, slug};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io;
@@ -89,6 +89,63 @@ fn fmt_ci(e: &Estimate) -> String {
     }
 }
 
+const AUTOLOGOUS_ROWS: [(&str, &str); 10] = [
+    ("arrived", "arrived"),
+    ("completed", "completed"),
+    ("lost (failures)", "lost"),
+    ("dropped out", "dropped_out"),
+    ("in progress at end", "wip_end"),
+    ("completed per year", "completed_per_year"),
+    ("vein-to-vein mean (d)", "v2v.mean"),
+    ("vein-to-vein p50 (d)", "v2v.p50"),
+    ("vein-to-vein p90 (d)", "v2v.p90"),
+    ("vein-to-vein p95 (d)", "v2v.p95"),
+];
+
+const ALLOGENEIC_ROWS: [(&str, &str); 19] = [
+    ("orders", "orders.arrived"),
+    ("fill rate (from stock)", "orders.fill_rate"),
+    ("backordered", "orders.backordered"),
+    ("backorder wait mean (d)", "orders.backorder_wait.mean"),
+    ("orders lost", "orders.lost"),
+    ("orders infused", "orders.infused"),
+    ("order-to-infusion mean (d)", "order_to_infusion.mean"),
+    ("order-to-infusion p50 (d)", "order_to_infusion.p50"),
+    ("order-to-infusion p90 (d)", "order_to_infusion.p90"),
+    ("order-to-infusion p95 (d)", "order_to_infusion.p95"),
+    ("batches started per year", "batches.started_per_year"),
+    ("batches released per year", "batches.released_per_year"),
+    ("batches failed per year", "batches.failed_per_year"),
+    ("doses released", "doses.released"),
+    ("doses used", "doses.used"),
+    ("doses expired", "doses.expired"),
+    ("doses not stored (full)", "doses.discarded"),
+    ("mean stock (doses)", "stock.mean"),
+    ("stock-outs", "stock.stockouts"),
+];
+
+/// The waiting and working time of each step of a chain.
+fn step_table(s: &mut String, res: &Results, base: &str, steps: &[StepSpec], title: &str) {
+    if steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "  {title}");
+    let _ = writeln!(s, "    {:<28} {:>9} {:>9}", "step", "waiting", "working");
+    for st in steps {
+        let w = res.get(&format!("{base}.{}.wait.mean", slug(&st.name)));
+        let x = res.get(&format!("{base}.{}.work.mean", slug(&st.name)));
+        if let (Some(w), Some(x)) = (w, x) {
+            let _ = writeln!(
+                s,
+                "    {:<28} {:>9} {:>9}",
+                st.name,
+                fmt_num(w.mean),
+                fmt_num(x.mean)
+            );
+        }
+    }
+}
+
 /// The readable table.
 pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
     let mut s = String::new();
@@ -117,40 +174,41 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
     );
     for p in &spec.products {
         let base = format!("products.{}", slug(&p.name));
-        let _ = writeln!(s, "\nProduct {}", p.name);
-        for (label, key) in [
-            ("arrived", "arrived"),
-            ("completed", "completed"),
-            ("lost (failures)", "lost"),
-            ("dropped out", "dropped_out"),
-            ("in progress at end", "wip_end"),
-            ("completed per year", "completed_per_year"),
-            ("vein-to-vein mean (d)", "v2v.mean"),
-            ("vein-to-vein p50 (d)", "v2v.p50"),
-            ("vein-to-vein p90 (d)", "v2v.p90"),
-            ("vein-to-vein p95 (d)", "v2v.p95"),
-        ] {
+        let rows: &[(&str, &str)] = if p.allogeneic.is_some() {
+            &ALLOGENEIC_ROWS
+        } else {
+            &AUTOLOGOUS_ROWS
+        };
+        let kind = if p.allogeneic.is_some() {
+            "allogeneic, made to stock"
+        } else {
+            "autologous"
+        };
+        let _ = writeln!(s, "\nProduct {} ({kind})", p.name);
+        for (label, key) in rows {
             if let Some(e) = res.get(&format!("{base}.{key}")) {
-                let _ = writeln!(s, "  {label:<24} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
+                let _ = writeln!(s, "  {label:<28} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
             }
         }
-        let _ = writeln!(
-            s,
-            "  vein-to-vein by step (mean days per completed patient):"
+        let (title, per) = match p.allogeneic {
+            None => ("vein-to-vein by step", "completed patient"),
+            Some(_) => ("batch chain by step", "released batch"),
+        };
+        step_table(
+            &mut s,
+            res,
+            &format!("{base}.steps"),
+            &p.steps,
+            &format!("{title} (mean days per {per}):"),
         );
-        let _ = writeln!(s, "    {:<28} {:>9} {:>9}", "step", "waiting", "working");
-        for st in &p.steps {
-            let w = res.get(&format!("{base}.steps.{}.wait.mean", slug(&st.name)));
-            let x = res.get(&format!("{base}.steps.{}.work.mean", slug(&st.name)));
-            if let (Some(w), Some(x)) = (w, x) {
-                let _ = writeln!(
-                    s,
-                    "    {:<28} {:>9} {:>9}",
-                    st.name,
-                    fmt_num(w.mean),
-                    fmt_num(x.mean)
-                );
-            }
+        if let Some(a) = &p.allogeneic {
+            step_table(
+                &mut s,
+                res,
+                &format!("{base}.delivery"),
+                &a.delivery,
+                "delivery by step (mean days per infused order):",
+            );
         }
     }
     let _ = writeln!(s, "\nResources");

@@ -1,11 +1,11 @@
-//! One replication of a scenario: patients flowing through their product's chain of steps
-//! on shared resource pools.
+//! One replication of a scenario: entities flowing through chains of steps on shared
+//! resource pools.
 //!
-//! **A patient** is one batch of an autologous product. It arrives (first collection),
-//! walks its chain step by step, and leaves completed (infused: vein-to-vein time is
-//! recorded), lost (a step failed more often than allowed) or dropped out (patience ran
-//! out while waiting). Vein-to-vein runs from arrival to the end of the last step,
-//! through any rework.
+//! **Entities and chains.** An autologous product's entity is a *patient* (one batch),
+//! walking the product's chain from arrival (first collection) to infusion. An allogeneic
+//! product has two chains: a *batch* walks the product's steps and, released, puts its
+//! doses in stock (see `allogeneic`); an *order* is served from stock and walks the
+//! `delivery` chain to infusion. All chains use the same step machinery.
 //!
 //! **A work step** requests its resources all-or-nothing (at the product's priority on
 //! the first resource it names), then works for `duration`. Its `uses` are held for the
@@ -19,45 +19,63 @@
 //!
 //! **Failure and rework.** At the end of a step with a failure rule, the step fails with
 //! its probability. The chain then restarts at the rule's `retry_from` step, unless this
-//! step has now failed `max_attempts` times, in which case the patient is lost.
+//! step has now failed `max_attempts` times: the patient is then lost (a batch: failed;
+//! an order: lost). Vein-to-vein runs from arrival through any rework.
 //!
-//! **Patience.** A product with patience draws it once per patient on arrival. The
-//! patience clock runs only while the patient waits in a queue for a work step's
-//! resources (cumulated over the whole chain; QC assay queues do not count); when it runs
-//! out the patient leaves unserved (dropped out).
+//! **Patience.** A product with patience draws it once per patient (or order) on arrival.
+//! The patience clock runs only while the entity waits: in a queue for a work step's
+//! resources, or (an order) for doses in stock, cumulated over its life; QC assay queues
+//! do not count. When it runs out the entity leaves unserved (dropped out / order lost).
 //!
 //! **Statistics** cover the window `[warmup, warmup + horizon)`: arrivals, completions,
-//! losses and drop-outs are counted when they happen in the window; vein-to-vein and its
-//! decomposition by step (waiting, working) are tallied for patients completed in the
-//! window. A step's waiting time is the time from its start to the grant of its resources
-//! (for an assay step, the longest assay wait); its working time is the rest.
+//! losses and drop-outs are counted when they happen in the window; times are tallied for
+//! entities finishing in the window. A step's waiting time is the time from its start to
+//! the grant of its resources (for an assay step, the longest assay wait); its working
+//! time is the rest. Each pool's units held (changeover excluded) are also booked to the
+//! product that held them.
 //!
 //! This module must not parse files or print.
 
-use super::metrics::metric_names;
-use super::spec::{Arrivals, Failure, Spec, StepKind, Task};
+mod allogeneic;
+mod results;
+
+use super::spec::{Arrivals, Failure, Spec, StepKind, StepSpec, Task};
 use crate::engine::dist::unit;
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
     Breakdowns, Dist, Duration, Kernel, Model, PoolId, PoolSpec, RequestId, Rng, Streams, Tally,
     Time, Timer, source_id,
 };
+use allogeneic::AlloRt;
 
 /// Events of the facility model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ev {
-    /// A patient of product `.0` arrives.
+    /// A patient (or an order) of product `.0` arrives.
     Arrival(u16),
-    /// Patient `.0`'s hands-on time of its work step ends (its resources are released).
+    /// Entity `.0`'s hands-on time of its work step ends (its touch resources go back).
     TouchEnd(u32),
-    /// Patient `.0`'s work step ends.
+    /// Entity `.0`'s work step ends.
     WorkEnd(u32),
-    /// Patient `.0`'s hands-on time of assay `.1` ends.
+    /// Entity `.0`'s hands-on time of assay `.1` ends.
     AssayTouchEnd(u32, u16),
-    /// Patient `.0`'s assay `.1` reports.
+    /// Entity `.0`'s assay `.1` reports.
     AssayEnd(u32, u16),
-    /// Patient `.0` runs out of patience while waiting.
+    /// Entity `.0` runs out of patience while waiting.
     OutOfPatience(u32),
+    /// A campaign batch of product `.0` is due.
+    Campaign(u16),
+    /// Doses of product `.0` may have reached their expiry.
+    Expiry(u16),
+}
+
+/// Which chain of its product an entity walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Chain {
+    /// The product's `steps`: a patient (autologous) or a batch (allogeneic).
+    Main = 0,
+    /// An allogeneic order's `delivery`.
+    Delivery = 1,
 }
 
 /// A task (a work step, or one assay) with its pools and its random streams.
@@ -77,26 +95,35 @@ struct TaskRt {
     failure_rng: Rng,
 }
 
-/// Per product: streams, task layout and statistics.
+/// Per product and chain: the first task of each step and the time sums of the entities
+/// that finished the chain in the window.
+struct ChainRt {
+    step_task: Vec<usize>,
+    /// Sums over entities finished in the window, per step, in days.
+    step_wait: Vec<f64>,
+    step_work: Vec<f64>,
+    finished: u64,
+}
+
+/// Per product: streams, chains and statistics.
 struct ProductRt {
     arrival_rng: Rng,
     patience_rng: Rng,
-    /// First task of each step (assays: consecutive tasks).
-    step_task: Vec<usize>,
+    chains: Vec<ChainRt>,
     arrived: u64,
     completed: u64,
     lost: u64,
     dropped_out: u64,
+    /// Vein-to-vein (autologous) or order-to-infusion (allogeneic), in days.
     v2v: Tally,
-    /// Sums over patients completed in the window, per step, in days.
-    step_wait: Vec<f64>,
-    step_work: Vec<f64>,
+    allo: Option<AlloRt>,
 }
 
-/// What a patient is waiting for or doing right now (only for patients in the system).
+/// What an entity is waiting for or doing right now (only for entities in the system).
 #[derive(Clone, Copy, Debug)]
-struct Patient {
+struct Entity {
     product: u16,
+    chain: Chain,
     step: u16,
     arrived: Time,
     step_start: Time,
@@ -108,16 +135,21 @@ struct Patient {
     outstanding: u16,
     longest_wait: Duration,
     first_failed: Option<u16>,
-    /// Patience left (Duration::MAX-like when unlimited) and the running patience timer.
+    /// Patience left (`UNLIMITED` when none) and the running patience timer.
     patience_left: Duration,
     patience_timer: Option<Timer>,
+    /// An order waiting for doses in stock.
+    waiting_for_stock: bool,
+    /// A batch: when its latest QC release step started (shelf life counts from there).
+    qc_started: Option<Time>,
 }
 
-/// Per patient and assay.
+/// Per entity and assay.
 #[derive(Clone, Copy, Debug)]
 struct AssaySlot {
     request: RequestId,
     holding: bool,
+    granted: Time,
 }
 
 const UNLIMITED: Duration = Duration::from_ticks(u64::MAX);
@@ -128,16 +160,18 @@ pub struct Facility<'s> {
     changeover_rng: Vec<Rng>,
     tasks: Vec<TaskRt>,
     products: Vec<ProductRt>,
-    patients: Vec<Patient>,
+    entities: Vec<Entity>,
     live: Vec<bool>,
     free: Vec<u32>,
-    /// Failures so far, per patient slot and task: `attempts[slot * n_tasks + task]`.
+    /// Failures so far, per entity slot and task: `attempts[slot * n_tasks + task]`.
     attempts: Vec<u16>,
-    /// Per patient slot and step, accumulated over attempts: (wait, work) in ticks.
+    /// Per entity slot and step, accumulated over attempts: (wait, work) in ticks.
     step_times: Vec<(u64, u64)>,
     max_steps: usize,
     assays: Vec<AssaySlot>,
     max_assays: usize,
+    /// Units x ticks held in the window, per product and resource: `[p * n_res + r]`.
+    held: Vec<u128>,
 }
 
 impl<'s> Facility<'s> {
@@ -171,82 +205,69 @@ impl<'s> Facility<'s> {
         let mut tasks = Vec::new();
         let mut products = Vec::new();
         let mut max_assays = 0;
+        let mut max_steps = 0;
         for p in &spec.products {
-            let name =
+            let stream =
                 |what: &str| streams.stream(source_id(&format!("products.{}.{what}", p.name)));
-            let mut step_task = Vec::with_capacity(p.steps.len());
-            for s in &p.steps {
-                step_task.push(tasks.len());
-                let mut add = |task: &Task, failure: Option<Failure>, path: String| {
-                    let needs: Vec<(PoolId, u32)> = task
-                        .uses
-                        .iter()
-                        .chain(&task.touch_uses)
-                        .map(|&(r, u)| (PoolId(r as u32), u))
-                        .collect();
-                    assert!(
-                        needs.len() <= MAX_NEEDS,
-                        "the scenario compiler limits resources per step"
-                    );
-                    let priority = needs.first().map_or(0, |&(r, _)| p.priority[r.0 as usize]);
-                    tasks.push(TaskRt {
-                        needs,
-                        touch_pools: task
-                            .touch_uses
-                            .iter()
-                            .map(|&(r, _)| PoolId(r as u32))
-                            .collect(),
-                        holds_to_end: !task.uses.is_empty(),
-                        priority,
-                        duration: task.duration.clone(),
-                        touch: task.touch.clone(),
-                        failure,
-                        duration_rng: name(&format!("{path}.duration")),
-                        touch_rng: name(&format!("{path}.touch")),
-                        failure_rng: name(&format!("{path}.failure")),
-                    });
-                };
-                match &s.kind {
-                    StepKind::Work(task, failure) => {
-                        add(task, *failure, format!("steps.{}", s.name))
-                    }
-                    StepKind::Assays(list) => {
-                        max_assays = max_assays.max(list.len());
-                        for a in list {
-                            add(
-                                &a.task,
-                                a.failure,
-                                format!("steps.{}.assays.{}", s.name, a.name),
-                            );
+            let mut chains = Vec::new();
+            let delivery = p.allogeneic.as_ref().map(|a| a.delivery.as_slice());
+            for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
+                let Some(steps) = steps else { continue };
+                max_steps = max_steps.max(steps.len());
+                let mut step_task = Vec::with_capacity(steps.len());
+                for s in steps {
+                    step_task.push(tasks.len());
+                    let mut add = |task: &Task, failure: Option<Failure>, path: String| {
+                        tasks.push(task_rt(task, failure, &p.priority, |what| {
+                            stream(&format!("{path}.{what}"))
+                        }));
+                    };
+                    match &s.kind {
+                        StepKind::Work(task, failure) => {
+                            add(task, *failure, format!("{prefix}.{}", s.name))
+                        }
+                        StepKind::Assays(list) => {
+                            max_assays = max_assays.max(list.len());
+                            for a in list {
+                                add(
+                                    &a.task,
+                                    a.failure,
+                                    format!("{prefix}.{}.assays.{}", s.name, a.name),
+                                );
+                            }
                         }
                     }
                 }
+                let n = steps.len();
+                chains.push(ChainRt {
+                    step_task,
+                    step_wait: vec![0.0; n],
+                    step_work: vec![0.0; n],
+                    finished: 0,
+                });
             }
             products.push(ProductRt {
-                arrival_rng: name("arrivals"),
-                patience_rng: name("patience"),
-                step_task,
+                arrival_rng: stream("arrivals"),
+                patience_rng: stream("patience"),
+                chains,
                 arrived: 0,
                 completed: 0,
                 lost: 0,
                 dropped_out: 0,
                 v2v: Tally::new(),
-                step_wait: vec![0.0; p.steps.len()],
-                step_work: vec![0.0; p.steps.len()],
+                allo: p
+                    .allogeneic
+                    .as_ref()
+                    .map(|a| AlloRt::new(a, stream("doses"))),
             });
         }
-        let max_steps = spec
-            .products
-            .iter()
-            .map(|p| p.steps.len())
-            .max()
-            .unwrap_or(0);
         Facility {
             spec,
             changeover_rng,
             tasks,
+            held: vec![0; spec.products.len() * spec.resources.len()],
             products,
-            patients: Vec::with_capacity(1024),
+            entities: Vec::with_capacity(1024),
             live: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
@@ -257,73 +278,43 @@ impl<'s> Facility<'s> {
         }
     }
 
-    /// Patients in the system now (arrived, not yet completed, lost or dropped out).
+    /// Entities in the system now (patients, batches and orders in progress).
     pub fn in_system(&self) -> usize {
-        self.patients.len() - self.free.len()
-    }
-
-    /// The replication's metrics, in the order of [`metric_names`]; call after the run.
-    pub fn results(&self, kernel: &Kernel<Ev>) -> Vec<f64> {
-        let now = kernel.now();
-        let years = self.spec.horizon.as_days() / 365.0;
-        let mut out = Vec::with_capacity(metric_names(self.spec).len());
-        let mut wip = vec![0u64; self.products.len()];
-        for (i, p) in self.patients.iter().enumerate() {
-            if self.live[i] {
-                wip[p.product as usize] += 1;
-            }
-        }
-        for (pi, (p, rt)) in self.spec.products.iter().zip(&self.products).enumerate() {
-            let done = rt.completed as f64;
-            out.extend([
-                rt.arrived as f64,
-                done,
-                rt.lost as f64,
-                rt.dropped_out as f64,
-                wip[pi] as f64,
-                done / years,
-                rt.v2v.mean(),
-                rt.v2v.quantile(0.5),
-                rt.v2v.quantile(0.9),
-                rt.v2v.quantile(0.95),
-            ]);
-            for s in 0..p.steps.len() {
-                out.extend([rt.step_wait[s] / done, rt.step_work[s] / done]);
-            }
-        }
-        let total_queue_area: f64 = kernel.pools().iter().map(|pool| pool.mean_queue(now)).sum();
-        for pool in kernel.pools() {
-            out.extend([
-                pool.utilisation_nominal(now),
-                pool.utilisation_available(now),
-                pool.mean_working(now) / f64::from(pool.nominal()),
-                pool.mean_queue(now),
-                pool.wait().mean(),
-                pool.wait().quantile(0.9),
-                if total_queue_area > 0.0 {
-                    pool.mean_queue(now) / total_queue_area
-                } else {
-                    0.0
-                },
-            ]);
-        }
-        debug_assert_eq!(out.len(), metric_names(self.spec).len());
-        out
+        self.entities.len() - self.free.len()
     }
 
     fn in_window(&self, k: &Kernel<Ev>) -> bool {
-        k.now() >= Time::ZERO + self.spec.warmup
+        k.now() >= self.window_start()
     }
 
-    fn new_patient(&mut self, product: u16, now: Time) -> u32 {
-        let patience_left = match &self.spec.products[product as usize].patience {
-            Some(d) => Duration::from_ticks_f64(
+    fn window_start(&self) -> Time {
+        Time::ZERO + self.spec.warmup
+    }
+
+    fn steps(&self, product: u16, chain: Chain) -> &'s [StepSpec] {
+        let p = &self.spec.products[product as usize];
+        match chain {
+            Chain::Main => &p.steps,
+            Chain::Delivery => {
+                &p.allogeneic
+                    .as_ref()
+                    .expect("only allogeneic orders deliver")
+                    .delivery
+            }
+        }
+    }
+
+    /// A new entity of `product` on `chain`, arrived now; draws its patience if `patient`.
+    fn new_entity(&mut self, product: u16, chain: Chain, patient: bool, now: Time) -> u32 {
+        let patience_left = match (&self.spec.products[product as usize].patience, patient) {
+            (Some(d), true) => Duration::from_ticks_f64(
                 d.sample(&mut self.products[product as usize].patience_rng),
             ),
-            None => UNLIMITED,
+            _ => UNLIMITED,
         };
-        let p = Patient {
+        let e = Entity {
             product,
+            chain,
             step: 0,
             arrived: now,
             step_start: now,
@@ -335,25 +326,26 @@ impl<'s> Facility<'s> {
             first_failed: None,
             patience_left,
             patience_timer: None,
+            waiting_for_stock: false,
+            qc_started: None,
         };
         let c = match self.free.pop() {
             Some(c) => {
-                self.patients[c as usize] = p;
+                self.entities[c as usize] = e;
                 c
             }
             None => {
-                self.patients.push(p);
+                self.entities.push(e);
                 self.live.push(false);
-                let n = self.patients.len();
+                let n = self.entities.len();
                 self.attempts.resize(n * self.tasks.len(), 0);
                 self.step_times.resize(n * self.max_steps, (0, 0));
-                self.assays.resize(
-                    n * self.max_assays,
-                    AssaySlot {
-                        request: RequestId::UNSET,
-                        holding: false,
-                    },
-                );
+                let empty = AssaySlot {
+                    request: RequestId::UNSET,
+                    holding: false,
+                    granted: now,
+                };
+                self.assays.resize(n * self.max_assays, empty);
                 (n - 1) as u32
             }
         };
@@ -371,42 +363,63 @@ impl<'s> Facility<'s> {
     }
 
     fn task_of(&self, c: u32, assay: Option<u16>) -> usize {
-        let p = &self.patients[c as usize];
-        self.products[p.product as usize].step_task[p.step as usize] + assay.map_or(0, usize::from)
+        let e = &self.entities[c as usize];
+        self.products[e.product as usize].chains[e.chain as usize].step_task[e.step as usize]
+            + assay.map_or(0, usize::from)
+    }
+
+    /// Starts the patience clock of entity `c`, waiting from now.
+    fn wait_patiently(&mut self, c: u32, k: &mut Kernel<Ev>) {
+        let e = &mut self.entities[c as usize];
+        if e.patience_left != UNLIMITED {
+            e.patience_timer =
+                Some(k.schedule_cancellable_in(e.patience_left, Ev::OutOfPatience(c)));
+        }
+    }
+
+    /// Stops the patience clock of entity `c`, which waited since `since`.
+    fn stop_waiting(&mut self, c: u32, since: Time, k: &mut Kernel<Ev>) {
+        let e = &mut self.entities[c as usize];
+        if let Some(timer) = e.patience_timer.take() {
+            k.cancel(timer);
+            e.patience_left = e.patience_left - k.now().since(since);
+        }
     }
 
     fn start_step(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
         let now = k.now();
-        let pi = self.patients[c as usize].product as usize;
+        let (pi, chain) = (
+            self.entities[c as usize].product,
+            self.entities[c as usize].chain,
+        );
         {
-            let p = &mut self.patients[c as usize];
-            p.step = step as u16;
-            p.step_start = now;
-            p.granted = now;
+            let e = &mut self.entities[c as usize];
+            e.step = step as u16;
+            e.step_start = now;
+            e.granted = now;
         }
-        let base = self.products[pi].step_task[step];
-        match &self.spec.products[pi].steps[step].kind {
+        let base = self.products[pi as usize].chains[chain as usize].step_task[step];
+        match &self.steps(pi, chain)[step].kind {
             StepKind::Work(..) => {
                 if self.tasks[base].needs.is_empty() {
                     self.begin_work(c, None, k);
                 } else {
                     let t = &self.tasks[base];
                     let req = k.request(&t.needs, t.priority, token(c, None));
-                    let p = &mut self.patients[c as usize];
-                    p.request = req;
-                    if p.patience_left != UNLIMITED && k.is_waiting(req) {
-                        p.patience_timer =
-                            Some(k.schedule_cancellable_in(p.patience_left, Ev::OutOfPatience(c)));
+                    self.entities[c as usize].request = req;
+                    if k.is_waiting(req) {
+                        self.wait_patiently(c, k);
                     }
                 }
             }
             StepKind::Assays(list) => {
                 let n = list.len();
                 {
-                    let p = &mut self.patients[c as usize];
-                    p.outstanding = n as u16;
-                    p.longest_wait = Duration::ZERO;
-                    p.first_failed = None;
+                    let e = &mut self.entities[c as usize];
+                    e.outstanding = n as u16;
+                    e.longest_wait = Duration::ZERO;
+                    e.first_failed = None;
+                    e.qc_started = Some(now);
                 }
                 for a in 0..n {
                     let t = &self.tasks[base + a];
@@ -441,13 +454,45 @@ impl<'s> Facility<'s> {
             k.schedule_in(touch, touch_end);
         }
         k.schedule_in(duration.max(touch.unwrap_or(Duration::ZERO)), end);
+        let now = k.now();
         match assay {
-            None => self.patients[c as usize].holding = holds,
-            Some(a) => self.assays[c as usize * self.max_assays + a as usize].holding = holds,
+            None => self.entities[c as usize].holding = holds,
+            Some(a) => {
+                let slot = &mut self.assays[c as usize * self.max_assays + a as usize];
+                slot.holding = holds;
+                slot.granted = now;
+            }
         }
     }
 
-    fn release(&mut self, req: RequestId, k: &mut Kernel<Ev>) {
+    /// Books `units` of pool `p` held by product `pi` since `since` (clipped to the window).
+    fn book(&mut self, pi: u16, p: PoolId, units: u32, since: Time, now: Time) {
+        let from = since.max(self.window_start());
+        if now > from {
+            let at = pi as usize * self.spec.resources.len() + p.0 as usize;
+            self.held[at] += u128::from(units) * u128::from(now.since(from).ticks());
+        }
+    }
+
+    /// Gives back everything request `req` of task `ti` still holds (booking it to the
+    /// product), each pool with a changeover draw. `touch_done`: the touch pools already
+    /// went back.
+    fn release(
+        &mut self,
+        c: u32,
+        ti: usize,
+        req: RequestId,
+        since: Time,
+        touch_done: bool,
+        k: &mut Kernel<Ev>,
+    ) {
+        let (pi, now) = (self.entities[c as usize].product, k.now());
+        for i in 0..self.tasks[ti].needs.len() {
+            let (p, u) = self.tasks[ti].needs[i];
+            if !(touch_done && self.tasks[ti].touch_pools.contains(&p)) {
+                self.book(pi, p, u, since, now);
+            }
+        }
         let (spec, rngs) = (self.spec, &mut self.changeover_rng);
         k.release_with_changeover(req, |pool| {
             let r = pool.0 as usize;
@@ -461,21 +506,28 @@ impl<'s> Facility<'s> {
     }
 
     /// The hands-on time of task `ti` is over: its `touch_uses` go back. When nothing is
-    /// held for the whole work, that ends the request (`released` marks it so).
+    /// held for the whole work, that ends the request; returns true then.
     fn end_touch(
         &mut self,
+        c: u32,
         ti: usize,
         req: RequestId,
+        since: Time,
         k: &mut Kernel<Ev>,
-        released: impl FnOnce(&mut Self),
-    ) {
+    ) -> bool {
         if !self.tasks[ti].holds_to_end {
-            released(self);
-            self.release(req, k);
-            return;
+            self.release(c, ti, req, since, false, k);
+            return true;
         }
+        let (pi, now) = (self.entities[c as usize].product, k.now());
         for i in 0..self.tasks[ti].touch_pools.len() {
             let pool = self.tasks[ti].touch_pools[i];
+            let units = self.tasks[ti]
+                .needs
+                .iter()
+                .find(|n| n.0 == pool)
+                .map_or(0, |n| n.1);
+            self.book(pi, pool, units, since, now);
             let r = pool.0 as usize;
             let changeover = self.spec.resources[r]
                 .changeover
@@ -485,18 +537,19 @@ impl<'s> Facility<'s> {
                 });
             k.release_part(req, pool, changeover);
         }
+        false
     }
 
     /// The step is over: book its times, then fail or move on.
     fn end_step(&mut self, c: u32, failure: Option<(Failure, usize)>, k: &mut Kernel<Ev>) {
         let now = k.now();
-        let p = self.patients[c as usize];
-        let elapsed = now.since(p.step_start);
-        let wait = match &self.spec.products[p.product as usize].steps[p.step as usize].kind {
-            StepKind::Work(..) => p.granted.since(p.step_start),
-            StepKind::Assays(_) => p.longest_wait,
+        let e = self.entities[c as usize];
+        let elapsed = now.since(e.step_start);
+        let wait = match &self.steps(e.product, e.chain)[e.step as usize].kind {
+            StepKind::Work(..) => e.granted.since(e.step_start),
+            StepKind::Assays(_) => e.longest_wait,
         };
-        let slot = &mut self.step_times[c as usize * self.max_steps + p.step as usize];
+        let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];
         slot.0 += wait.ticks();
         slot.1 += (elapsed - wait).ticks();
         match failure {
@@ -504,37 +557,54 @@ impl<'s> Facility<'s> {
                 let a = &mut self.attempts[c as usize * self.tasks.len() + task];
                 *a += 1;
                 if u32::from(*a) >= rule.max_attempts {
-                    if self.in_window(k) {
-                        self.products[p.product as usize].lost += 1;
-                    }
-                    self.leave(c);
+                    self.lose(c, k);
                 } else {
                     self.start_step(c, rule.retry_from, k);
                 }
             }
             None => {
-                let next = p.step as usize + 1;
-                if next < self.spec.products[p.product as usize].steps.len() {
+                let next = e.step as usize + 1;
+                if next < self.steps(e.product, e.chain).len() {
                     self.start_step(c, next, k);
                 } else {
-                    self.complete(c, k);
+                    self.finish_chain(c, k);
                 }
             }
         }
     }
 
-    fn complete(&mut self, c: u32, k: &mut Kernel<Ev>) {
-        let p = self.patients[c as usize];
+    /// Entity `c` failed more often than allowed.
+    fn lose(&mut self, c: u32, k: &mut Kernel<Ev>) {
+        let e = self.entities[c as usize];
+        let in_window = self.in_window(k);
+        match (e.chain, self.products[e.product as usize].allo.is_some()) {
+            (Chain::Main, true) => self.batch_failed(e.product, in_window, k),
+            _ if in_window => self.products[e.product as usize].lost += 1,
+            _ => {}
+        }
+        self.leave(c);
+    }
+
+    /// Entity `c` reached the end of its chain.
+    fn finish_chain(&mut self, c: u32, k: &mut Kernel<Ev>) {
+        let e = self.entities[c as usize];
         if self.in_window(k) {
-            let rt = &mut self.products[p.product as usize];
-            rt.completed += 1;
-            rt.v2v.record(k.now().since(p.arrived).as_days());
+            let rt = &mut self.products[e.product as usize];
+            let ch = &mut rt.chains[e.chain as usize];
+            ch.finished += 1;
             let days = |ticks: u64| Duration::from_ticks(ticks).as_days();
-            for s in 0..rt.step_wait.len() {
+            for s in 0..ch.step_wait.len() {
                 let (w, x) = self.step_times[c as usize * self.max_steps + s];
-                rt.step_wait[s] += days(w);
-                rt.step_work[s] += days(x);
+                ch.step_wait[s] += days(w);
+                ch.step_work[s] += days(x);
             }
+            if e.chain == Chain::Delivery || rt.allo.is_none() {
+                rt.completed += 1;
+                rt.v2v.record(k.now().since(e.arrived).as_days());
+            }
+        }
+        if e.chain == Chain::Main && self.products[e.product as usize].allo.is_some() {
+            self.batch_released(c, k);
         }
         self.leave(c);
     }
@@ -544,6 +614,40 @@ impl<'s> Facility<'s> {
         let t = &mut self.tasks[ti];
         let rule = t.failure?;
         (unit(&mut t.failure_rng) < rule.probability).then_some(rule)
+    }
+}
+
+fn task_rt(
+    task: &Task,
+    failure: Option<Failure>,
+    priority: &[i32],
+    mut stream: impl FnMut(&str) -> Rng,
+) -> TaskRt {
+    let needs: Vec<(PoolId, u32)> = task
+        .uses
+        .iter()
+        .chain(&task.touch_uses)
+        .map(|&(r, u)| (PoolId(r as u32), u))
+        .collect();
+    assert!(
+        needs.len() <= MAX_NEEDS,
+        "the scenario compiler limits resources per step"
+    );
+    TaskRt {
+        priority: needs.first().map_or(0, |&(r, _)| priority[r.0 as usize]),
+        needs,
+        touch_pools: task
+            .touch_uses
+            .iter()
+            .map(|&(r, _)| PoolId(r as u32))
+            .collect(),
+        holds_to_end: !task.uses.is_empty(),
+        duration: task.duration.clone(),
+        touch: task.touch.clone(),
+        failure,
+        duration_rng: stream("duration"),
+        touch_rng: stream("touch"),
+        failure_rng: stream("failure"),
     }
 }
 
@@ -564,6 +668,9 @@ impl Model for Facility<'_> {
             let Arrivals::Renewal(d) = &p.arrivals;
             let first = Duration::from_ticks_f64(d.sample(&mut self.products[i].arrival_rng));
             k.schedule_in(first, Ev::Arrival(i as u16));
+            if self.products[i].allo.is_some() {
+                self.start_stock(i as u16, k);
+            }
         }
     }
 
@@ -577,45 +684,56 @@ impl Model for Facility<'_> {
                 if self.in_window(k) {
                     self.products[pi as usize].arrived += 1;
                 }
-                let c = self.new_patient(pi, k.now());
-                self.start_step(c, 0, k);
+                if self.products[pi as usize].allo.is_some() {
+                    self.order_arrives(pi, k);
+                } else {
+                    let c = self.new_entity(pi, Chain::Main, true, k.now());
+                    self.start_step(c, 0, k);
+                }
             }
             Ev::TouchEnd(c) => {
-                let req = self.patients[c as usize].request;
+                let e = self.entities[c as usize];
                 let ti = self.task_of(c, None);
-                self.end_touch(ti, req, k, |f| f.patients[c as usize].holding = false);
+                if self.end_touch(c, ti, e.request, e.granted, k) {
+                    self.entities[c as usize].holding = false;
+                }
             }
             Ev::WorkEnd(c) => {
-                let p = self.patients[c as usize];
-                if p.holding {
-                    self.patients[c as usize].holding = false;
-                    self.release(p.request, k);
-                }
+                let e = self.entities[c as usize];
                 let ti = self.task_of(c, None);
+                if e.holding {
+                    self.entities[c as usize].holding = false;
+                    let touch_done = self.tasks[ti].touch.is_some();
+                    self.release(c, ti, e.request, e.granted, touch_done, k);
+                }
                 let failure = self.failed(ti).map(|rule| (rule, ti));
                 self.end_step(c, failure, k);
             }
             Ev::AssayTouchEnd(c, a) => {
                 let at = c as usize * self.max_assays + a as usize;
-                let req = self.assays[at].request;
+                let slot = self.assays[at];
                 let ti = self.task_of(c, Some(a));
-                self.end_touch(ti, req, k, |f| f.assays[at].holding = false);
+                if self.end_touch(c, ti, slot.request, slot.granted, k) {
+                    self.assays[at].holding = false;
+                }
             }
             Ev::AssayEnd(c, a) => {
-                let slot = self.assays[c as usize * self.max_assays + a as usize];
-                if slot.holding {
-                    self.assays[c as usize * self.max_assays + a as usize].holding = false;
-                    self.release(slot.request, k);
-                }
+                let at = c as usize * self.max_assays + a as usize;
+                let slot = self.assays[at];
                 let ti = self.task_of(c, Some(a));
-                let failed = self.failed(ti).is_some();
-                let p = &mut self.patients[c as usize];
-                if failed && p.first_failed.is_none_or(|f| a < f) {
-                    p.first_failed = Some(a);
+                if slot.holding {
+                    self.assays[at].holding = false;
+                    let touch_done = self.tasks[ti].touch.is_some();
+                    self.release(c, ti, slot.request, slot.granted, touch_done, k);
                 }
-                p.outstanding -= 1;
-                if p.outstanding == 0 {
-                    let failure = p.first_failed.map(|f| {
+                let failed = self.failed(ti).is_some();
+                let e = &mut self.entities[c as usize];
+                if failed && e.first_failed.is_none_or(|f| a < f) {
+                    e.first_failed = Some(a);
+                }
+                e.outstanding -= 1;
+                if e.outstanding == 0 {
+                    let failure = e.first_failed.map(|f| {
                         let ti = self.task_of(c, Some(f));
                         (
                             self.tasks[ti]
@@ -628,44 +746,58 @@ impl Model for Facility<'_> {
                 }
             }
             Ev::OutOfPatience(c) => {
-                let p = &mut self.patients[c as usize];
-                p.patience_timer = None;
-                let withdrawn = k.withdraw(p.request);
-                debug_assert!(withdrawn, "patience timers stop when service starts");
-                if self.in_window(k) {
-                    self.products[self.patients[c as usize].product as usize].dropped_out += 1;
+                let e = &mut self.entities[c as usize];
+                e.patience_timer = None;
+                let product = e.product;
+                if e.waiting_for_stock {
+                    self.order_gives_up(c, k);
+                } else {
+                    let withdrawn = k.withdraw(e.request);
+                    debug_assert!(withdrawn, "patience timers stop when service starts");
+                    if self.in_window(k) {
+                        self.products[product as usize].dropped_out += 1;
+                    }
+                    self.leave(c);
                 }
-                self.leave(c);
             }
+            Ev::Campaign(pi) => self.campaign(pi, k),
+            Ev::Expiry(pi) => self.expire(pi, k),
         }
     }
 
     fn granted(&mut self, t: u64, k: &mut Kernel<Ev>) {
         let (c, assay) = untoken(t);
         let now = k.now();
-        let p = &mut self.patients[c as usize];
         match assay {
             None => {
-                p.granted = now;
-                if let Some(timer) = p.patience_timer.take() {
-                    k.cancel(timer);
-                    p.patience_left = p.patience_left - now.since(p.step_start);
-                }
+                let since = self.entities[c as usize].step_start;
+                self.entities[c as usize].granted = now;
+                self.stop_waiting(c, since, k);
             }
-            Some(_) => p.longest_wait = p.longest_wait.max(now.since(p.step_start)),
+            Some(_) => {
+                let e = &mut self.entities[c as usize];
+                e.longest_wait = e.longest_wait.max(now.since(e.step_start));
+            }
         }
         self.begin_work(c, assay, k);
     }
 
-    fn reset_statistics(&mut self, _now: Time) {
+    fn reset_statistics(&mut self, now: Time) {
         for rt in &mut self.products {
             rt.arrived = 0;
             rt.completed = 0;
             rt.lost = 0;
             rt.dropped_out = 0;
             rt.v2v.reset();
-            rt.step_wait.fill(0.0);
-            rt.step_work.fill(0.0);
+            for ch in &mut rt.chains {
+                ch.step_wait.fill(0.0);
+                ch.step_work.fill(0.0);
+                ch.finished = 0;
+            }
+            if let Some(a) = &mut rt.allo {
+                a.reset_statistics(now);
+            }
         }
+        self.held.fill(0);
     }
 }

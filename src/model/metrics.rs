@@ -21,8 +21,30 @@
 //! | `resources.R.wait.mean`, `.wait.p90` | days | wait from request to grant, one value per grant |
 //! | `resources.R.waiting_share` | fraction | this pool's share of all time spent waiting in queues (the bottleneck has the largest) |
 //!
-//! The sum over steps of `wait.mean + work.mean` is `v2v.mean`. This module must not
-//! know output formats: it only names things.
+//! | `resources.R.utilisation.by_product.P` | fraction | units held by product P (changeover excluded) / nominal capacity |
+//!
+//! An allogeneic product `P` has, instead of the patient metrics above:
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `products.P.orders.arrived` | orders | orders in the window |
+//! | `products.P.orders.from_stock` | orders | orders served from stock at once |
+//! | `products.P.orders.fill_rate` | fraction | from_stock / arrived |
+//! | `products.P.orders.backordered` | orders | orders that had to wait for doses |
+//! | `products.P.orders.backorder_wait.mean` | days | wait for doses of backordered orders |
+//! | `products.P.orders.lost` | orders | orders that ran out of patience or failed in delivery |
+//! | `products.P.orders.infused` | orders | orders that reached the patient |
+//! | `products.P.orders.wip_end` | orders | orders waiting or in delivery at the end |
+//! | `products.P.order_to_infusion.mean`, `.p50`, `.p90`, `.p95` | days | from order to infusion |
+//! | `products.P.batches.started_per_year`, `.released_per_year`, `.failed_per_year` | batches/year | batch flow |
+//! | `products.P.doses.released`, `.used`, `.expired`, `.discarded` | doses | stored at release, taken by orders, expired in stock, not stored for lack of space |
+//! | `products.P.stock.mean` | doses | time-average doses in stock |
+//! | `products.P.stock.stockouts` | count | times the stock ran out |
+//! | `products.P.steps.S.wait.mean`, `.work.mean` | days | per released batch |
+//! | `products.P.delivery.S.wait.mean`, `.work.mean` | days | per infused order |
+//!
+//! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
+//! This module must not know output formats: it only names things.
 
 use super::spec::Spec;
 
@@ -39,6 +61,14 @@ pub enum Unit {
     Fraction,
     /// A number of waiting requests.
     Requests,
+    /// A count of orders.
+    Orders,
+    /// Batches per year of 365 days.
+    BatchesPerYear,
+    /// A count of doses.
+    Doses,
+    /// A count of occurrences.
+    Count,
 }
 
 impl Unit {
@@ -50,6 +80,10 @@ impl Unit {
             Unit::Days => "days",
             Unit::Fraction => "fraction",
             Unit::Requests => "requests",
+            Unit::Orders => "orders",
+            Unit::BatchesPerYear => "batches/year",
+            Unit::Doses => "doses",
+            Unit::Count => "count",
         }
     }
 }
@@ -68,25 +102,70 @@ pub fn slug(name: &str) -> String {
     name.replace(' ', "_")
 }
 
+/// The per-product metrics of an autologous product (after `products.P.`).
+pub(crate) const AUTOLOGOUS: [(&str, Unit); 10] = [
+    ("arrived", Unit::Patients),
+    ("completed", Unit::Patients),
+    ("lost", Unit::Patients),
+    ("dropped_out", Unit::Patients),
+    ("wip_end", Unit::Patients),
+    ("completed_per_year", Unit::PatientsPerYear),
+    ("v2v.mean", Unit::Days),
+    ("v2v.p50", Unit::Days),
+    ("v2v.p90", Unit::Days),
+    ("v2v.p95", Unit::Days),
+];
+
+/// The per-product metrics of an allogeneic product (after `products.P.`).
+pub(crate) const ALLOGENEIC: [(&str, Unit); 22] = [
+    ("orders.arrived", Unit::Orders),
+    ("orders.from_stock", Unit::Orders),
+    ("orders.fill_rate", Unit::Fraction),
+    ("orders.backordered", Unit::Orders),
+    ("orders.backorder_wait.mean", Unit::Days),
+    ("orders.lost", Unit::Orders),
+    ("orders.infused", Unit::Orders),
+    ("orders.wip_end", Unit::Orders),
+    ("order_to_infusion.mean", Unit::Days),
+    ("order_to_infusion.p50", Unit::Days),
+    ("order_to_infusion.p90", Unit::Days),
+    ("order_to_infusion.p95", Unit::Days),
+    ("batches.started_per_year", Unit::BatchesPerYear),
+    ("batches.released_per_year", Unit::BatchesPerYear),
+    ("batches.failed_per_year", Unit::BatchesPerYear),
+    ("doses.released", Unit::Doses),
+    ("doses.used", Unit::Doses),
+    ("doses.expired", Unit::Doses),
+    ("doses.discarded", Unit::Doses),
+    ("stock.mean", Unit::Doses),
+    ("stock.stockouts", Unit::Count),
+    ("stock.backorders_end", Unit::Orders),
+];
+
+/// The per-resource metrics (after `resources.R.`), before the split by product.
+pub(crate) const RESOURCE: [(&str, Unit); 7] = [
+    ("utilisation", Unit::Fraction),
+    ("utilisation_available", Unit::Fraction),
+    ("utilisation_working", Unit::Fraction),
+    ("queue.mean", Unit::Requests),
+    ("wait.mean", Unit::Days),
+    ("wait.p90", Unit::Days),
+    ("waiting_share", Unit::Fraction),
+];
+
 /// Every metric of a replication of `spec`, in the order `Facility::results` returns them.
 pub fn metric_names(spec: &Spec) -> Vec<Metric> {
     let mut out = Vec::new();
     let mut push = |name: String, unit: Unit| out.push(Metric { name, unit });
     for p in &spec.products {
         let base = format!("products.{}", slug(&p.name));
-        for (what, unit) in [
-            ("arrived", Unit::Patients),
-            ("completed", Unit::Patients),
-            ("lost", Unit::Patients),
-            ("dropped_out", Unit::Patients),
-            ("wip_end", Unit::Patients),
-            ("completed_per_year", Unit::PatientsPerYear),
-            ("v2v.mean", Unit::Days),
-            ("v2v.p50", Unit::Days),
-            ("v2v.p90", Unit::Days),
-            ("v2v.p95", Unit::Days),
-        ] {
-            push(format!("{base}.{what}"), unit);
+        let list: &[(&str, Unit)] = if p.allogeneic.is_some() {
+            &ALLOGENEIC
+        } else {
+            &AUTOLOGOUS
+        };
+        for (what, unit) in list {
+            push(format!("{base}.{what}"), *unit);
         }
         for s in &p.steps {
             push(
@@ -98,19 +177,27 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
                 Unit::Days,
             );
         }
+        for s in p.allogeneic.iter().flat_map(|a| &a.delivery) {
+            push(
+                format!("{base}.delivery.{}.wait.mean", slug(&s.name)),
+                Unit::Days,
+            );
+            push(
+                format!("{base}.delivery.{}.work.mean", slug(&s.name)),
+                Unit::Days,
+            );
+        }
     }
     for r in &spec.resources {
         let base = format!("resources.{}", slug(&r.name));
-        for (what, unit) in [
-            ("utilisation", Unit::Fraction),
-            ("utilisation_available", Unit::Fraction),
-            ("utilisation_working", Unit::Fraction),
-            ("queue.mean", Unit::Requests),
-            ("wait.mean", Unit::Days),
-            ("wait.p90", Unit::Days),
-            ("waiting_share", Unit::Fraction),
-        ] {
+        for (what, unit) in RESOURCE {
             push(format!("{base}.{what}"), unit);
+        }
+        for p in &spec.products {
+            push(
+                format!("{base}.utilisation.by_product.{}", slug(&p.name)),
+                Unit::Fraction,
+            );
         }
     }
     out

@@ -54,19 +54,59 @@ pub enum Arrivals {
     Renewal(Dist),
 }
 
-/// A product: an autologous therapy made one patient at a time.
+/// A product: an autologous therapy made one patient at a time, or an allogeneic one
+/// made in batches to stock (`allogeneic` is then set).
 #[derive(Clone, Debug)]
 pub struct ProductSpec {
     /// Name, as in the scenario.
     pub name: String,
-    /// Arrivals of patients.
+    /// Arrivals of patients (autologous) or of orders (allogeneic).
     pub arrivals: Arrivals,
-    /// How long a patient waits in queues, in total, before dropping out (if limited).
+    /// How long a patient or an order waits, in total, before dropping out (if limited).
     pub patience: Option<Dist>,
     /// Priority of this product's requests at each resource (index = resource).
     pub priority: Vec<i32>,
-    /// The chain of steps, in order.
+    /// The chain of steps, in order: one patient's (autologous) or one batch's.
     pub steps: Vec<StepSpec>,
+    /// Make-to-stock settings of an allogeneic product.
+    pub allogeneic: Option<Allogeneic>,
+}
+
+/// Make-to-stock: batches of doses, a cryo store, orders served from it.
+#[derive(Clone, Debug)]
+pub struct Allogeneic {
+    /// Doses a released batch yields (rounded to a whole number).
+    pub doses: Dist,
+    /// Doses one order takes.
+    pub order_size: u32,
+    /// When batches start.
+    pub policy: Policy,
+    /// Dewar positions, in doses (`u64::MAX`: unlimited).
+    pub stock_capacity: u64,
+    /// Shelf life, counted from the start of the batch's (last) QC release step, or from
+    /// release when the chain has no assay step. `None`: doses never expire.
+    pub shelf_life: Option<Duration>,
+    /// An order's way from the store to the patient (courier, infusion).
+    pub delivery: Vec<StepSpec>,
+}
+
+/// When batches of an allogeneic product start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Policy {
+    /// A batch every `every`, the first at time zero.
+    Campaign {
+        /// Time between batch starts.
+        every: Duration,
+    },
+    /// Start a batch whenever the inventory position (on hand + expected doses of
+    /// batches in production - backordered doses) is at or below `level`, with at most
+    /// `max_in_production` batches in production at once.
+    ReorderPoint {
+        /// The reorder point R, in doses.
+        level: i64,
+        /// Cap on batches in production at once.
+        max_in_production: Option<u32>,
+    },
 }
 
 /// One step of a chain.

@@ -8,7 +8,8 @@ use crate::engine::pool::MAX_NEEDS;
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
 use crate::engine::{Calendar, CapacityDrop, Dist, Duration, Exception, Shift, Time};
 use crate::model::{
-    Arrivals, Assay, Failure, ProductSpec, ResourceSpec, Spec, StepKind, StepSpec, Task,
+    Allogeneic, Arrivals, Assay, Failure, Policy, ProductSpec, ResourceSpec, Spec, StepKind,
+    StepSpec, Task,
 };
 use std::collections::HashMap;
 use toml::Spanned;
@@ -303,21 +304,16 @@ fn product(
 ) -> R<ProductSpec> {
     let f = p.get_ref();
     let name = cx.name(&f.name, "product")?;
-    match f.kind.get_ref().as_str() {
-        "autologous" => {}
-        "allogeneic" => {
-            return cx.err(
-                &f.kind,
-                "allogeneic products are not supported yet; use type = \"autologous\"",
-            );
-        }
+    let allo = match f.kind.get_ref().as_str() {
+        "autologous" => false,
+        "allogeneic" => true,
         other => {
             return cx.err(
                 &f.kind,
-                format!("type must be \"autologous\", not \"{other}\""),
+                format!("type must be \"autologous\" or \"allogeneic\", not \"{other}\""),
             );
         }
-    }
+    };
     let arrivals = arrivals(cx, &f.arrivals)?;
     let patience = f
         .patience
@@ -332,13 +328,49 @@ fn product(
             None => return cx.err(r, unknown_resource(r.get_ref(), index)),
         }
     }
-    let steps_in = f.steps.get_ref();
-    if steps_in.is_empty() {
+    if f.steps.get_ref().is_empty() {
         return cx.err(
             &f.steps,
             format!("product `{name}` has no steps: add [[products.steps]]"),
         );
     }
+    let steps = chain(cx, &name, f.steps.get_ref(), resources, index)?;
+    let allogeneic = if allo {
+        Some(allogeneic(cx, f, &name, &steps, resources, index)?)
+    } else {
+        let allo_only: [(&str, Option<std::ops::Range<usize>>); 5] = [
+            ("doses", f.doses.as_ref().map(|v| v.span())),
+            ("order_size", f.order_size.as_ref().map(|v| v.span())),
+            ("policy", f.policy.as_ref().map(|v| v.span())),
+            ("stock", f.stock.as_ref().map(|v| v.span())),
+            ("delivery", f.delivery.first().map(|v| v.span())),
+        ];
+        if let Some((key, Some(span))) = allo_only.into_iter().find(|(_, s)| s.is_some()) {
+            let msg = format!(
+                "`{key}` is for allogeneic products; remove it or set type = \"allogeneic\""
+            );
+            return Err(ScenarioError::at(cx.path, cx.src, span, msg));
+        }
+        None
+    };
+    Ok(ProductSpec {
+        name,
+        arrivals,
+        patience,
+        priority,
+        steps,
+        allogeneic,
+    })
+}
+
+/// A chain of steps (a product's steps, or an allogeneic product's delivery).
+fn chain(
+    cx: &Ctx,
+    product: &str,
+    steps_in: &[Spanned<format::Step>],
+    resources: &[ResourceSpec],
+    index: &HashMap<String, usize>,
+) -> R<Vec<StepSpec>> {
     let names: Vec<&str> = steps_in
         .iter()
         .map(|s| s.get_ref().name.get_ref().as_str())
@@ -348,12 +380,7 @@ fn product(
         let sf = s.get_ref();
         let sname = cx.name(&sf.name, "step")?;
         if names[..i].contains(&sname.as_str()) {
-            return cx.err(
-                &sf.name,
-                format!(
-                    "product `{name}` already has a step named `{sname}`; step names must be unique"
-                ),
-            );
+            return cx.err(&sf.name, format!("product `{product}` already has a step named `{sname}`; step names must be unique"));
         }
         let kind = match &sf.assays {
             Some(list) => {
@@ -423,13 +450,131 @@ fn product(
         };
         steps.push(StepSpec { name: sname, kind });
     }
-    Ok(ProductSpec {
-        name,
-        arrivals,
-        patience,
-        priority,
-        steps,
+    Ok(steps)
+}
+
+/// The make-to-stock settings of an allogeneic product.
+fn allogeneic(
+    cx: &Ctx,
+    f: &format::Product,
+    name: &str,
+    steps: &[StepSpec],
+    resources: &[ResourceSpec],
+    index: &HashMap<String, usize>,
+) -> R<Allogeneic> {
+    let Some(doses_in) = &f.doses else {
+        return cx.err(&f.name, format!("allogeneic product `{name}` needs `doses`, the doses a batch yields, e.g. doses = 100"));
+    };
+    let doses = match doses_in.get_ref().to_dist() {
+        Ok(d) => d,
+        Err(e) => return cx.err(doses_in, format!("{e}; fix the parameters")),
+    };
+    if doses.mean().round() < 1.0 {
+        return cx.err(
+            doses_in,
+            "a batch must yield at least one dose on average; a batch size of zero makes nothing",
+        );
+    }
+    let order_size = match &f.order_size {
+        None => 1,
+        Some(v) => cx.count(v, "order_size", 1)?,
+    };
+    if f64::from(order_size) > doses.max().round() {
+        let at = f
+            .order_size
+            .as_ref()
+            .expect("only a given order size can exceed a batch");
+        return cx.err(at, format!("an order of {order_size} doses is larger than any batch (at most {} doses); lower order_size or raise doses", doses.max().round()));
+    }
+    let Some(policy_in) = &f.policy else {
+        return cx.err(&f.name, format!("allogeneic product `{name}` needs a `policy`: {{ reorder_point = 20 }} or {{ campaign_every = \"30d\" }}"));
+    };
+    let pf = policy_in.get_ref();
+    let policy = match (&pf.reorder_point, &pf.campaign_every) {
+        (Some(r), None) => {
+            if *r.get_ref() < 0 {
+                return cx.err(r, format!("a reorder point below zero ({}) would wait for backorders before making anything; use 0 or more", r.get_ref()));
+            }
+            let max_in_production = pf
+                .max_in_production
+                .as_ref()
+                .map(|m| cx.count(m, "max_in_production", 1))
+                .transpose()?;
+            Policy::ReorderPoint {
+                level: *r.get_ref(),
+                max_in_production,
+            }
+        }
+        (None, Some(every)) => {
+            if let Some(m) = &pf.max_in_production {
+                return cx.err(
+                    m,
+                    "max_in_production goes with reorder_point, not with campaign_every",
+                );
+            }
+            let every_t = ticks(*every.get_ref());
+            if every_t == Duration::ZERO {
+                return cx.err(every, "campaign_every must be longer than zero");
+            }
+            Policy::Campaign { every: every_t }
+        }
+        _ => {
+            return cx.err(
+                policy_in,
+                "give exactly one of reorder_point = R or campaign_every = \"30d\"",
+            );
+        }
+    };
+    let (mut stock_capacity, mut shelf_life) = (u64::MAX, None);
+    if let Some(st) = &f.stock {
+        let sf = st.get_ref();
+        if let Some(c) = &sf.capacity {
+            stock_capacity = u64::from(cx.count(c, "stock capacity", 1)?);
+            if stock_capacity < u64::from(order_size) {
+                return cx.err(
+                    c,
+                    format!(
+                        "the store holds {stock_capacity} doses but an order takes {order_size}"
+                    ),
+                );
+            }
+        }
+        if let Some(life) = &sf.shelf_life {
+            let l = ticks(*life.get_ref());
+            let release = longest_qc_release(steps);
+            if l <= release {
+                return cx.err(life, format!(
+                    "a shelf life of {} d is not longer than QC release ({} d): doses would expire before they could be released; check the units",
+                    life.get_ref().0,
+                    release.as_days()
+                ));
+            }
+            shelf_life = Some(l);
+        }
+    }
+    let delivery = chain(cx, name, &f.delivery, resources, index)?;
+    Ok(Allogeneic {
+        doses,
+        order_size,
+        policy,
+        stock_capacity,
+        shelf_life,
+        delivery,
     })
+}
+
+/// The longest QC release of a chain: for each assay step, the longest mean assay
+/// duration; the largest over steps.
+fn longest_qc_release(steps: &[StepSpec]) -> Duration {
+    let mut longest = 0.0f64;
+    for s in steps {
+        if let StepKind::Assays(list) = &s.kind {
+            for a in list {
+                longest = longest.max(a.task.duration.mean());
+            }
+        }
+    }
+    Duration::from_ticks_f64(longest)
 }
 
 fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {

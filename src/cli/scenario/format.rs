@@ -27,7 +27,7 @@
 //!
 //! This module only describes the syntax; `compile` gives it meaning.
 
-use super::units::{Days, DurationDist};
+use super::units::{CountDist, Days, DurationDist};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -122,6 +122,34 @@ pub struct Product {
     #[serde(default)]
     pub resource_priority: IndexMap<Spanned<String>, Spanned<i64>>,
     pub steps: Spanned<Vec<Spanned<Step>>>,
+    /// Allogeneic: doses a released batch yields (a number or a distribution).
+    pub doses: Option<Spanned<CountDist>>,
+    /// Allogeneic: doses one order takes (default 1).
+    pub order_size: Option<Spanned<i64>>,
+    /// Allogeneic: when batches start.
+    pub policy: Option<Spanned<PolicySpec>>,
+    /// Allogeneic: the cryo store.
+    pub stock: Option<Spanned<StockSpec>>,
+    /// Allogeneic: an order's way from the store to the patient.
+    #[serde(default)]
+    pub delivery: Vec<Spanned<Step>>,
+}
+
+/// `{ reorder_point = 20, max_in_production = 2 }` or `{ campaign_every = "30d" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub reorder_point: Option<Spanned<i64>>,
+    pub max_in_production: Option<Spanned<i64>>,
+    pub campaign_every: Option<Spanned<Days>>,
+}
+
+/// `{ capacity = 500, shelf_life = "365d" }`, both optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockSpec {
+    pub capacity: Option<Spanned<i64>>,
+    pub shelf_life: Option<Spanned<Days>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -194,6 +194,90 @@ impl<'de> Deserialize<'de> for DurationDist {
     }
 }
 
+/// A distribution of a count (doses per batch): a number, or a one-key table such as
+/// `{ uniform = { min = 80, max = 120 } }`, `{ triangular = { min = 80, mode = 100, max = 120 } }`,
+/// `{ normal = { mean = 100, sd = 10 } }`, `{ lognormal = { mean = 100, sd = 10 } }` or
+/// `{ empirical = { values = [80, 100], weights = [1, 3] } }`. Draws are rounded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CountDist {
+    Fixed(f64),
+    Family(CountFamily),
+}
+
+/// A count distribution family with its parameters, as written.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum CountFamily {
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    Lognormal {
+        mean: f64,
+        sd: f64,
+    },
+    Empirical {
+        values: Vec<f64>,
+        weights: Option<Vec<f64>>,
+    },
+}
+
+impl CountDist {
+    /// The engine distribution.
+    pub fn to_dist(&self) -> Result<Dist, DistError> {
+        match self {
+            CountDist::Fixed(n) => Dist::fixed(*n),
+            CountDist::Family(f) => match f {
+                CountFamily::Uniform { min, max } => Dist::uniform(*min, *max),
+                CountFamily::Triangular { min, mode, max } => Dist::triangular(*min, *mode, *max),
+                CountFamily::Normal { mean, sd } => Dist::truncated_normal(*mean, *sd),
+                CountFamily::Lognormal { mean, sd } => Dist::lognormal(*mean, *sd),
+                CountFamily::Empirical { values, weights } => {
+                    Dist::empirical(values, weights.as_deref())
+                }
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CountDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CountDist;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a number of doses such as 100, or a distribution such as {{ uniform = {{ min = 80, max = 120 }} }}"
+                )
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<CountDist, E> {
+                Ok(CountDist::Fixed(n as f64))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<CountDist, E> {
+                Ok(CountDist::Fixed(n as f64))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<CountDist, E> {
+                Ok(CountDist::Fixed(n))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CountDist, A::Error> {
+                CountFamily::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(CountDist::Family)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Parses days of the week: `"mon-fri"`, `"sat,sun"`, `"mon,wed-fri"`, `"daily"`.
 /// Returns a mask with bit 0 = Monday.
 pub fn parse_days(s: &str) -> Result<u8, String> {

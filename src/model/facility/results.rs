@@ -1,0 +1,100 @@
+//! A finished replication's metrics, in the order of `metric_names`.
+//!
+//! This module must not print or know output formats.
+
+use super::Facility;
+use crate::engine::{Kernel, Time};
+use crate::model::metrics::metric_names;
+
+impl Facility<'_> {
+    /// The replication's metrics, in the order of [`metric_names`]; call after the run.
+    pub fn results(&self, kernel: &Kernel<super::Ev>) -> Vec<f64> {
+        let now = kernel.now();
+        let years = self.spec.horizon.as_days() / 365.0;
+        let mut out = Vec::with_capacity(metric_names(self.spec).len());
+        let mut wip = vec![0u64; self.products.len()];
+        for (i, e) in self.entities.iter().enumerate() {
+            // Batches in production are not work in progress of orders.
+            let batch =
+                e.chain == super::Chain::Main && self.products[e.product as usize].allo.is_some();
+            if self.live[i] && !batch {
+                wip[e.product as usize] += 1;
+            }
+        }
+        for (pi, rt) in self.products.iter().enumerate() {
+            let done = rt.completed as f64;
+            let tail = [
+                rt.v2v.mean(),
+                rt.v2v.quantile(0.5),
+                rt.v2v.quantile(0.9),
+                rt.v2v.quantile(0.95),
+            ];
+            match &rt.allo {
+                None => {
+                    out.extend([
+                        rt.arrived as f64,
+                        done,
+                        rt.lost as f64,
+                        rt.dropped_out as f64,
+                        wip[pi] as f64,
+                    ]);
+                    out.push(done / years);
+                    out.extend(tail);
+                }
+                Some(a) => {
+                    let w = a.inv.window;
+                    out.extend([
+                        rt.arrived as f64,
+                        a.from_stock as f64,
+                        a.from_stock as f64 / rt.arrived as f64,
+                        a.backordered as f64,
+                        a.backorder_wait.mean(),
+                        (rt.dropped_out + rt.lost) as f64,
+                        done,
+                        wip[pi] as f64,
+                    ]);
+                    out.extend(tail);
+                    out.extend(
+                        [a.batches_started, a.batches_released, a.batches_failed]
+                            .map(|b| b as f64 / years),
+                    );
+                    out.extend([w.released, w.used, w.expired, w.discarded].map(|d| d as f64));
+                    out.extend([
+                        a.inv.mean_level(now),
+                        a.inv.stockouts as f64,
+                        a.inv.backorders() as f64,
+                    ]);
+                }
+            }
+            for ch in &rt.chains {
+                let n = ch.finished as f64;
+                for s in 0..ch.step_wait.len() {
+                    out.extend([ch.step_wait[s] / n, ch.step_work[s] / n]);
+                }
+            }
+        }
+        let total_queue: f64 = kernel.pools().iter().map(|pool| pool.mean_queue(now)).sum();
+        let window = now.since(Time::ZERO + self.spec.warmup).ticks() as f64;
+        for (r, pool) in kernel.pools().iter().enumerate() {
+            out.extend([
+                pool.utilisation_nominal(now),
+                pool.utilisation_available(now),
+                pool.mean_working(now) / f64::from(pool.nominal()),
+                pool.mean_queue(now),
+                pool.wait().mean(),
+                pool.wait().quantile(0.9),
+                if total_queue > 0.0 {
+                    pool.mean_queue(now) / total_queue
+                } else {
+                    0.0
+                },
+            ]);
+            for pi in 0..self.products.len() {
+                let held = self.held[pi * self.spec.resources.len() + r] as f64;
+                out.push(held / (window * f64::from(pool.nominal())));
+            }
+        }
+        debug_assert_eq!(out.len(), metric_names(self.spec).len());
+        out
+    }
+}

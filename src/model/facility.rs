@@ -278,6 +278,15 @@ impl<'s> Facility<'s> {
         }
     }
 
+    /// Each allogeneic product's lifetime dose counts and doses on hand now (in product
+    /// order; `None` for autologous products), for conservation checks.
+    pub fn dose_ledgers(&self) -> Vec<Option<(crate::model::DoseLedger, u64)>> {
+        self.products
+            .iter()
+            .map(|p| p.allo.as_ref().map(|a| (a.inv.ledger(), a.inv.on_hand())))
+            .collect()
+    }
+
     /// Entities in the system now (patients, batches and orders in progress).
     pub fn in_system(&self) -> usize {
         self.entities.len() - self.free.len()

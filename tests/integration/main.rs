@@ -9,6 +9,7 @@
 mod cli;
 mod golden;
 mod invariants;
+mod inventory;
 mod model;
 mod property;
 mod scenarios;

@@ -52,9 +52,16 @@ fn cgtsim(args: &[&str]) -> Output {
 
 /// Runs `cgtsim run` on BASE with `from` replaced by `to`; returns (exit code, stderr).
 fn run_broken(name: &str, from: &str, to: &str) -> (Option<i32>, String) {
-    assert!(BASE.contains(from), "test bug: `{from}` is not in BASE");
+    run_broken_in(BASE, name, from, to)
+}
+
+fn run_broken_in(base: &str, name: &str, from: &str, to: &str) -> (Option<i32>, String) {
+    assert!(
+        base.contains(from),
+        "test bug: `{from}` is not in the base scenario"
+    );
     let path = scratch(name).join("scenario.toml");
-    std::fs::write(&path, BASE.replacen(from, to, 1)).unwrap();
+    std::fs::write(&path, base.replacen(from, to, 1)).unwrap();
     let o = cgtsim(&["run", path.to_str().unwrap()]);
     (
         o.status.code(),
@@ -64,7 +71,11 @@ fn run_broken(name: &str, from: &str, to: &str) -> (Option<i32>, String) {
 
 /// Asserts a clean, located refusal: exit 2, `file:line:col:` and the message.
 fn assert_refused(name: &str, from: &str, to: &str, line_col: &str, message: &str) {
-    let (code, err) = run_broken(name, from, to);
+    assert_refused_in(BASE, name, from, to, line_col, message);
+}
+
+fn assert_refused_in(base: &str, name: &str, from: &str, to: &str, line_col: &str, message: &str) {
+    let (code, err) = run_broken_in(base, name, from, to);
     assert_eq!(code, Some(2), "{name}: exit code; stderr:\n{err}");
     assert!(!err.contains("panicked"), "{name}: panicked:\n{err}");
     assert!(
@@ -368,5 +379,98 @@ fn out_writes_summary_json_and_tidy_csvs() {
     assert!(
         leftovers.is_empty(),
         "no temporary files left: {leftovers:?}"
+    );
+}
+
+/// A valid allogeneic scenario for the make-to-stock mistakes. Line numbers matter below.
+const ALLO: &str = r#"[simulation]
+horizon = "400d"
+replications = 2
+
+[[products]]
+name = "msc"
+type = "allogeneic"
+arrivals = { rate = 1, per = "day" }
+doses = 50
+order_size = 1
+policy = { reorder_point = 20 }
+stock = { shelf_life = "365d" }
+
+  [[products.steps]]
+  name = "expansion"
+  duration = "14d"
+
+  [[products.steps]]
+  name = "release"
+    [[products.steps.assays]]
+    name = "sterility"
+    duration = "14d"
+"#;
+
+#[test]
+fn the_allogeneic_base_runs() {
+    let path = scratch("allo-base").join("scenario.toml");
+    std::fs::write(&path, ALLO).unwrap();
+    let o = cgtsim(&["run", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("fill rate"));
+}
+
+#[test]
+fn batch_size_of_zero() {
+    assert_refused_in(
+        ALLO,
+        "zero-doses",
+        "doses = 50",
+        "doses = 0",
+        "9:9",
+        "a batch size of zero makes nothing",
+    );
+}
+
+#[test]
+fn reorder_point_below_zero() {
+    assert_refused_in(
+        ALLO,
+        "negative-r",
+        "reorder_point = 20",
+        "reorder_point = -3",
+        "11:28",
+        "a reorder point below zero (-3)",
+    );
+}
+
+#[test]
+fn shelf_life_shorter_than_qc_release() {
+    assert_refused_in(
+        ALLO,
+        "shelf-life",
+        "shelf_life = \"365d\"",
+        "shelf_life = \"10d\"",
+        "12:24",
+        "a shelf life of 10 d is not longer than QC release (14 d)",
+    );
+}
+
+#[test]
+fn order_larger_than_any_batch() {
+    assert_refused_in(
+        ALLO,
+        "big-order",
+        "order_size = 1",
+        "order_size = 60",
+        "10:14",
+        "an order of 60 doses is larger than any batch (at most 50 doses)",
+    );
+}
+
+#[test]
+fn make_to_stock_keys_on_an_autologous_product() {
+    assert_refused(
+        "allo-keys",
+        "arrivals = { rate = 0.1, per = \"day\" }",
+        "arrivals = { rate = 0.1, per = \"day\" }\ndoses = 10",
+        "15:9",
+        "`doses` is for allogeneic products",
     );
 }

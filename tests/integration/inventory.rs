@@ -1,0 +1,171 @@
+//! Allogeneic make-to-stock through scenario files: the (R, Q) inventory result, a
+//! hand-computed campaign, dose conservation, and the mistakes the scenario compiler
+//! refuses.
+
+use crate::model::run_scenario;
+use crate::support::assert_agrees;
+use cgtsim::cli::scenario;
+use cgtsim::engine::{Kernel, RunLength, Streams, run};
+use cgtsim::model::Facility;
+
+fn poisson_pmf(mean: f64, k: u64) -> f64 {
+    (0..k).fold((-mean).exp(), |p, i| p * mean / (i + 1) as f64)
+}
+
+#[test]
+fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
+    // Continuous review (R, Q) with Poisson demand (1 dose a day), a fixed lead time of
+    // 5 days, batches of Q = 10 doses, reorder point R = 5, full backordering. The
+    // inventory position is uniform on R+1..R+Q; lead-time demand D ~ Poisson(5);
+    // fill rate = (1/Q) sum_y P(D <= y-1); mean stock = (1/Q) sum_y E[(y - D)+].
+    // Warm-up 100 days (20 lead times), horizon 10,000 days, R = 40 replications.
+    let (r, q, mean_d) = (5u64, 10u64, 5.0);
+    let ys = r + 1..=r + q;
+    let cdf = |y: u64| (0..=y).map(|d| poisson_pmf(mean_d, d)).sum::<f64>();
+    let fill = ys.clone().map(|y| cdf(y - 1)).sum::<f64>() / q as f64;
+    let stock = ys
+        .map(|y| {
+            (0..=y)
+                .map(|d| (y - d) as f64 * poisson_pmf(mean_d, d))
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / q as f64;
+    let text = r#"
+        [simulation]
+        warmup = "100d"
+        horizon = "10000d"
+        replications = 40
+        seed = 5
+        [[products]]
+        name = "allo"
+        type = "allogeneic"
+        arrivals = { rate = 1, per = "day" }
+        doses = 10
+        policy = { reorder_point = 5 }
+          [[products.steps]]
+          name = "make"
+          duration = "5d"
+    "#;
+    let (m, _) = run_scenario(text, None);
+    assert_agrees(
+        "(R,Q) fill rate",
+        &m["products.allo.orders.fill_rate"],
+        fill,
+    );
+    assert_agrees("(R,Q) mean stock", &m["products.allo.stock.mean"], stock);
+}
+
+const CAMPAIGN: &str = r#"
+    [simulation]
+    horizon = "1000d"
+    replications = 1
+    [[products]]
+    name = "allo"
+    type = "allogeneic"
+    arrivals = { interarrival = "1d" }
+    doses = 10
+    policy = { campaign_every = "10d" }
+      [[products.steps]]
+      name = "make"
+      duration = "5d"
+"#;
+
+#[test]
+fn golden_campaign() {
+    // Batches start on days 0, 10, ..., 990 and bring 10 doses 5 days later. Orders come
+    // daily from day 1. Each cycle: the release on day 5 + 10k serves the 4 orders that
+    // waited since days 1..4 (+10k) (waits 4, 3, 2, 1 days), stock 6, then one order a
+    // day takes it to 0 on day 10 + 10k. Days 1..999: 999 orders, 400 backordered.
+    let (m, _) = run_scenario(CAMPAIGN, None);
+    let get = |k: &str| m[&format!("products.allo.{k}")][0];
+    assert_eq!(get("orders.arrived"), 999.0);
+    assert_eq!(get("orders.backordered"), 400.0);
+    assert_eq!(get("orders.from_stock"), 599.0);
+    assert_eq!(get("orders.fill_rate"), 599.0 / 999.0);
+    assert!((get("orders.backorder_wait.mean") - 2.5).abs() < 1e-12);
+    assert_eq!(get("orders.infused"), 999.0);
+    assert!((get("order_to_infusion.mean") - 1000.0 / 999.0).abs() < 1e-12);
+    assert_eq!(
+        (
+            get("doses.released"),
+            get("doses.used"),
+            get("doses.expired")
+        ),
+        (1000.0, 999.0, 0.0)
+    );
+    assert_eq!(get("stock.stockouts"), 99.0);
+    // Stock 5, 4, 3, 2, 1 for a day each after every release: 15 dose-days per cycle.
+    assert!((get("stock.mean") - 1.5).abs() < 1e-12);
+    assert_eq!(get("batches.released_per_year"), 100.0 / (1000.0 / 365.0));
+}
+
+#[test]
+fn doses_are_conserved() {
+    // A busy store with everything on: random yields, failures, a small store, a short
+    // shelf life, impatient orders, a delivery leg. Over each whole run:
+    // doses brought = stored + discarded, and stored = used + expired + on hand.
+    let text = r#"
+        [simulation]
+        warmup = "100d"
+        horizon = "1000d"
+        replications = 12
+        [resources]
+        suite = { capacity = 1, changeover = "1d" }
+        courier = { capacity = 1 }
+        [[products]]
+        name = "allo"
+        type = "allogeneic"
+        arrivals = { rate = 0.5, per = "day" }
+        patience = { exponential = { mean = "5d" } }
+        doses = { uniform = { min = 20, max = 60 } }
+        order_size = 2
+        policy = { campaign_every = "10d" }
+        stock = { capacity = 80, shelf_life = "40d" }
+          [[products.steps]]
+          name = "make"
+          uses = ["suite"]
+          duration = { triangular = { min = "8d", mode = "10d", max = "14d" } }
+          failure = { probability = 0.2 }
+          [[products.steps]]
+          name = "qc"
+            [[products.steps.assays]]
+            name = "sterility"
+            duration = "14d"
+        [[products.delivery]]
+        name = "courier"
+        uses = ["courier"]
+        duration = { exponential = { mean = "6h" } }
+    "#;
+    let sc = scenario::parse("conservation.toml", text).unwrap();
+    let mut expired = 0;
+    for rep in 0..sc.replications {
+        let mut kernel = Kernel::new();
+        let mut f = Facility::new(&sc.spec, &mut kernel, Streams::new(sc.seed, rep));
+        run(
+            &mut f,
+            &mut kernel,
+            RunLength {
+                warmup: sc.spec.warmup,
+                horizon: sc.spec.horizon,
+            },
+        );
+        let (l, on_hand) = f.dose_ledgers()[0].expect("an allogeneic product");
+        assert_eq!(
+            l.arrived_in_batches,
+            l.released + l.discarded,
+            "replication {rep}"
+        );
+        assert_eq!(
+            l.released,
+            l.used + l.expired + on_hand,
+            "replication {rep}"
+        );
+        assert!(
+            l.used > 0 && l.discarded > 0,
+            "the case exercises the store: {l:?}"
+        );
+        expired += l.expired;
+    }
+    assert!(expired > 0, "the case exercises expiry");
+}

@@ -7,8 +7,10 @@
 //! and keeps the four children of a node in one or two cache lines, which pays off for
 //! the large lists (10^4 to 10^6 events) of big sweeps.
 //!
-//! Cancellation is lazy: a cancellable event carries a slot and a generation; cancelling
-//! bumps the slot's generation, and a stale entry is dropped when it reaches the top.
+//! Cancellation is lazy: a cancellable event carries a slot, and the slot remembers the
+//! sequence number of the event it belongs to; cancelling forgets it, and an entry whose
+//! slot no longer names it is stale and dropped when it reaches the top. (The sequence
+//! number doubles as the generation, so an entry is 32 bytes: two per cache line.)
 //! Slots are recycled through a free list, so after warm-up neither scheduling, popping
 //! nor cancelling allocates (the vectors only grow to the peak number of pending events).
 //!
@@ -17,13 +19,14 @@
 use super::time::Time;
 
 const NOT_CANCELLABLE: u32 = u32::MAX;
+const FREE: u64 = u64::MAX;
 
 /// A handle to a cancellable scheduled event. Cancelling an event that has already
 /// happened (or was already cancelled) is a harmless no-op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timer {
     slot: u32,
-    generation: u32,
+    seq: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -31,7 +34,6 @@ struct Entry<E> {
     time: Time,
     seq: u64,
     slot: u32,
-    generation: u32,
     event: E,
 }
 
@@ -47,7 +49,8 @@ impl<E> Entry<E> {
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
     next_seq: u64,
-    generations: Vec<u32>,
+    /// Per slot: the sequence number of the live event holding it, or `FREE`.
+    owner: Vec<u64>,
     free_slots: Vec<u32>,
     stale: usize,
 }
@@ -69,7 +72,7 @@ impl<E: Copy> EventQueue<E> {
         EventQueue {
             heap: Vec::with_capacity(n),
             next_seq: 0,
-            generations: Vec::new(),
+            owner: Vec::new(),
             free_slots: Vec::new(),
             stale: 0,
         }
@@ -93,7 +96,7 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at `time`.
     #[inline]
     pub fn push(&mut self, time: Time, event: E) {
-        self.push_entry(time, NOT_CANCELLABLE, 0, event);
+        self.push_entry(time, NOT_CANCELLABLE, event);
     }
 
     /// Schedules `event` at `time` and returns a handle that can cancel it.
@@ -101,22 +104,22 @@ impl<E: Copy> EventQueue<E> {
         let slot = match self.free_slots.pop() {
             Some(s) => s,
             None => {
-                self.generations.push(0);
-                (self.generations.len() - 1) as u32
+                self.owner.push(FREE);
+                (self.owner.len() - 1) as u32
             }
         };
-        let generation = self.generations[slot as usize];
-        self.push_entry(time, slot, generation, event);
-        Timer { slot, generation }
+        let seq = self.push_entry(time, slot, event);
+        self.owner[slot as usize] = seq;
+        Timer { slot, seq }
     }
 
     /// Cancels a pending event. Returns false if it had already happened or been cancelled.
     pub fn cancel(&mut self, timer: Timer) -> bool {
-        let g = &mut self.generations[timer.slot as usize];
-        if *g != timer.generation {
+        let owner = &mut self.owner[timer.slot as usize];
+        if *owner != timer.seq {
             return false;
         }
-        *g = g.wrapping_add(1);
+        *owner = FREE;
         self.free_slots.push(timer.slot);
         self.stale += 1;
         true
@@ -131,8 +134,7 @@ impl<E: Copy> EventQueue<E> {
         }
         self.remove_top();
         if top.slot != NOT_CANCELLABLE {
-            let g = &mut self.generations[top.slot as usize];
-            *g = g.wrapping_add(1);
+            self.owner[top.slot as usize] = FREE;
             self.free_slots.push(top.slot);
         }
         Some((top.time, top.event))
@@ -154,8 +156,7 @@ impl<E: Copy> EventQueue<E> {
     fn live_top(&mut self) -> Option<Entry<E>> {
         loop {
             let top = *self.heap.first()?;
-            if top.slot == NOT_CANCELLABLE || self.generations[top.slot as usize] == top.generation
-            {
+            if top.slot == NOT_CANCELLABLE || self.owner[top.slot as usize] == top.seq {
                 return Some(top);
             }
             self.remove_top();
@@ -166,21 +167,20 @@ impl<E: Copy> EventQueue<E> {
     /// Drops every pending event and resets the sequence counter, keeping the memory.
     pub fn clear(&mut self) {
         self.heap.clear();
-        self.generations.clear();
+        self.owner.clear();
         self.free_slots.clear();
         self.stale = 0;
         self.next_seq = 0;
     }
 
     #[inline]
-    fn push_entry(&mut self, time: Time, slot: u32, generation: u32, event: E) {
+    fn push_entry(&mut self, time: Time, slot: u32, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let item = Entry {
             time,
             seq,
             slot,
-            generation,
             event,
         };
         // The new entry stays in registers while the hole moves up: reading it back from
@@ -188,6 +188,7 @@ impl<E: Copy> EventQueue<E> {
         let pos = self.heap.len();
         self.heap.push(item);
         self.sift_up(pos, item);
+        seq
     }
 
     #[inline]

@@ -99,9 +99,10 @@ struct TaskRt {
 /// that finished the chain in the window.
 struct ChainRt {
     step_task: Vec<usize>,
-    /// Sums over entities finished in the window, per step, in days.
-    step_wait: Vec<f64>,
-    step_work: Vec<f64>,
+    /// Sums over entities finished in the window, per step, in ticks (exact integers,
+    /// converted to days only when results are read).
+    step_wait: Vec<u128>,
+    step_work: Vec<u128>,
     finished: u64,
 }
 
@@ -241,8 +242,8 @@ impl<'s> Facility<'s> {
                 let n = steps.len();
                 chains.push(ChainRt {
                     step_task,
-                    step_wait: vec![0.0; n],
-                    step_work: vec![0.0; n],
+                    step_wait: vec![0; n],
+                    step_work: vec![0; n],
                     finished: 0,
                 });
             }
@@ -292,6 +293,7 @@ impl<'s> Facility<'s> {
         self.entities.len() - self.free.len()
     }
 
+    #[inline]
     fn in_window(&self, k: &Kernel<Ev>) -> bool {
         k.now() >= self.window_start()
     }
@@ -300,6 +302,7 @@ impl<'s> Facility<'s> {
         Time::ZERO + self.spec.warmup
     }
 
+    #[inline]
     fn steps(&self, product: u16, chain: Chain) -> &'s [StepSpec] {
         let p = &self.spec.products[product as usize];
         match chain {
@@ -371,6 +374,7 @@ impl<'s> Facility<'s> {
         self.free.push(c);
     }
 
+    #[inline]
     fn task_of(&self, c: u32, assay: Option<u16>) -> usize {
         let e = &self.entities[c as usize];
         self.products[e.product as usize].chains[e.chain as usize].step_task[e.step as usize]
@@ -475,6 +479,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Books `units` of pool `p` held by product `pi` since `since` (clipped to the window).
+    #[inline]
     fn book(&mut self, pi: u16, p: PoolId, units: u32, since: Time, now: Time) {
         let from = since.max(self.window_start());
         if now > from {
@@ -601,11 +606,10 @@ impl<'s> Facility<'s> {
             let rt = &mut self.products[e.product as usize];
             let ch = &mut rt.chains[e.chain as usize];
             ch.finished += 1;
-            let days = |ticks: u64| Duration::from_ticks(ticks).as_days();
-            for s in 0..ch.step_wait.len() {
-                let (w, x) = self.step_times[c as usize * self.max_steps + s];
-                ch.step_wait[s] += days(w);
-                ch.step_work[s] += days(x);
+            let times = &self.step_times[c as usize * self.max_steps..][..ch.step_wait.len()];
+            for (s, &(w, x)) in times.iter().enumerate() {
+                ch.step_wait[s] += u128::from(w);
+                ch.step_work[s] += u128::from(x);
             }
             if e.chain == Chain::Delivery || rt.allo.is_none() {
                 rt.completed += 1;
@@ -799,8 +803,8 @@ impl Model for Facility<'_> {
             rt.dropped_out = 0;
             rt.v2v.reset();
             for ch in &mut rt.chains {
-                ch.step_wait.fill(0.0);
-                ch.step_work.fill(0.0);
+                ch.step_wait.fill(0);
+                ch.step_work.fill(0);
                 ch.finished = 0;
             }
             if let Some(a) = &mut rt.allo {

@@ -474,3 +474,36 @@ fn make_to_stock_keys_on_an_autologous_product() {
         "`doses` is for allogeneic products",
     );
 }
+
+#[test]
+fn every_bundled_scenario_runs() {
+    let mut dirs = vec![PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios"
+    ))];
+    let mut ran = 0;
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                let o = cgtsim(&[
+                    "run",
+                    path.to_str().unwrap(),
+                    "--replications",
+                    "3",
+                    "--json",
+                ]);
+                assert!(
+                    o.status.success(),
+                    "{}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                ran += 1;
+            }
+        }
+    }
+    assert!(ran >= 4, "found only {ran} bundled scenarios");
+}

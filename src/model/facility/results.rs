@@ -3,6 +3,7 @@
 //! This module must not print or know output formats.
 
 use super::Facility;
+use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
 use crate::model::metrics::metric_names;
 
@@ -67,9 +68,9 @@ impl Facility<'_> {
                 }
             }
             for ch in &rt.chains {
-                let n = ch.finished as f64;
+                let per = |ticks: u128| ticks as f64 / TICKS_PER_DAY as f64 / ch.finished as f64;
                 for s in 0..ch.step_wait.len() {
-                    out.extend([ch.step_wait[s] / n, ch.step_work[s] / n]);
+                    out.extend([per(ch.step_wait[s]), per(ch.step_work[s])]);
                 }
             }
         }

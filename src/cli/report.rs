@@ -232,6 +232,33 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
             fmt_num(m("wait.p90"))
         );
     }
+    if spec.products.len() > 1 {
+        let _ = writeln!(
+            s,
+            "\n  utilisation by product (units held, changeover excluded, / capacity):"
+        );
+        let _ = write!(s, "  {:<16}", "resource");
+        for p in &spec.products {
+            let _ = write!(s, " {:>14}", p.name);
+        }
+        let _ = writeln!(s);
+        for r in &spec.resources {
+            let _ = write!(s, "  {:<16}", r.name);
+            for p in &spec.products {
+                let key = format!(
+                    "resources.{}.utilisation.by_product.{}",
+                    slug(&r.name),
+                    slug(&p.name)
+                );
+                let _ = write!(
+                    s,
+                    " {:>14}",
+                    fmt_num(res.get(&key).map_or(f64::NAN, |e| e.mean))
+                );
+            }
+            let _ = writeln!(s);
+        }
+    }
     match res.bottleneck(spec) {
         Some((name, share)) => {
             let _ = writeln!(

@@ -128,9 +128,11 @@ struct Entity {
     step: u16,
     arrived: Time,
     step_start: Time,
-    /// Work step: the request and whether its units are still held.
+    /// Work step: the request, whether its units are still held, whether the touch-time
+    /// units already went back, and since when they are held.
     request: RequestId,
     holding: bool,
+    touch_over: bool,
     granted: Time,
     /// Assay step: assays still running, longest assay wait, first failed assay.
     outstanding: u16,
@@ -150,6 +152,7 @@ struct Entity {
 struct AssaySlot {
     request: RequestId,
     holding: bool,
+    touch_over: bool,
     granted: Time,
 }
 
@@ -332,6 +335,7 @@ impl<'s> Facility<'s> {
             step_start: now,
             request: RequestId::UNSET,
             holding: false,
+            touch_over: false,
             granted: now,
             outstanding: 0,
             longest_wait: Duration::ZERO,
@@ -355,6 +359,7 @@ impl<'s> Facility<'s> {
                 let empty = AssaySlot {
                     request: RequestId::UNSET,
                     holding: false,
+                    touch_over: false,
                     granted: now,
                 };
                 self.assays.resize(n * self.max_assays, empty);
@@ -469,10 +474,15 @@ impl<'s> Facility<'s> {
         k.schedule_in(duration.max(touch.unwrap_or(Duration::ZERO)), end);
         let now = k.now();
         match assay {
-            None => self.entities[c as usize].holding = holds,
+            None => {
+                let e = &mut self.entities[c as usize];
+                e.holding = holds;
+                e.touch_over = false;
+            }
             Some(a) => {
                 let slot = &mut self.assays[c as usize * self.max_assays + a as usize];
                 slot.holding = holds;
+                slot.touch_over = false;
                 slot.granted = now;
             }
         }
@@ -707,6 +717,7 @@ impl Model for Facility<'_> {
             Ev::TouchEnd(c) => {
                 let e = self.entities[c as usize];
                 let ti = self.task_of(c, None);
+                self.entities[c as usize].touch_over = true;
                 if self.end_touch(c, ti, e.request, e.granted, k) {
                     self.entities[c as usize].holding = false;
                 }
@@ -726,6 +737,7 @@ impl Model for Facility<'_> {
                 let at = c as usize * self.max_assays + a as usize;
                 let slot = self.assays[at];
                 let ti = self.task_of(c, Some(a));
+                self.assays[at].touch_over = true;
                 if self.end_touch(c, ti, slot.request, slot.granted, k) {
                     self.assays[at].holding = false;
                 }

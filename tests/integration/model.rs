@@ -326,3 +326,27 @@ fn golden_weekday_calendar_from_the_scenario() {
         m["products.p.v2v.mean"][0]
     );
 }
+
+#[test]
+fn utilisation_by_product_adds_up_to_working_utilisation() {
+    // Both shares and the total come from units x time held (changeover excluded): the
+    // split must account for every unit-hour, replication by replication, on a hub where
+    // two products share devices, operators (touch time only), analysts and a QP.
+    let text = read("scenarios/ccrm-nordic.toml");
+    let (m, _) = run_scenario(&text, Some(6));
+    for r in ["device", "operator", "qc_analyst", "qp", "courier"] {
+        let total = &m[&format!("resources.{r}.utilisation_working")];
+        for i in 0..total.len() {
+            let split: f64 = ["car-t-fresh", "car-t-cryo"]
+                .iter()
+                .map(|p| m[&format!("resources.{r}.utilisation.by_product.{p}")][i])
+                .sum();
+            assert!(
+                (split - total[i]).abs() < 1e-12,
+                "{r} replication {i}: {split} vs {}",
+                total[i]
+            );
+            assert!(total[i] > 0.0, "{r} is used");
+        }
+    }
+}

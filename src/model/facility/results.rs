@@ -74,6 +74,7 @@ impl Facility<'_> {
                 }
             }
         }
+        let held = self.held_until(now);
         let total_queue: f64 = kernel.pools().iter().map(|pool| pool.mean_queue(now)).sum();
         let window = now.since(Time::ZERO + self.spec.warmup).ticks() as f64;
         for (r, pool) in kernel.pools().iter().enumerate() {
@@ -91,11 +92,47 @@ impl Facility<'_> {
                 },
             ]);
             for pi in 0..self.products.len() {
-                let held = self.held[pi * self.spec.resources.len() + r] as f64;
+                let held = held[pi * self.spec.resources.len() + r] as f64;
                 out.push(held / (window * f64::from(pool.nominal())));
             }
         }
         debug_assert_eq!(out.len(), metric_names(self.spec).len());
         out
+    }
+
+    /// Units x ticks held per product and resource up to `now`: what was booked at each
+    /// release, plus what is still held (the pools count it up to `now` too).
+    fn held_until(&self, now: Time) -> Vec<u128> {
+        let mut held = self.held.clone();
+        let from_window = |since: Time| now.since(since.max(Time::ZERO + self.spec.warmup)).ticks();
+        let n_res = self.spec.resources.len();
+        for (c, e) in self.entities.iter().enumerate() {
+            if !self.live[c] || e.waiting_for_stock {
+                continue;
+            }
+            let mut open = |ti: usize, touch_over: bool, since: Time| {
+                let t = &self.tasks[ti];
+                for &(p, u) in &t.needs {
+                    if !(touch_over && t.touch_pools.contains(&p)) {
+                        held[e.product as usize * n_res + p.0 as usize] +=
+                            u128::from(u) * u128::from(from_window(since));
+                    }
+                }
+            };
+            if e.holding {
+                open(self.task_of(c as u32, None), e.touch_over, e.granted);
+            }
+            for a in 0..self.max_assays {
+                let slot = &self.assays[c * self.max_assays + a];
+                if slot.holding && e.outstanding > 0 {
+                    open(
+                        self.task_of(c as u32, Some(a as u16)),
+                        slot.touch_over,
+                        slot.granted,
+                    );
+                }
+            }
+        }
+        held
     }
 }

@@ -339,7 +339,8 @@ impl<E: Copy> Kernel<E> {
     /// Asks for `needs` (pool, units) all at once, with `priority` (higher is served
     /// first). The model hears of the grant through `Model::granted(token)`, at once if the
     /// units are free (after the current handler returns) or later. Each pool may appear
-    /// once; units must be at least 1 and at most the pool's nominal capacity.
+    /// once; units must be at least 1 and at most the pool's nominal capacity (the model
+    /// guarantees this when it is built; debug builds check it on every request).
     pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
         assert!(
             !needs.is_empty() && needs.len() <= MAX_NEEDS,
@@ -347,12 +348,12 @@ impl<E: Copy> Kernel<E> {
         );
         let mut arr = [(PoolId(0), 0u32); MAX_NEEDS];
         for (i, &(p, u)) in needs.iter().enumerate() {
-            assert!(
+            debug_assert!(
                 u >= 1 && u <= self.pools[p.0 as usize].nominal,
                 "request for {u} units of a pool of {}",
                 self.pools[p.0 as usize].nominal
             );
-            assert!(
+            debug_assert!(
                 !needs[..i].iter().any(|n| n.0 == p),
                 "a pool appears twice in one request"
             );

@@ -6,9 +6,9 @@
 //!   reference document: changeover ends count, as in its canonical count).
 //! - `model_b/cart_b1_s20`: the same with S = 20, the overloaded stress case (the suite
 //!   queue grows without bound, so the event list and the queue are longest).
-//! - `model_b/allogeneic_rq`: an allogeneic product alone, reorder point R = 5 and batches
-//!   of 10 doses, one order a day, 5-day lead time, 10,000 days, one thread: events per
-//!   second of the make-to-stock machinery (orders, stock, batches).
+//! - `model_b/allogeneic_rq`: scenarios/reference/rq.toml, an allogeneic product alone
+//!   (reorder point R = 5, batches of 10 doses, one order a day, 5-day lead time), one
+//!   replication of 10,000 days on one thread: the make-to-stock machinery's events/s.
 //! - `model_b/northx_matfors_10y`: the bundled NorthX scenario (allogeneic and autologous
 //!   products sharing suites, QC and QP, calendars), one replication of 10 years, one thread.
 //! - `run/cart_br_threads=N`: run BR (200 replications of 730 d after 365 d) on N rayon
@@ -47,7 +47,7 @@ fn model_b(c: &mut Criterion) {
             b.iter(|| one_thread.install(|| black_box(simulate(&sc.spec, 1, 1, || {}))))
         });
     }
-    let allo = scenario::parse("allo", ALLOGENEIC_RQ).unwrap();
+    let allo = scenario::parse("rq", &read("scenarios/reference/rq.toml")).unwrap();
     let northx =
         read("scenarios/northx-matfors.toml").replace("horizon = \"730d\"", "horizon = \"3650d\"");
     let northx = scenario::parse("northx", &northx).unwrap();
@@ -60,21 +60,6 @@ fn model_b(c: &mut Criterion) {
     }
     g.finish();
 }
-
-const ALLOGENEIC_RQ: &str = r#"
-[simulation]
-warmup = "100d"
-horizon = "10000d"
-[[products]]
-name = "allo"
-type = "allogeneic"
-arrivals = { rate = 1, per = "day" }
-doses = 10
-policy = { reorder_point = 5 }
-  [[products.steps]]
-  name = "make"
-  duration = "5d"
-"#;
 
 fn whole_runs(c: &mut Criterion) {
     let mut g = c.benchmark_group("run");

@@ -18,7 +18,8 @@ fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
     // 5 days, batches of Q = 10 doses, reorder point R = 5, full backordering. The
     // inventory position is uniform on R+1..R+Q; lead-time demand D ~ Poisson(5);
     // fill rate = (1/Q) sum_y P(D <= y-1); mean stock = (1/Q) sum_y E[(y - D)+].
-    // Warm-up 100 days (20 lead times), horizon 10,000 days, R = 40 replications.
+    // scenarios/reference/rq.toml: warm-up 100 days (20 lead times), horizon 10,000 days,
+    // R = 40 replications.
     let (r, q, mean_d) = (5u64, 10u64, 5.0);
     let ys = r + 1..=r + q;
     let cdf = |y: u64| (0..=y).map(|d| poisson_pmf(mean_d, d)).sum::<f64>();
@@ -31,23 +32,15 @@ fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
         })
         .sum::<f64>()
         / q as f64;
-    let text = r#"
-        [simulation]
-        warmup = "100d"
-        horizon = "10000d"
-        replications = 40
-        seed = 5
-        [[products]]
-        name = "allo"
-        type = "allogeneic"
-        arrivals = { rate = 1, per = "day" }
-        doses = 10
-        policy = { reorder_point = 5 }
-          [[products.steps]]
-          name = "make"
-          duration = "5d"
-    "#;
-    let (m, _) = run_scenario(text, None);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/rq.toml"
+    ))
+    .unwrap();
+    // The closed forms, as the scenario's header states them.
+    assert!((fill - 0.912_276).abs() < 1e-6, "{fill}");
+    assert!((stock - 5.596_006).abs() < 1e-6, "{stock}");
+    let (m, _) = run_scenario(&text, None);
     assert_agrees(
         "(R,Q) fill rate",
         &m["products.allo.orders.fill_rate"],

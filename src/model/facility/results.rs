@@ -12,7 +12,7 @@ impl Facility<'_> {
     pub fn results(&self, kernel: &Kernel<super::Ev>) -> Vec<f64> {
         let now = kernel.now();
         let years = self.spec.horizon.as_days() / 365.0;
-        let mut out = Vec::with_capacity(metric_names(self.spec).len());
+        let mut out = Vec::new();
         let mut wip = vec![0u64; self.products.len()];
         for (i, e) in self.entities.iter().enumerate() {
             // Batches in production are not work in progress of orders.

@@ -6,7 +6,8 @@
 //!
 //! 1. pop the earliest event strictly before `warmup + horizon`;
 //! 2. the first time an event at or after `warmup` comes up, set the clock to `warmup` and
-//!    reset every statistic (pools' and model's), keeping the state;
+//!    reset every statistic (pools' and model's), keeping the state (with no warm-up,
+//!    the reset comes before `Model::start`, so actions at time zero count);
 //! 3. set the clock to the event's time and hand the event to the model or the pools;
 //! 4. deliver the resulting notices (grants, preemptions) to the model, in order, until
 //!    none is left: a unit freed at `t` is handed to the next request at the same `t`.
@@ -187,12 +188,14 @@ pub fn run_observed<M, F>(
     let warmup_end = Time::ZERO + length.warmup;
     let end = length.end();
     k.start();
-    model.start(k);
-    deliver_notices(model, k);
+    // With no warm-up the window opens before the model's first actions, so that what
+    // it does at time zero (starting a batch, say) is counted.
     let mut in_window = warmup_end == Time::ZERO;
     if in_window {
-        model.reset_statistics(Time::ZERO);
+        reset_all(model, k, Time::ZERO);
     }
+    model.start(k);
+    deliver_notices(model, k);
     while let Some((t, event)) = k.queue.pop_before(end) {
         if !in_window && t >= warmup_end {
             reset_all(model, k, warmup_end);

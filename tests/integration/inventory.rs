@@ -162,3 +162,30 @@ fn doses_are_conserved() {
     }
     assert!(expired > 0, "the case exercises expiry");
 }
+
+#[test]
+fn golden_cap_on_batches_in_production() {
+    // A reorder point far above demand keeps asking for batches. With at most one in
+    // production, 5-day batches run back to back: starts on days 0, 5, ..., 995 (200 in
+    // the 1,000-day window), releases on days 5, ..., 995 (199; the last one would be
+    // on day 1000, the end). Without the cap, 101 batches of 10 doses start at time zero
+    // (until the position, 1,010 doses, exceeds R = 1,000), then one per 10 orders.
+    let text = CAMPAIGN.replace(
+        "policy = { campaign_every = \"10d\" }",
+        "policy = { reorder_point = 1000, max_in_production = 1 }",
+    );
+    let (m, _) = run_scenario(&text, None);
+    let per_year = 1000.0 / 365.0;
+    assert!((m["products.allo.batches.started_per_year"][0] * per_year - 200.0).abs() < 1e-9);
+    assert!(
+        (m["products.allo.batches.released_per_year"][0] * per_year - 199.0).abs() < 1e-9,
+        "the last one on day 1000 is not"
+    );
+    let uncapped = text.replace(", max_in_production = 1", "");
+    let (m, _) = run_scenario(&uncapped, None);
+    let started = m["products.allo.batches.started_per_year"][0] * per_year;
+    assert!(
+        (started - (101.0 + 99.0)).abs() < 1e-9,
+        "{started}: 101 at once, then one per 10 orders (days 1..999)"
+    );
+}

@@ -7,6 +7,7 @@
 //! stderr.
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 
 use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
 use crate::experiment::{Estimate, replicate};
@@ -34,9 +35,25 @@ struct Cli {
 enum Command {
     /// Run a scenario: replications in parallel, results with 95 % confidence intervals.
     Run(RunArgs),
+    /// Run every variant of a sweep (a grid of values over a base scenario) with common
+    /// random numbers; results per variant as they finish, a tidy results.csv at the end.
+    Sweep(SweepArgs),
     /// Check this build on this machine: run reference model A (an M/M/5 queue, see
     /// shared/reference-models.md) and compare it with the exact Erlang C values.
     Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// The sweep file (TOML): a base scenario and [grid] axes.
+    sweep: PathBuf,
+    /// Directory for variants/*.csv and results.csv. Run the same command again to finish
+    /// an interrupted sweep: finished variants are skipped.
+    #[arg(long)]
+    out: PathBuf,
+    /// Worker threads (default: RAYON_NUM_THREADS, else all cores).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -78,6 +95,7 @@ struct ValidateArgs {
 pub fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
+        Command::Sweep(args) => sweep_command(args),
         Command::Validate(args) => validate(args),
     };
     match outcome {
@@ -173,6 +191,52 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         print!("{}", report::table(spec, &results, &prov));
     }
     Ok(())
+}
+
+fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
+    let sw = sweep::load(&a.sweep).map_err(|e| Failure::Usage(e.to_string()))?;
+    let pool = thread_pool(a.threads)?;
+    let total = sw.variants.len() as u64 * sw.replications;
+    let bar = progress(total);
+    let started = Instant::now();
+    let outcome = pool.install(|| sweep::run(&sw, &a.out, || bar.inc(1)));
+    bar.finish_and_clear();
+    let o = outcome.map_err(|e| {
+        if e.contains("different sweep") {
+            Failure::Usage(e)
+        } else {
+            Failure::Io(e)
+        }
+    })?;
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "{} variants x {} replications (seed {}): ran {}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s on {} threads)",
+        sw.variants.len(),
+        sw.replications,
+        sw.seed,
+        o.ran,
+        o.skipped,
+        o.events,
+        o.events as f64 / wall.max(1e-9) / 1e6,
+        pool.current_num_threads()
+    );
+    println!("results: {}", a.out.join("results.csv").display());
+    Ok(())
+}
+
+/// One replication of `spec` with `streams`: its metrics and the events processed.
+pub fn simulate_one(spec: &Spec, streams: crate::engine::Streams) -> (Vec<f64>, u64) {
+    let mut kernel = Kernel::new();
+    let mut facility = Facility::new(spec, &mut kernel, streams);
+    run_kernel(
+        &mut facility,
+        &mut kernel,
+        RunLength {
+            warmup: spec.warmup,
+            horizon: spec.horizon,
+        },
+    );
+    (facility.results(&kernel), kernel.events_processed())
 }
 
 /// Runs replications `0..replications` of `spec` on the current rayon pool, calling

@@ -6,11 +6,17 @@
 //! `shared/reference-models.md`: the mean of the per-replication values, and the 95 % CI
 //! `mean +- t(0.975, R - 1) sd / sqrt(R)`.
 //!
+//! A sweep runs many variants of a scenario: [`run_variants`] spreads every variant x
+//! replication pair over the rayon pool at once (not variant by variant), and replication
+//! `r` of every variant draws from the same streams: common random numbers, so that the
+//! difference between two variants is not drowned in noise.
+//!
 //! This module must not read or write files, or print: it returns values.
 
 use crate::engine::Streams;
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::sync::Mutex;
 
 /// Runs `one(replication, streams)` for replications `0..n` in parallel (on the current
 /// rayon pool) and returns the results in replication order.
@@ -23,6 +29,46 @@ where
         .into_par_iter()
         .map(|r| one(r, Streams::new(seed, r)))
         .collect()
+}
+
+/// Runs `one(variant, replication, streams)` for each of `variants` and replications
+/// `0..replications`, all pairs in parallel on the current rayon pool. When the last
+/// replication of a variant finishes, `done(variant, results)` is called (on that
+/// thread) with the results in replication order, so a caller can save each variant as
+/// soon as it is complete. Replication `r` uses `Streams::new(seed, r)` in every variant.
+pub fn run_variants<T, F, D>(variants: &[usize], replications: u64, seed: u64, one: F, done: D)
+where
+    T: Send,
+    F: Fn(usize, u64, Streams) -> T + Sync,
+    D: Fn(usize, Vec<T>) + Sync,
+{
+    type Slot<T> = Mutex<(Vec<Option<T>>, u64)>;
+    let slots: Vec<Slot<T>> = variants
+        .iter()
+        .map(|_| Mutex::new(((0..replications).map(|_| None).collect(), replications)))
+        .collect();
+    let pairs: Vec<(usize, u64)> = (0..variants.len())
+        .flat_map(|i| (0..replications).map(move |r| (i, r)))
+        .collect();
+    pairs.into_par_iter().for_each(|(i, r)| {
+        let result = one(variants[i], r, Streams::new(seed, r));
+        let finished = {
+            let mut slot = slots[i]
+                .lock()
+                .expect("no thread panics while holding a slot");
+            slot.0[r as usize] = Some(result);
+            slot.1 -= 1;
+            (slot.1 == 0).then(|| std::mem::take(&mut slot.0))
+        };
+        if let Some(all) = finished {
+            done(
+                variants[i],
+                all.into_iter()
+                    .map(|x| x.expect("every replication ran"))
+                    .collect(),
+            );
+        }
+    });
 }
 
 /// Mean, standard deviation and 95 % confidence interval of per-replication values.
@@ -90,6 +136,26 @@ mod tests {
         assert!((e.half_width - 3.182_446 * 1.290_994 / 2.0).abs() < 1e-5);
         assert_eq!(Estimate::of(&[f64::NAN, 5.0]).mean, 5.0);
         assert!(Estimate::of(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn every_variant_completes_once_with_its_replications_in_order() {
+        let seen = Mutex::new(Vec::new());
+        run_variants(
+            &[3, 7, 9],
+            5,
+            1,
+            |v, r, s| (v, r, s),
+            |v, results| {
+                assert!(results.iter().enumerate().all(|(r, &(rv, rr, s))| rv == v
+                    && rr == r as u64
+                    && s == Streams::new(1, rr)));
+                seen.lock().unwrap().push(v);
+            },
+        );
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen, vec![3, 7, 9]);
     }
 
     #[test]

@@ -14,4 +14,5 @@ mod model;
 mod property;
 mod scenarios;
 mod support;
+mod sweep;
 mod validation;

@@ -1,0 +1,278 @@
+//! `cgtsim sweep`: the results table, common random numbers, nothing lost when a sweep is
+//! interrupted, and the sweep mistakes refused with exit code 2.
+
+use cgtsim::cli::scenario;
+use cgtsim::cli::simulate_one;
+use cgtsim::engine::Streams;
+use cgtsim::model::metric_names;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cgtsim-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn cgtsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
+        .args(args)
+        .output()
+        .expect("cgtsim runs")
+}
+
+/// Writes a sweep over reference model B into `dir`.
+fn sweep_file(dir: &Path, grid: &str, replications: u64, horizon: &str) -> PathBuf {
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/cart.toml"
+    ))
+    .unwrap()
+    .replace("horizon = \"730d\"", &format!("horizon = \"{horizon}\""));
+    std::fs::write(dir.join("cart.toml"), base).unwrap();
+    let path = dir.join("sweep.toml");
+    std::fs::write(
+        &path,
+        format!("base = \"cart.toml\"\nreplications = {replications}\n\n[grid]\n{grid}\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn run_sweep(sweep: &Path, out: &Path) -> Output {
+    cgtsim(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn results_table_has_a_row_per_variant_and_metric_with_axis_columns() {
+    let dir = scratch("table");
+    let sweep = sweep_file(
+        &dir,
+        "\"resources.suite.capacity\" = [26, 30]\n\"products.car-t.arrivals.rate\" = [1.8, 2.0]",
+        4,
+        "365d",
+    );
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("variant,resources.suite.capacity,products.car-t.arrivals.rate,metric,unit,mean,sd,ci95_low,ci95_high,n,"));
+    let sc = scenario::parse(
+        "cart",
+        &std::fs::read_to_string(dir.join("cart.toml")).unwrap(),
+    )
+    .unwrap();
+    let metrics = metric_names(&sc.spec).len();
+    assert_eq!(lines.clone().count(), 4 * metrics);
+    assert!(
+        lines.any(|l| l.starts_with("3,30,2.0,products.car-t.v2v.p90,days,")),
+        "{csv}"
+    );
+    // The sweep's variant equals a plain run of that scenario (same seed, same streams).
+    let v3 = csv
+        .lines()
+        .find(|l| l.starts_with("3,30,2.0,products.car-t.completed,"))
+        .unwrap();
+    let text = std::fs::read_to_string(dir.join("cart.toml"))
+        .unwrap()
+        .replace("capacity = 28", "capacity = 30");
+    let sc = scenario::parse("cart30", &text).unwrap();
+    let completed: f64 = (0..4)
+        .map(|r| simulate_one(&sc.spec, Streams::new(sc.seed, r)).0[1])
+        .sum::<f64>()
+        / 4.0;
+    assert_eq!(
+        v3.split(',').nth(5).unwrap().parse::<f64>().unwrap(),
+        completed
+    );
+}
+
+#[test]
+fn common_random_numbers_shrink_the_variance_of_differences() {
+    // Two close variants (28 and 29 suites): the difference of their mean vein-to-vein
+    // time across 30 replications, with the same streams for replication r in both
+    // (what a sweep does) and with independent streams. CRN must cut the variance of the
+    // difference at least four-fold.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/cart.toml"
+    ))
+    .unwrap();
+    let a = scenario::parse("a", &text).unwrap();
+    let b = scenario::parse("b", &text.replace("capacity = 28", "capacity = 29")).unwrap();
+    let v2v = |sc: &scenario::Scenario, seed: u64, r: u64| {
+        simulate_one(&sc.spec, Streams::new(seed, r)).0[6]
+    };
+    let var = |xs: &[f64]| {
+        let m = xs.iter().sum::<f64>() / xs.len() as f64;
+        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
+    };
+    let crn: Vec<f64> = (0..30).map(|r| v2v(&a, 1, r) - v2v(&b, 1, r)).collect();
+    let independent: Vec<f64> = (0..30).map(|r| v2v(&a, 1, r) - v2v(&b, 1_000, r)).collect();
+    let (vc, vi) = (var(&crn), var(&independent));
+    eprintln!("variance of the difference: CRN {vc:.5}, independent {vi:.5}");
+    assert!(vc * 4.0 < vi, "CRN {vc} vs independent {vi}");
+}
+
+#[test]
+fn a_deleted_variant_is_rerun_and_the_rest_skipped() {
+    let dir = scratch("resume");
+    let sweep = sweep_file(
+        &dir,
+        "\"resources.suite.capacity\" = [26, 28, 30]",
+        3,
+        "365d",
+    );
+    let out = dir.join("out");
+    assert!(run_sweep(&sweep, &out).status.success());
+    let before = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    std::fs::remove_file(out.join("variants/v00001.csv")).unwrap();
+    std::fs::remove_file(out.join("results.csv")).unwrap();
+    let o = run_sweep(&sweep, &out);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("ran 1, skipped 2"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_killed_sweep_keeps_what_it_finished_and_completes_on_rerun() {
+    let dir = scratch("kill");
+    // 24 variants of ten years each: a few seconds of work on 2 cores.
+    let caps = (20..44)
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sweep = sweep_file(
+        &dir,
+        &format!("\"resources.suite.capacity\" = [{caps}]"),
+        4,
+        "3650d",
+    );
+    let out = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cgtsim"))
+        .args([
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Finished variants: their .csv files (a file being written is a temporary).
+    let done = |out: &Path| {
+        std::fs::read_dir(out.join("variants"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "csv")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    let waited = std::time::Instant::now();
+    while done(&out) < 2 && waited.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let finished = done(&out);
+    assert!(
+        (2..24).contains(&finished),
+        "killed with {finished} of 24 variants written"
+    );
+    assert!(
+        !out.join("results.csv").exists(),
+        "the table is assembled only when all variants are done"
+    );
+    let kept = std::fs::read_to_string(out.join("variants/v00000.csv")).unwrap();
+    let o = run_sweep(&sweep, &out);
+    assert!(o.status.success());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(&format!("skipped {finished} already done")),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("variants/v00000.csv")).unwrap(),
+        kept
+    );
+    // The result equals an uninterrupted run.
+    let fresh = dir.join("fresh");
+    assert!(run_sweep(&sweep, &fresh).status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv")).unwrap(),
+        std::fs::read_to_string(fresh.join("results.csv")).unwrap()
+    );
+    let leftovers = std::fs::read_dir(out.join("variants"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .contains(".tmp")
+        })
+        .count();
+    assert!(
+        leftovers <= 1,
+        "at most the file being written when killed is left as a temporary"
+    );
+}
+
+#[test]
+fn another_sweeps_results_are_refused() {
+    let dir = scratch("other");
+    let out = dir.join("out");
+    let first = sweep_file(&dir, "\"resources.suite.capacity\" = [26, 28]", 2, "200d");
+    assert!(run_sweep(&first, &out).status.success());
+    let second = sweep_file(&dir, "\"resources.suite.capacity\" = [27, 29]", 2, "200d");
+    let o = run_sweep(&second, &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds results of a different sweep"));
+}
+
+#[test]
+fn a_path_that_names_nothing_and_an_empty_axis_are_refused() {
+    let dir = scratch("bad");
+    let sweep = sweep_file(&dir, "\"resources.suit.capacity\" = [26, 28]", 2, "200d");
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("sweep.toml:5:1: the path `resources.suit.capacity` names nothing in the base scenario: there is no `resources.suit`"), "{err}");
+    let sweep = sweep_file(&dir, "\"resources.suite.capacity\" = []", 2, "200d");
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("axis `resources.suite.capacity` has no values")
+    );
+    let sweep = sweep_file(&dir, "\"resources.suite.capacity\" = [0]", 2, "200d");
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a variant that is not a valid scenario is refused"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("resources.suite.capacity = 0"));
+}

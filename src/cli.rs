@@ -51,7 +51,8 @@ struct SweepArgs {
     /// an interrupted sweep: finished variants are skipped.
     #[arg(long)]
     out: PathBuf,
-    /// Worker threads (default: RAYON_NUM_THREADS, else all cores).
+    /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
+    /// cores).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -66,8 +67,8 @@ struct RunArgs {
     /// Seed (default: the scenario's `seed`); replication r uses streams from (seed, r).
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads (default: RAYON_NUM_THREADS, else all cores). Results do not
-    /// depend on it.
+    /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
+    /// cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
     /// Also write summary.json, summary.csv and replications.csv into this directory.
@@ -86,7 +87,8 @@ struct ValidateArgs {
     /// Seed of the experiment; replication r uses streams derived from (seed, r).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads (default: RAYON_NUM_THREADS, else all cores).
+    /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
+    /// cores).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -117,12 +119,24 @@ enum Failure {
     Io(String),
 }
 
+/// Worker threads: `--threads`, else `RAYON_NUM_THREADS`, else `SLURM_CPUS_PER_TASK` (the
+/// CPUs Slurm gave the job), else all cores.
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
     if threads == Some(0) {
         return Err(Failure::Usage("--threads must be at least 1".into()));
     }
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    };
+    let n = threads
+        .or_else(|| env("RAYON_NUM_THREADS"))
+        .or_else(|| env("SLURM_CPUS_PER_TASK"))
+        .unwrap_or(0);
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+        .num_threads(n)
         .build()
         .map_err(|e| Failure::Io(format!("cannot start worker threads: {e}")))
 }
@@ -210,7 +224,7 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     })?;
     let wall = started.elapsed().as_secs_f64();
     println!(
-        "{} variants x {} replications (seed {}): ran {}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s on {} threads)",
+        "{} variants x {} replications (seed {}): ran {}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s, threads: {})",
         sw.variants.len(),
         sw.replications,
         sw.seed,
@@ -327,7 +341,7 @@ fn validate(
         );
     }
     println!(
-        "\n{events} model events in {wall:.2} s: {:.1} million events/s on {} threads",
+        "\n{events} model events in {wall:.2} s: {:.1} million events/s, threads: {}",
         events as f64 / wall / 1e6,
         pool.current_num_threads()
     );

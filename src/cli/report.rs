@@ -160,7 +160,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
     );
     let _ = writeln!(
         s,
-        "warm-up {} d, horizon {} d | {} events in {:.2} s ({:.1} million events/s on {} threads)",
+        "warm-up {} d, horizon {} d | {} events in {:.2} s ({:.1} million events/s, threads: {})",
         fmt_num(spec.warmup.as_days()),
         fmt_num(spec.horizon.as_days()),
         prov.events,

@@ -71,3 +71,34 @@ fn validate_is_identical_on_one_and_two_threads() {
     );
     assert_eq!(one, table("2"));
 }
+
+#[test]
+fn threads_follow_the_flag_then_rayon_then_slurm() {
+    let threads = |envs: &[(&str, &str)], extra: &[&str]| {
+        let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/reference/mmc.toml");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cgtsim"));
+        cmd.args(["run", scenario, "--replications", "2", "--json"])
+            .args(extra);
+        cmd.env_remove("RAYON_NUM_THREADS")
+            .env_remove("SLURM_CPUS_PER_TASK");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        json["threads"].as_u64().unwrap()
+    };
+    assert_eq!(threads(&[("SLURM_CPUS_PER_TASK", "1")], &[]), 1);
+    assert_eq!(
+        threads(
+            &[("SLURM_CPUS_PER_TASK", "1"), ("RAYON_NUM_THREADS", "3")],
+            &[]
+        ),
+        3
+    );
+    assert_eq!(
+        threads(&[("RAYON_NUM_THREADS", "3")], &["--threads", "2"]),
+        2
+    );
+}

@@ -11,6 +11,19 @@
 //! "products.car-t-fresh.arrivals.rate" = [24, 48]
 //! ```
 //!
+//! or, instead of `[grid]`, a Latin hypercube of `samples` variants over ranges:
+//!
+//! ```toml
+//! [lhs]
+//! samples = 50
+//! [lhs.ranges]
+//! "resources.device.capacity" = { min = 4, max = 12 }     # whole numbers: rounded
+//! "products.car-t-fresh.arrivals.rate" = { min = 20.0, max = 60.0 }
+//! ```
+//!
+//! Each range is cut into `samples` equal strata, each stratum used once, in an order and
+//! at a point drawn from the sweep's seed (so a design is reproducible).
+//!
 //! **Paths** walk the base scenario's TOML: tables by key, arrays of tables (products,
 //! steps, assays, delivery) by the `name` of an element, e.g.
 //! `products.car-t.steps.manufacturing.duration`. A path must name a value that exists.
@@ -37,7 +50,28 @@ struct SweepFile {
     base: Spanned<String>,
     replications: Option<Spanned<i64>>,
     seed: Option<Spanned<i64>>,
-    grid: Spanned<IndexMap<Spanned<String>, Spanned<Vec<Value>>>>,
+    grid: Option<Spanned<GridSpec>>,
+    lhs: Option<Spanned<LhsSpec>>,
+}
+
+/// Axis path -> the values it takes.
+type GridSpec = IndexMap<Spanned<String>, Spanned<Vec<Value>>>;
+
+/// Axes (path, values) and the variants' value combinations.
+type Design = (Vec<(String, Vec<Value>)>, Vec<Vec<Value>>);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LhsSpec {
+    samples: Spanned<i64>,
+    ranges: IndexMap<Spanned<String>, Spanned<RangeSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeSpec {
+    min: Value,
+    max: Value,
 }
 
 /// A sweep, read and checked: every variant compiled.
@@ -74,25 +108,86 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     let base_shown = base_path.display().to_string();
     let base_sc = scenario::parse(&base_shown, &base_src)?;
     let doc: toml::Table = toml::from_str(&base_src).expect("the base scenario parsed above");
-    let mut axes = Vec::new();
-    for (key, values) in file.grid.get_ref() {
-        if values.get_ref().is_empty() {
+    let check_path =
+        |key: &Spanned<String>, v: Value| match set_path(&mut doc.clone(), key.get_ref(), v) {
+            Ok(()) => Ok(()),
+            Err(msg) => Err(err(key.span(), msg)),
+        };
+    let seed_for_design = file
+        .seed
+        .as_ref()
+        .map_or(base_sc.seed, |s| (*s.get_ref()).max(0) as u64);
+    let (axes, combos): Design = match (&file.grid, &file.lhs) {
+        (Some(g), None) => {
+            let mut axes = Vec::new();
+            for (key, values) in g.get_ref() {
+                if values.get_ref().is_empty() {
+                    return Err(err(
+                        values.span(),
+                        format!("axis `{}` has no values; give at least one", key.get_ref()),
+                    ));
+                }
+                check_path(key, values.get_ref()[0].clone())?;
+                axes.push((key.get_ref().clone(), values.get_ref().clone()));
+            }
+            if axes.is_empty() {
+                return Err(err(
+                    g.span(),
+                    "the [grid] has no axes; add one, e.g. \"resources.suite.capacity\" = [4, 6]"
+                        .into(),
+                ));
+            }
+            let combos = grid(&axes);
+            (axes, combos)
+        }
+        (None, Some(l)) => {
+            let n = *l.get_ref().samples.get_ref();
+            if n < 1 {
+                return Err(err(
+                    l.get_ref().samples.span(),
+                    "samples must be at least 1".into(),
+                ));
+            }
+            let mut columns = Vec::new();
+            for (key, range) in &l.get_ref().ranges {
+                let r = range.get_ref();
+                let (Some(lo), Some(hi)) = (as_number(&r.min), as_number(&r.max)) else {
+                    return Err(err(range.span(), "min and max must be numbers".into()));
+                };
+                if lo > hi {
+                    return Err(err(
+                        range.span(),
+                        format!("min ({lo}) must not exceed max ({hi})"),
+                    ));
+                }
+                let whole = r.min.is_integer() && r.max.is_integer();
+                let values = lhs_column(n as usize, lo, hi, whole, seed_for_design, key.get_ref());
+                check_path(key, values[0].clone())?;
+                columns.push((key.get_ref().clone(), values));
+            }
+            if columns.is_empty() {
+                return Err(err(l.span(), "[lhs.ranges] has no axes; add one, e.g. \"resources.suite.capacity\" = { min = 4, max = 8 }".into()));
+            }
+            let combos = (0..n as usize)
+                .map(|i| columns.iter().map(|(_, c)| c[i].clone()).collect())
+                .collect();
+            (columns, combos)
+        }
+        (Some(g), Some(_)) => {
             return Err(err(
-                values.span(),
-                format!("axis `{}` has no values; give at least one", key.get_ref()),
+                g.span(),
+                "give either [grid] or [lhs], not both".into(),
             ));
         }
-        if let Err(msg) = set_path(&mut doc.clone(), key.get_ref(), values.get_ref()[0].clone()) {
-            return Err(err(key.span(), msg));
+        (None, None) => {
+            return Err(ScenarioError::at(
+                &shown,
+                &src,
+                0..0,
+                "the sweep needs a [grid] or an [lhs] table of axes",
+            ));
         }
-        axes.push((key.get_ref().clone(), values.get_ref().clone()));
-    }
-    if axes.is_empty() {
-        return Err(err(
-            file.grid.span(),
-            "the [grid] has no axes; add one, e.g. \"resources.suite.capacity\" = [4, 6]".into(),
-        ));
-    }
+    };
     let replications = match &file.replications {
         None => base_sc.replications,
         Some(r) if *r.get_ref() >= 1 => *r.get_ref() as u64,
@@ -104,7 +199,7 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         Some(s) => return Err(err(s.span(), "the seed must be a whole number >= 0".into())),
     };
     let mut variants = Vec::new();
-    for combo in grid(&axes) {
+    for combo in combos {
         let mut variant = doc.clone();
         let mut label = Vec::new();
         for ((path, _), v) in axes.iter().zip(&combo) {
@@ -127,6 +222,35 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         seed,
         sha256,
     })
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+/// One axis of a Latin hypercube: `n` values, one in each of `n` equal strata of
+/// [lo, hi], in a random order, each at a random point of its stratum (rounded for whole
+/// numbers). Drawn from the sweep's seed and the axis path, so the design is reproducible.
+fn lhs_column(n: usize, lo: f64, hi: f64, whole: bool, seed: u64, path: &str) -> Vec<Value> {
+    use crate::engine::dist::unit;
+    let mut rng = crate::engine::Streams::new(seed, u64::MAX)
+        .stream(crate::engine::source_id(&format!("lhs.{path}")));
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (unit(&mut rng) * (i + 1) as f64) as usize;
+        order.swap(i, j.min(i));
+    }
+    order
+        .into_iter()
+        .map(|stratum| {
+            let x = lo + (hi - lo) * (stratum as f64 + unit(&mut rng)) / n as f64;
+            if whole {
+                Value::Integer(x.round() as i64)
+            } else {
+                Value::Float(x)
+            }
+        })
+        .collect()
 }
 
 /// Every combination of the axes' values, the last axis fastest.
@@ -382,6 +506,32 @@ mod tests {
             set_path(&mut doc, "resources.suite.colour", Value::Integer(1))
                 .unwrap_err()
                 .contains("no `colour`")
+        );
+    }
+
+    #[test]
+    fn latin_hypercube_columns_use_every_stratum_once() {
+        let col = lhs_column(20, 10.0, 30.0, false, 1, "a.b");
+        let mut strata: Vec<usize> = col
+            .iter()
+            .map(|v| ((v.as_float().unwrap() - 10.0) / 1.0) as usize)
+            .collect();
+        strata.sort();
+        assert_eq!(strata, (0..20).collect::<Vec<_>>());
+        assert_eq!(
+            col,
+            lhs_column(20, 10.0, 30.0, false, 1, "a.b"),
+            "reproducible"
+        );
+        assert_ne!(
+            col,
+            lhs_column(20, 10.0, 30.0, false, 2, "a.b"),
+            "depends on the seed"
+        );
+        assert!(
+            lhs_column(5, 4.0, 12.0, true, 1, "c")
+                .iter()
+                .all(|v| v.is_integer())
         );
     }
 

@@ -276,3 +276,42 @@ fn a_path_that_names_nothing_and_an_empty_axis_are_refused() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("resources.suite.capacity = 0"));
 }
+
+#[test]
+fn a_latin_hypercube_sweep_runs_its_samples() {
+    let dir = scratch("lhs");
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/cart.toml"
+    ))
+    .unwrap();
+    std::fs::write(
+        dir.join("cart.toml"),
+        base.replace("horizon = \"730d\"", "horizon = \"200d\""),
+    )
+    .unwrap();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"cart.toml\"\nreplications = 2\n[lhs]\nsamples = 6\n[lhs.ranges]\n\
+         \"resources.suite.capacity\" = { min = 24, max = 32 }\n\"products.car-t.arrivals.rate\" = { min = 1.5, max = 2.5 }\n",
+    )
+    .unwrap();
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",products.car-t.completed,"))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        let (cap, rate): (i64, f64) = (r[1].parse().unwrap(), r[2].parse().unwrap());
+        assert!(
+            (24..=32).contains(&cap) && (1.5..=2.5).contains(&rate),
+            "{r:?}"
+        );
+    }
+}

@@ -38,6 +38,8 @@ enum Command {
     /// Run every variant of a sweep (a grid of values over a base scenario) with common
     /// random numbers; results per variant as they finish, a tidy results.csv at the end.
     Sweep(SweepArgs),
+    /// Assemble results.csv from the shards of a sweep (and name the missing shards).
+    Merge(MergeArgs),
     /// Check this build on this machine: run reference model A (an M/M/5 queue, see
     /// shared/reference-models.md) and compare it with the exact Erlang C values.
     Validate(ValidateArgs),
@@ -55,6 +57,16 @@ struct SweepArgs {
     /// cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Run only shard K of N (e.g. 3/8, for a Slurm job array); `cgtsim merge` then
+    /// assembles the results.
+    #[arg(long)]
+    shard: Option<String>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The --out directory of the sweep's shards.
+    dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -98,6 +110,7 @@ pub fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Sweep(args) => sweep_command(args),
+        Command::Merge(args) => merge_command(args),
         Command::Validate(args) => validate(args),
     };
     match outcome {
@@ -207,21 +220,37 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn sweep_failure(e: sweep::SweepError) -> Failure {
+    match e {
+        sweep::SweepError::Usage(m) => Failure::Usage(m),
+        sweep::SweepError::Io(m) => Failure::Io(m),
+    }
+}
+
+fn merge_command(a: MergeArgs) -> Result<(), Failure> {
+    let n = sweep::merge(&a.dir).map_err(sweep_failure)?;
+    println!(
+        "merged {n} variants: {}",
+        a.dir.join("results.csv").display()
+    );
+    Ok(())
+}
+
 fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
+    let shard = a
+        .shard
+        .as_deref()
+        .map(sweep::parse_shard)
+        .transpose()
+        .map_err(Failure::Usage)?;
     let sw = sweep::load(&a.sweep).map_err(|e| Failure::Usage(e.to_string()))?;
     let pool = thread_pool(a.threads)?;
     let total = sw.variants.len() as u64 * sw.replications;
     let bar = progress(total);
     let started = Instant::now();
-    let outcome = pool.install(|| sweep::run(&sw, &a.out, || bar.inc(1)));
+    let outcome = pool.install(|| sweep::run(&sw, &a.out, shard, || bar.inc(1)));
     bar.finish_and_clear();
-    let o = outcome.map_err(|e| {
-        if e.contains("different sweep") {
-            Failure::Usage(e)
-        } else {
-            Failure::Io(e)
-        }
-    })?;
+    let o = outcome.map_err(sweep_failure)?;
     let wall = started.elapsed().as_secs_f64();
     println!(
         "{} variants x {} replications (seed {}): ran {}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s, threads: {})",
@@ -234,7 +263,13 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         o.events as f64 / wall.max(1e-9) / 1e6,
         pool.current_num_threads()
     );
-    println!("results: {}", a.out.join("results.csv").display());
+    match shard {
+        None => println!("results: {}", a.out.join("results.csv").display()),
+        Some((k, n)) => println!(
+            "shard {k}/{n} done; when every shard is done: cgtsim merge {}",
+            a.out.display()
+        ),
+    }
     Ok(())
 }
 

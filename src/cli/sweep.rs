@@ -33,6 +33,11 @@
 //! variant x metric, the axis values as columns) is assembled at the end. Run again with
 //! the same command, a sweep skips the variants already written. Every file carries the
 //! sweep's SHA-256 (sweep file and base scenario), and files of another sweep are refused.
+//!
+//! **Shards.** `--shard K/N` runs only the variants `v` with `v mod N = K - 1` (a fixed
+//! split: a variant's results do not depend on the shard that ran it) and leaves the
+//! assembly to `cgtsim merge DIR`, which names the shards whose variants are missing.
+//! `DIR/sweep.json` records the sweep's hash, its number of variants and of shards.
 
 use super::report::write_atomic;
 use super::scenario::{self, Scenario, ScenarioError};
@@ -335,14 +340,42 @@ pub struct Outcome {
     pub events: u64,
 }
 
-/// Runs the variants not yet in `dir`, writes each as it finishes, then `results.csv`.
+/// Runs the variants of shard `shard` (`(k, n)`, 1-based; `None`: all) not yet in `dir`,
+/// writing each as it finishes; without shards, then assembles `results.csv`.
 /// `progress` is called after every replication.
-pub fn run(sweep: &Sweep, dir: &Path, progress: impl Fn() + Sync) -> Result<Outcome, String> {
+pub fn run(
+    sweep: &Sweep,
+    dir: &Path,
+    shard: Option<(usize, usize)>,
+    progress: impl Fn() + Sync,
+) -> Result<Outcome, SweepError> {
     let vdir = dir.join("variants");
-    std::fs::create_dir_all(&vdir).map_err(|e| format!("cannot create {}: {e}", vdir.display()))?;
+    std::fs::create_dir_all(&vdir)
+        .map_err(|e| SweepError::Io(format!("cannot create {}: {e}", vdir.display())))?;
+    let manifest_path = dir.join("sweep.json");
+    if let Ok(text) = std::fs::read_to_string(&manifest_path) {
+        let old: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if old["sweep_sha256"].as_str() != Some(sweep.sha256.as_str()) {
+            return Err(SweepError::Usage(format!(
+                "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
+                dir.display()
+            )));
+        }
+    }
+    let manifest = serde_json::json!({
+        "sweep_sha256": sweep.sha256,
+        "variants": sweep.variants.len(),
+        "shards": shard.map_or(1, |s| s.1),
+        "replications": sweep.replications,
+        "seed": sweep.seed,
+        "axes": sweep.axes.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+    });
+    write_atomic(&manifest_path, format!("{manifest:#}\n").as_bytes())
+        .map_err(|e| SweepError::Io(format!("cannot write {}: {e}", manifest_path.display())))?;
     let mut todo = Vec::new();
     let mut skipped = 0;
-    for v in 0..sweep.variants.len() {
+    let mine = |v: usize| shard.is_none_or(|(k, n)| v % n == k - 1);
+    for v in (0..sweep.variants.len()).filter(|&v| mine(v)) {
         match std::fs::read_to_string(variant_file(&vdir, v)) {
             Ok(text)
                 if text
@@ -353,10 +386,10 @@ pub fn run(sweep: &Sweep, dir: &Path, progress: impl Fn() + Sync) -> Result<Outc
                 skipped += 1
             }
             Ok(_) => {
-                return Err(format!(
+                return Err(SweepError::Usage(format!(
                     "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
                     dir.display()
-                ));
+                )));
             }
             Err(_) => todo.push(v),
         }
@@ -385,30 +418,105 @@ pub fn run(sweep: &Sweep, dir: &Path, progress: impl Fn() + Sync) -> Result<Outc
         },
     );
     if let Some(e) = failure.into_inner().expect("no panics here") {
-        return Err(e);
+        return Err(SweepError::Io(e));
     }
-    let mut all = String::new();
-    for v in 0..sweep.variants.len() {
-        let text = std::fs::read_to_string(variant_file(&vdir, v))
-            .map_err(|e| format!("variant {v} is missing: {e}"))?;
-        let mut lines = text.lines();
-        let header = lines.next().unwrap_or_default();
-        if v == 0 {
-            all.push_str(header);
-            all.push('\n');
-        }
-        for l in lines {
-            all.push_str(l);
-            all.push('\n');
-        }
+    if shard.is_none() {
+        merge(dir)?;
     }
-    write_atomic(&dir.join("results.csv"), all.as_bytes())
-        .map_err(|e| format!("cannot write results.csv: {e}"))?;
     Ok(Outcome {
         ran: todo.len(),
         skipped,
         events: events.into_inner(),
     })
+}
+
+/// Why a sweep or a merge stopped: the user's input (exit 2) or the system (exit 1).
+#[derive(Debug)]
+pub enum SweepError {
+    Usage(String),
+    Io(String),
+}
+
+/// Assembles `dir/results.csv` from the variant files; returns the number of variants.
+/// Refuses files of another sweep and names the shards whose variants are missing.
+pub fn merge(dir: &Path) -> Result<usize, SweepError> {
+    let manifest_path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        SweepError::Usage(format!(
+            "{} is not a sweep output directory (no sweep.json: {e})",
+            dir.display()
+        ))
+    })?;
+    let m: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| SweepError::Usage(format!("{} is damaged: {e}", manifest_path.display())))?;
+    let (Some(sha), Some(n), Some(shards)) = (
+        m["sweep_sha256"].as_str(),
+        m["variants"].as_u64(),
+        m["shards"].as_u64(),
+    ) else {
+        return Err(SweepError::Usage(format!(
+            "{} is damaged: missing keys",
+            manifest_path.display()
+        )));
+    };
+    let vdir = dir.join("variants");
+    let mut all = String::new();
+    let mut missing = Vec::new();
+    for v in 0..n as usize {
+        let Ok(text) = std::fs::read_to_string(variant_file(&vdir, v)) else {
+            missing.push(v);
+            continue;
+        };
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        let rows: Vec<&str> = lines.collect();
+        if !rows.first().is_some_and(|l| l.ends_with(sha)) {
+            return Err(SweepError::Usage(format!(
+                "{} belongs to a different sweep than {}; remove it or use another directory",
+                variant_file(&vdir, v).display(),
+                manifest_path.display()
+            )));
+        }
+        if all.is_empty() {
+            all.push_str(header);
+            all.push('\n');
+        }
+        for l in rows {
+            all.push_str(l);
+            all.push('\n');
+        }
+    }
+    if !missing.is_empty() {
+        let mut shard_list: Vec<u64> = missing.iter().map(|&v| v as u64 % shards + 1).collect();
+        shard_list.sort();
+        shard_list.dedup();
+        let names = shard_list
+            .iter()
+            .map(|k| format!("{k}/{shards}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(SweepError::Usage(format!(
+            "{} of {n} variants are missing; run shard(s) {names} (with the same sweep file and --out) and merge again",
+            missing.len()
+        )));
+    }
+    write_atomic(&dir.join("results.csv"), all.as_bytes())
+        .map_err(|e| SweepError::Io(format!("cannot write results.csv: {e}")))?;
+    Ok(n as usize)
+}
+
+/// Parses `K/N` (1 <= K <= N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard takes K/N with 1 <= K <= N (e.g. 3/8), not `{s}`");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 fn variant_file(vdir: &Path, v: usize) -> PathBuf {

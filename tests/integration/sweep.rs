@@ -315,3 +315,84 @@ fn a_latin_hypercube_sweep_runs_its_samples() {
         );
     }
 }
+
+#[test]
+fn shards_merge_into_the_unsharded_result_and_merge_names_missing_shards() {
+    let dir = scratch("shards");
+    let sweep = sweep_file(
+        &dir,
+        "\"resources.suite.capacity\" = [25, 26, 27, 28, 29]",
+        2,
+        "200d",
+    );
+    assert!(run_sweep(&sweep, &dir.join("whole")).status.success());
+    let sharded = dir.join("sharded");
+    for k in 1..=3 {
+        let o = cgtsim(&[
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--out",
+            sharded.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/3"),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            !sharded.join("results.csv").exists(),
+            "shards leave the assembly to merge"
+        );
+    }
+    let o = cgtsim(&["merge", sharded.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+    assert_eq!(
+        read(sharded.join("results.csv")),
+        read(dir.join("whole/results.csv"))
+    );
+    // Variants 1 and 4 belong to shard 2 of 3.
+    std::fs::remove_file(sharded.join("variants/v00004.csv")).unwrap();
+    let o = cgtsim(&["merge", sharded.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("1 of 5 variants are missing; run shard(s) 2/3")
+    );
+}
+
+#[test]
+fn impossible_shards_are_refused() {
+    let dir = scratch("bad-shards");
+    let sweep = sweep_file(&dir, "\"resources.suite.capacity\" = [26]", 2, "200d");
+    for shard in ["5/4", "0/0", "0/3", "two/3", "3"] {
+        let o = cgtsim(&[
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--shard",
+            shard,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{shard}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--shard takes K/N with 1 <= K <= N"),
+            "{shard}"
+        );
+    }
+}
+
+#[test]
+fn merging_files_of_different_sweeps_is_refused() {
+    let dir = scratch("mixed");
+    let a = sweep_file(&dir, "\"resources.suite.capacity\" = [26, 28]", 2, "200d");
+    assert!(run_sweep(&a, &dir.join("a")).status.success());
+    let b = sweep_file(&dir, "\"resources.suite.capacity\" = [27, 29]", 2, "200d");
+    assert!(run_sweep(&b, &dir.join("b")).status.success());
+    std::fs::copy(
+        dir.join("b/variants/v00001.csv"),
+        dir.join("a/variants/v00001.csv"),
+    )
+    .unwrap();
+    let o = cgtsim(&["merge", dir.join("a").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different sweep"));
+}

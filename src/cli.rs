@@ -7,6 +7,7 @@
 //! stderr.
 pub mod report;
 pub mod scenario;
+pub mod size;
 pub mod sweep;
 
 use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
@@ -40,6 +41,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Assemble results.csv from the shards of a sweep (and name the missing shards).
     Merge(MergeArgs),
+    /// Find the smallest capacity of one or more resources that meets a target with
+    /// 95 % confidence, e.g. --resource suite --target "products.car-t.v2v.p90 <= 28d".
+    Size(SizeArgs),
     /// Check this build on this machine: run reference model A (an M/M/5 queue, see
     /// shared/reference-models.md) and compare it with the exact Erlang C values.
     Validate(ValidateArgs),
@@ -61,6 +65,28 @@ struct SweepArgs {
     /// assembles the results.
     #[arg(long)]
     shard: Option<String>,
+}
+
+#[derive(Args)]
+struct SizeArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// A resource to size (repeat for several).
+    #[arg(long = "resource", required = true)]
+    resources: Vec<String>,
+    /// The target: METRIC <= VALUE (or <, >=, >), e.g. "products.car-t.v2v.p90 <= 28d".
+    #[arg(long)]
+    target: String,
+    /// Most replications per candidate before an undecided candidate counts as a miss.
+    #[arg(long, default_value_t = 200)]
+    max_replications: u64,
+    /// Seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
+    /// cores).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -111,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Sweep(args) => sweep_command(args),
         Command::Merge(args) => merge_command(args),
+        Command::Size(args) => size_command(args),
         Command::Validate(args) => validate(args),
     };
     match outcome {
@@ -224,6 +251,110 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
     match e {
         sweep::SweepError::Usage(m) => Failure::Usage(m),
         sweep::SweepError::Io(m) => Failure::Io(m),
+    }
+}
+
+fn size_command(a: SizeArgs) -> Result<(), Failure> {
+    let (sc, _) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+    let target = size::parse_target(&a.target, &sc.spec)
+        .map_err(|m| Failure::Usage(format!("--target: {m}")))?;
+    let mut resources = Vec::new();
+    for name in &a.resources {
+        let Some(r) = sc.spec.resources.iter().position(|r| &r.name == name) else {
+            let known: Vec<&str> = sc.spec.resources.iter().map(|r| r.name.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--resource: unknown resource `{name}` (the scenario has: {})",
+                known.join(", ")
+            )));
+        };
+        if sc.spec.resources[r].calendar.is_some() {
+            return Err(Failure::Usage(format!(
+                "--resource: `{name}` follows a calendar; sizing changes a fixed capacity, not shifts (size a resource without a calendar, or sweep the shifts)"
+            )));
+        }
+        resources.push(r);
+    }
+    if a.max_replications < 2 {
+        return Err(Failure::Usage(
+            "--max-replications must be at least 2".into(),
+        ));
+    }
+    let pool = thread_pool(a.threads)?;
+    let seed = a.seed.unwrap_or(sc.seed);
+    let result =
+        pool.install(|| size::size(&sc.spec, &resources, &target, seed, a.max_replications));
+    let names: Vec<&str> = resources
+        .iter()
+        .map(|&r| sc.spec.resources[r].name.as_str())
+        .collect();
+    println!(
+        "target: {} {} {} (95 % confidence; seed {seed})",
+        target.metric,
+        if target.at_most { "<=" } else { ">=" },
+        target.value
+    );
+    println!(
+        "{:<24} {:>12} {:>26} {:>6}  verdict",
+        names.join(" / "),
+        "estimate",
+        "95% CI",
+        "reps"
+    );
+    for e in &result.tried {
+        let caps = e
+            .capacities
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let [lo, hi] = e.estimate.ci95();
+        let verdict = match (e.met, e.decided) {
+            (true, _) => "met",
+            (false, true) => "missed",
+            (false, false) => "undecided (counted as missed)",
+        };
+        println!(
+            "{caps:<24} {:>12.4} {:>26} {:>6}  {verdict}",
+            e.estimate.mean,
+            format!("[{lo:.4}, {hi:.4}]"),
+            e.estimate.n
+        );
+    }
+    match result.answer {
+        Some(caps) => {
+            let list: Vec<String> = names
+                .iter()
+                .zip(&caps)
+                .map(|(n, c)| format!("{n} = {c}"))
+                .collect();
+            println!("answer: {}", list.join(", "));
+            Ok(())
+        }
+        None => {
+            let best = result
+                .tried
+                .iter()
+                .map(|e| e.estimate.mean)
+                .fold(f64::NAN, |b, x| match target.at_most {
+                    true => {
+                        if b.is_nan() || x < b {
+                            x
+                        } else {
+                            b
+                        }
+                    }
+                    false => {
+                        if b.is_nan() || x > b {
+                            x
+                        } else {
+                            b
+                        }
+                    }
+                });
+            Err(Failure::Usage(format!(
+                "the target cannot be reached by adding capacity: the best value found is {best:.4} (with up to 2^12 times the capacity)"
+            )))
+        }
     }
 }
 

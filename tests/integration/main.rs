@@ -13,6 +13,7 @@ mod inventory;
 mod model;
 mod property;
 mod scenarios;
+mod size;
 mod support;
 mod sweep;
 mod validation;

@@ -1,0 +1,156 @@
+//! `cgtsim size`: the smallest capacity that meets a target with 95 % confidence, checked
+//! against an analytic answer, with several resources, and the mistakes it refuses.
+
+use std::process::{Command, Output};
+
+fn cgtsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
+        .args(args)
+        .output()
+        .expect("cgtsim runs")
+}
+
+const CART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/reference/cart.toml");
+
+#[test]
+fn sizing_suites_for_a_utilisation_target_matches_the_analytic_answer() {
+    // Model B's suite utilisation is 2.0 x 1.05 x 11.6667 / S = 24.5 / S; <= 0.9 needs
+    // S >= 27.2: the answer is 28, and 27 must be shown as missed.
+    let o = cgtsim(&[
+        "size",
+        CART,
+        "--resource",
+        "suite",
+        "--target",
+        "resources.suite.utilisation <= 0.9",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("answer: suite = 28"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("27 ") && l.ends_with("missed")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("28 ") && l.ends_with("met")),
+        "{out}"
+    );
+}
+
+#[test]
+fn several_resources_are_sized_by_coordinate_descent() {
+    let o = cgtsim(&[
+        "size",
+        CART,
+        "--resource",
+        "suite",
+        "--resource",
+        "qp",
+        "--target",
+        "products.car-t.v2v.mean <= 23d",
+        "--max-replications",
+        "60",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let answer = out
+        .lines()
+        .find_map(|l| l.strip_prefix("answer: "))
+        .expect("an answer");
+    // The answer is a candidate that was tried and met.
+    let caps: Vec<&str> = answer
+        .split(", ")
+        .map(|kv| kv.split(" = ").nth(1).unwrap())
+        .collect();
+    let row = format!("{} / {} ", caps[0], caps[1]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&row) && l.ends_with(" met")),
+        "{out}"
+    );
+    // One QP less than the answer must have been tried and missed, unless it is 1.
+    let qp: u32 = caps[1].parse().unwrap();
+    if qp > 1 {
+        let below = format!("{} / {} ", caps[0], qp - 1);
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&below) && !l.ends_with(" met")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_target_says_so_with_the_best_value() {
+    // No queueing at all still takes 21.87 days (reference-models.md): 5 days is impossible.
+    let o = cgtsim(&[
+        "size",
+        CART,
+        "--resource",
+        "suite",
+        "--target",
+        "products.car-t.v2v.mean <= 5d",
+        "--max-replications",
+        "20",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot be reached by adding capacity: the best value found is 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_targets_and_resources_are_refused() {
+    for (args, message) in [
+        (
+            vec![
+                "--resource",
+                "suite",
+                "--target",
+                "products.car-t.v2v.p90 = 28d",
+            ],
+            "a target is METRIC <= VALUE",
+        ),
+        (
+            vec![
+                "--resource",
+                "suite",
+                "--target",
+                "products.car-t.v2v.p99 <= 28d",
+            ],
+            "unknown metric `products.car-t.v2v.p99`",
+        ),
+        (
+            vec![
+                "--resource",
+                "suit",
+                "--target",
+                "products.car-t.v2v.p90 <= 28d",
+            ],
+            "unknown resource `suit`",
+        ),
+        (
+            vec![
+                "--resource",
+                "suite",
+                "--target",
+                "products.car-t.v2v.p90 <= 28",
+            ],
+            "has no unit",
+        ),
+    ] {
+        let mut all = vec!["size", CART];
+        all.extend(args);
+        let o = cgtsim(&all);
+        assert_eq!(o.status.code(), Some(2), "{message}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(message),
+            "{message}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

@@ -1,14 +1,9 @@
 //! The command line as a user meets it: exit codes, messages, and output that does not
 //! depend on the number of threads.
 
-use std::process::{Command, Output};
+use crate::support::cgtsim;
 
-fn cgtsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args(args)
-        .output()
-        .expect("cgtsim runs")
-}
+use std::process::{Command, Output};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -2,8 +2,9 @@
 //! (one test per kind of mistake), outputs have the promised shape, and results do not
 //! depend on the number of threads.
 
+use crate::support::{cgtsim, scratch};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 /// A valid scenario; tests break one line of it at a time. Line numbers matter below.
 const BASE: &str = r#"[simulation]
@@ -36,19 +37,6 @@ arrivals = { rate = 0.1, per = "day" }
   uses = ["qp"]
   duration = { lognormal = { mean = "4h", sd = "1h" } }
 "#;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cgtsim-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn cgtsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args(args)
-        .output()
-        .expect("cgtsim runs")
-}
 
 /// Runs `cgtsim run` on BASE with `from` replaced by `to`; returns (exit code, stderr).
 fn run_broken(name: &str, from: &str, to: &str) -> (Option<i32>, String) {

@@ -1,14 +1,7 @@
 //! `cgtsim size`: the smallest capacity that meets a target with 95 % confidence, checked
 //! against an analytic answer, with several resources, and the mistakes it refuses.
 
-use std::process::{Command, Output};
-
-fn cgtsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args(args)
-        .output()
-        .expect("cgtsim runs")
-}
+use crate::support::cgtsim;
 
 const CART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/reference/cart.toml");
 

@@ -103,3 +103,19 @@ pub fn erlang_a_abandonment(lambda: f64, mu: f64, theta: f64) -> f64 {
         .sum();
     rate / lambda
 }
+
+/// Runs the `cgtsim` binary with `args` and waits for it.
+pub fn cgtsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cgtsim"))
+        .args(args)
+        .output()
+        .expect("cgtsim runs")
+}
+
+/// A fresh, empty scratch directory for test `name` (unique per test process).
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cgtsim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

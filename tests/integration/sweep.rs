@@ -1,26 +1,14 @@
 //! `cgtsim sweep`: the results table, common random numbers, nothing lost when a sweep is
 //! interrupted, and the sweep mistakes refused with exit code 2.
 
+use crate::support::{cgtsim, scratch};
+
 use cgtsim::cli::scenario;
 use cgtsim::cli::simulate_one;
 use cgtsim::engine::Streams;
 use cgtsim::model::metric_names;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cgtsim-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn cgtsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args(args)
-        .output()
-        .expect("cgtsim runs")
-}
 
 /// Writes a sweep over reference model B into `dir`.
 fn sweep_file(dir: &Path, grid: &str, replications: u64, horizon: &str) -> PathBuf {

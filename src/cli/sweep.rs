@@ -377,14 +377,7 @@ pub fn run(
     let mine = |v: usize| shard.is_none_or(|(k, n)| v % n == k - 1);
     for v in (0..sweep.variants.len()).filter(|&v| mine(v)) {
         match std::fs::read_to_string(variant_file(&vdir, v)) {
-            Ok(text)
-                if text
-                    .lines()
-                    .nth(1)
-                    .is_some_and(|l| l.ends_with(&sweep.sha256)) =>
-            {
-                skipped += 1
-            }
+            Ok(text) if of_sweep(&text, &sweep.sha256) => skipped += 1,
             Ok(_) => {
                 return Err(SweepError::Usage(format!(
                     "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
@@ -467,21 +460,20 @@ pub fn merge(dir: &Path) -> Result<usize, SweepError> {
             missing.push(v);
             continue;
         };
-        let mut lines = text.lines();
-        let header = lines.next().unwrap_or_default();
-        let rows: Vec<&str> = lines.collect();
-        if !rows.first().is_some_and(|l| l.ends_with(sha)) {
+        if !of_sweep(&text, sha) {
             return Err(SweepError::Usage(format!(
                 "{} belongs to a different sweep than {}; remove it or use another directory",
                 variant_file(&vdir, v).display(),
                 manifest_path.display()
             )));
         }
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
         if all.is_empty() {
             all.push_str(header);
             all.push('\n');
         }
-        for l in rows {
+        for l in lines {
             all.push_str(l);
             all.push('\n');
         }
@@ -517,6 +509,11 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
         return Err(bad());
     }
     Ok((k, n))
+}
+
+/// True when a variant file's rows carry the sweep hash `sha` (its last column).
+fn of_sweep(text: &str, sha: &str) -> bool {
+    text.lines().nth(1).is_some_and(|row| row.ends_with(sha))
 }
 
 fn variant_file(vdir: &Path, v: usize) -> PathBuf {

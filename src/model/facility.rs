@@ -518,15 +518,7 @@ impl<'s> Facility<'s> {
             }
         }
         let (spec, rngs) = (self.spec, &mut self.changeover_rng);
-        k.release_with_changeover(req, |pool| {
-            let r = pool.0 as usize;
-            spec.resources[r]
-                .changeover
-                .as_ref()
-                .map_or(Duration::ZERO, |d| {
-                    Duration::from_ticks_f64(d.sample(&mut rngs[r]))
-                })
-        });
+        k.release_with_changeover(req, |pool| changeover_draw(spec, rngs, pool));
     }
 
     /// The hands-on time of task `ti` is over: its `touch_uses` go back. When nothing is
@@ -552,13 +544,7 @@ impl<'s> Facility<'s> {
                 .find(|n| n.0 == pool)
                 .map_or(0, |n| n.1);
             self.book(pi, pool, units, since, now);
-            let r = pool.0 as usize;
-            let changeover = self.spec.resources[r]
-                .changeover
-                .as_ref()
-                .map_or(Duration::ZERO, |d| {
-                    Duration::from_ticks_f64(d.sample(&mut self.changeover_rng[r]))
-                });
+            let changeover = changeover_draw(self.spec, &mut self.changeover_rng, pool);
             k.release_part(req, pool, changeover);
         }
         false
@@ -638,6 +624,17 @@ impl<'s> Facility<'s> {
         let rule = t.failure?;
         (unit(&mut t.failure_rng) < rule.probability).then_some(rule)
     }
+}
+
+/// How long a unit of `pool` stays busy after a use: a draw of its changeover, if any.
+fn changeover_draw(spec: &Spec, rngs: &mut [Rng], pool: PoolId) -> Duration {
+    let r = pool.0 as usize;
+    spec.resources[r]
+        .changeover
+        .as_ref()
+        .map_or(Duration::ZERO, |d| {
+            Duration::from_ticks_f64(d.sample(&mut rngs[r]))
+        })
 }
 
 fn task_rt(

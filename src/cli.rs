@@ -11,8 +11,8 @@ pub mod size;
 pub mod sweep;
 
 use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
-use crate::experiment::{Estimate, replicate};
-use crate::model::{Facility, Spec, metric_names};
+use crate::experiment::{Estimate, replicate, simulate};
+use crate::model::{limits, metric_names};
 use crate::station::{Station, StationConfig};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Discrete-event simulation of cell and gene therapy manufacturing: autologous process
@@ -150,13 +152,16 @@ pub fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Interrupted) => ExitCode::from(130),
     }
 }
 
-/// Why a command did not finish: the user's input (exit 2) or the system (exit 1).
+/// Why a command did not finish: the user's input (exit 2), the system (exit 1) or
+/// Ctrl-C (exit 130, the shell's convention for SIGINT).
 enum Failure {
     Usage(String),
     Io(String),
+    Interrupted,
 }
 
 /// Worker threads: `--threads`, else `RAYON_NUM_THREADS`, else `SLURM_CPUS_PER_TASK` (the
@@ -197,43 +202,57 @@ fn progress(n: u64) -> ProgressBar {
 fn run(a: RunArgs) -> Result<(), Failure> {
     let (sc, text) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
     let replications = a.replications.unwrap_or(sc.replications);
-    if replications == 0 {
-        return Err(Failure::Usage("--replications must be at least 1".into()));
-    }
+    check_replications(replications, 1)?;
     let seed = a.seed.unwrap_or(sc.seed);
     let pool = thread_pool(a.threads)?;
-    let spec = &sc.spec;
-    let length = RunLength {
-        warmup: spec.warmup,
-        horizon: spec.horizon,
-    };
+    if let Some(dir) = &a.out {
+        // Before simulating: a finished run must not be lost to an unwritable directory.
+        report::check_writable(dir)
+            .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
+    }
+    let interrupted = interrupt_flag();
     let bar = progress(replications);
     let started = Instant::now();
     let runs = pool.install(|| {
-        replicate(seed, replications, |_, streams| {
-            let mut kernel = Kernel::new();
-            let mut facility = Facility::new(spec, &mut kernel, streams);
-            run_kernel(&mut facility, &mut kernel, length);
-            bar.inc(1);
-            (facility.results(&kernel), kernel.events_processed())
-        })
+        simulate(
+            &sc.spec,
+            seed,
+            replications,
+            || bar.inc(1),
+            || interrupted.load(Ordering::Relaxed),
+        )
     });
     bar.finish_and_clear();
+    let runs = runs.map_err(|e| Failure::Usage(e.to_string()))?;
     let wall_time_s = started.elapsed().as_secs_f64();
-    let (values, events): (Vec<Vec<f64>>, Vec<u64>) = runs.into_iter().unzip();
+    let done = runs.len() as u64;
+    let (values, events): (Vec<Vec<f64>>, Vec<u64>) =
+        runs.into_iter().map(|r| (r.values, r.events)).unzip();
     let prov = Provenance {
         scenario_path: a.scenario.display().to_string(),
         scenario_sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
         seed,
-        replications,
+        replications: done,
         threads: pool.current_num_threads(),
         events: events.iter().sum(),
         wall_time_s,
     };
+    let spec = &sc.spec;
     let results = Results::new(metric_names(spec), values, events);
-    if let Some(dir) = &a.out {
-        report::write_files(dir, spec, &results, &prov)
-            .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
+    if done < replications {
+        // Ctrl-C: say so, show what finished, write nothing that could pass for a full run.
+        eprintln!(
+            "interrupted: {done} of {replications} replications finished; no files written{}",
+            if done > 0 {
+                "; the table below covers only those"
+            } else {
+                ""
+            }
+        );
+        if done > 0 {
+            print!("{}", report::table(spec, &results, &prov));
+        }
+        return Err(Failure::Interrupted);
     }
     if a.json {
         let json = report::summary_json(spec, &results, &prov);
@@ -244,7 +263,37 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     } else {
         print!("{}", report::table(spec, &results, &prov));
     }
+    if let Some(dir) = &a.out {
+        report::write_files(dir, spec, &results, &prov)
+            .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
+    }
     Ok(())
+}
+
+/// Refuses a replication count outside `[min, MAX_REPLICATIONS]`.
+fn check_replications(n: u64, min: u64) -> Result<(), Failure> {
+    if n < min || n > limits::MAX_REPLICATIONS {
+        return Err(Failure::Usage(format!(
+            "--replications must be from {min} to {} (each replication's metrics are kept in memory), not {n}",
+            limits::MAX_REPLICATIONS
+        )));
+    }
+    Ok(())
+}
+
+/// A flag that the first Ctrl-C sets (replications not yet started are then skipped);
+/// a second Ctrl-C ends the program at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // Failing to install the handler (one is already installed) leaves Ctrl-C's default.
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: finishing the replications under way (Ctrl-C again to quit now)");
+    });
+    flag
 }
 
 fn sweep_failure(e: sweep::SweepError) -> Failure {
@@ -267,18 +316,21 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
                 known.join(", ")
             )));
         };
-        if sc.spec.resources[r].calendar.is_some() {
+        if let Some(c) = &sc.spec.resources[r].calendar
+            && !c.follows_capacity()
+        {
             return Err(Failure::Usage(format!(
-                "--resource: `{name}` follows a calendar; sizing changes a fixed capacity, not shifts (size a resource without a calendar, or sweep the shifts)"
+                "--resource: every shift of `{name}`'s calendar states its own capacity, so changing the capacity would change nothing that is available; leave out `capacity` on the shifts that all units work (they then follow the resource's capacity)"
             )));
         }
         resources.push(r);
     }
-    if a.max_replications < 2 {
-        return Err(Failure::Usage(
-            "--max-replications must be at least 2".into(),
-        ));
-    }
+    check_replications(a.max_replications, 2).map_err(|_| {
+        Failure::Usage(format!(
+            "--max-replications must be from 2 to {}",
+            limits::MAX_REPLICATIONS
+        ))
+    })?;
     let pool = thread_pool(a.threads)?;
     let seed = a.seed.unwrap_or(sc.seed);
     let result =
@@ -308,10 +360,11 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
             .collect::<Vec<_>>()
             .join(" / ");
         let [lo, hi] = e.estimate.ci95();
-        let verdict = match (e.met, e.decided) {
-            (true, _) => "met",
-            (false, true) => "missed",
-            (false, false) => "undecided (counted as missed)",
+        let verdict = match (e.met, e.decided, &e.failed) {
+            (_, _, Some(why)) => format!("cannot run (counted as missed): {why}"),
+            (true, _, _) => "met".into(),
+            (false, true, _) => "missed".into(),
+            (false, false, _) => "undecided (counted as missed)".into(),
         };
         println!(
             "{caps:<24} {:>12.4} {:>26} {:>6}  {verdict}",
@@ -376,7 +429,7 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         .map_err(Failure::Usage)?;
     let sw = sweep::load(&a.sweep).map_err(|e| Failure::Usage(e.to_string()))?;
     let pool = thread_pool(a.threads)?;
-    let total = sw.variants.len() as u64 * sw.replications;
+    let total = sw.len() as u64 * sw.replications;
     let bar = progress(total);
     let started = Instant::now();
     let outcome = pool.install(|| sweep::run(&sw, &a.out, shard, || bar.inc(1)));
@@ -384,11 +437,16 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     let o = outcome.map_err(sweep_failure)?;
     let wall = started.elapsed().as_secs_f64();
     println!(
-        "{} variants x {} replications (seed {}): ran {}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s, threads: {})",
-        sw.variants.len(),
+        "{} variants x {} replications (seed {}): ran {}{}, skipped {} already done; {} events in {wall:.2} s ({:.1} million events/s, threads: {})",
+        sw.len(),
         sw.replications,
         sw.seed,
         o.ran,
+        if o.damaged > 0 {
+            format!(" ({} again: their files were damaged)", o.damaged)
+        } else {
+            String::new()
+        },
         o.skipped,
         o.events,
         o.events as f64 / wall.max(1e-9) / 1e6,
@@ -402,44 +460,6 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         ),
     }
     Ok(())
-}
-
-/// One replication of `spec` with `streams`: its metrics and the events processed.
-pub fn simulate_one(spec: &Spec, streams: crate::engine::Streams) -> (Vec<f64>, u64) {
-    let mut kernel = Kernel::new();
-    let mut facility = Facility::new(spec, &mut kernel, streams);
-    run_kernel(
-        &mut facility,
-        &mut kernel,
-        RunLength {
-            warmup: spec.warmup,
-            horizon: spec.horizon,
-        },
-    );
-    (facility.results(&kernel), kernel.events_processed())
-}
-
-/// Runs replications `0..replications` of `spec` on the current rayon pool, calling
-/// `done` after each; returns each replication's metrics (in `metric_names` order) and
-/// events processed, in replication order.
-pub fn simulate(
-    spec: &Spec,
-    seed: u64,
-    replications: u64,
-    done: impl Fn() + Sync,
-) -> (Vec<Vec<f64>>, Vec<u64>) {
-    let length = RunLength {
-        warmup: spec.warmup,
-        horizon: spec.horizon,
-    };
-    let runs = replicate(seed, replications, |_, streams| {
-        let mut kernel = Kernel::new();
-        let mut facility = Facility::new(spec, &mut kernel, streams);
-        run_kernel(&mut facility, &mut kernel, length);
-        done();
-        (facility.results(&kernel), kernel.events_processed())
-    });
-    runs.into_iter().unzip()
 }
 
 /// Model A, run AR: warm-up 1,000 days, horizon 10,000 days per replication.
@@ -466,7 +486,7 @@ fn validate(
         replicate(seed, replications, |_, streams| {
             let mut kernel = Kernel::new();
             let mut st = Station::new(&cfg, &mut kernel, streams).expect("a fixed pool is valid");
-            run_kernel(&mut st, &mut kernel, length);
+            let _ = run_kernel(&mut st, &mut kernel, length);
             let end = kernel.now();
             let c = &st.class_stats()[0];
             let pool = kernel.pool(st.pool());

@@ -13,9 +13,11 @@ pub mod rng;
 pub mod stats;
 pub mod time;
 
-pub use calendar::{Calendar, Exception, Shift};
+pub use calendar::{Calendar, CalendarError, Exception, Shift};
 pub use dist::{Dist, DistError};
-pub use kernel::{Event, Kernel, Model, RunLength, run, run_observed};
+pub use kernel::{
+    Event, Kernel, MAX_EVENTS_AT_ONE_TIME, Model, RunEnd, RunLength, run, run_observed,
+};
 pub use pool::{Breakdowns, CapacityDrop, PoolEvent, PoolId, PoolSpec, RequestId};
 pub use queue::{EventQueue, Timer};
 pub use rng::{Rng, Streams, source_id};

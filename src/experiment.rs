@@ -14,6 +14,7 @@
 //! This module must not read or write files, or print: it returns values.
 
 use crate::engine::Streams;
+use crate::model::{Replication, RunError, Spec, limits, run_replication};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Mutex;
@@ -31,12 +32,66 @@ where
         .collect()
 }
 
+/// Checks `spec`, then runs its replications `0..n` in parallel on the current rayon
+/// pool, calling `done` after each. A replication is not started once `cancelled`
+/// returns true (Ctrl-C): the result then holds the replications that finished, in
+/// order, and stops at the first one that did not. The first failed replication (in
+/// replication order) is the error.
+pub fn simulate(
+    spec: &Spec,
+    seed: u64,
+    n: u64,
+    done: impl Fn() + Sync,
+    cancelled: impl Fn() -> bool + Sync,
+) -> Result<Vec<Replication>, RunError> {
+    spec.validate().map_err(RunError::Invalid)?;
+    if n > limits::MAX_REPLICATIONS {
+        return Err(RunError::Invalid(vec![crate::model::SpecError {
+            path: "simulation.replications".into(),
+            message: format!(
+                "{n} replications; at most {} (each replication's metrics are kept for the confidence intervals)",
+                limits::MAX_REPLICATIONS
+            ),
+        }]));
+    }
+    let runs = replicate(seed, n, |_, streams| {
+        if cancelled() {
+            return None;
+        }
+        let r = run_replication(spec, streams);
+        done();
+        Some(r)
+    });
+    let mut out = Vec::with_capacity(runs.len());
+    for r in runs {
+        match r {
+            Some(r) => out.push(r?),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications
 /// `0..replications`, all pairs in parallel on the current rayon pool. When the last
 /// replication of a variant finishes, `done(variant, results)` is called (on that
 /// thread) with the results in replication order, so a caller can save each variant as
 /// soon as it is complete. Replication `r` uses `Streams::new(seed, r)` in every variant.
 pub fn run_variants<T, F, D>(variants: &[usize], replications: u64, seed: u64, one: F, done: D)
+where
+    T: Send,
+    F: Fn(usize, u64, Streams) -> T + Sync,
+    D: Fn(usize, Vec<T>) + Sync,
+{
+    // Blocks of variants keep memory bounded for sweeps of a million variants; within a
+    // block every pair runs in parallel.
+    const BLOCK: usize = 256;
+    for block in variants.chunks(BLOCK) {
+        run_block(block, replications, seed, &one, &done);
+    }
+}
+
+fn run_block<T, F, D>(variants: &[usize], replications: u64, seed: u64, one: &F, done: &D)
 where
     T: Send,
     F: Fn(usize, u64, Streams) -> T + Sync,

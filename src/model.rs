@@ -6,18 +6,27 @@
 //! and rework rule. [`Facility`] runs one replication of a `Spec` on the engine, and
 //! [`Facility::results`] reads its metrics.
 //!
+//! A `Spec` checks itself ([`Spec::validate`], with [`limits`]) and runs with
+//! [`run_replication`], which reports an overloaded system or a zero-time loop as a
+//! [`RunError`] instead of running away.
+//!
 //! This layer knows the domain (patients, batches, steps, suites, release, vein-to-vein)
-//! but no file format: no serde, no I/O, no printing. Scenario files are parsed and
-//! checked by the CLI layer (`cli::scenario`), which builds a `Spec`.
+//! but no file format: no serde, no I/O, no printing. Scenario files are parsed by the
+//! CLI layer (`cli::scenario`), which builds a `Spec`.
+mod check;
 mod facility;
 mod inventory;
 pub(crate) mod metrics;
+mod run;
 mod spec;
+
+pub use check::{SpecError, duration_in_range, limits};
+pub use run::{Replication, RunError, run_replication};
 
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{Metric, Unit, metric_names, slug};
 pub use spec::{
-    Allogeneic, Arrivals, Assay, Failure, Policy, ProductSpec, ResourceSpec, Spec, StepKind,
-    StepSpec, Task,
+    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
+    ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,
 };

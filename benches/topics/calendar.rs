@@ -28,11 +28,7 @@ fn station(with_calendar: bool) -> StationConfig {
             capacity: 2,
         };
         let holidays: Vec<Exception> = (1..DAYS / 100)
-            .map(|i| Exception {
-                from: Time::from_days(i * 100),
-                to: Time::from_days(i * 100 + 1),
-                capacity: 3,
-            })
+            .map(|i| Exception::once(Time::from_days(i * 100), Time::from_days(i * 100 + 1), 3))
             .collect();
         cfg.servers.calendar =
             Some(Calendar::new(Duration::ZERO, &[day_shift], 3, &holidays).unwrap());
@@ -73,7 +69,8 @@ fn simulate(cfg: &StationConfig, days: u64) -> u64 {
         warmup: Duration::ZERO,
         horizon: Duration::from_days(days),
     };
-    run(&mut st, &mut kernel, length);
+    let end = run(&mut st, &mut kernel, length);
+    assert_eq!(end, cgtsim::engine::RunEnd::Completed);
     kernel.events_processed()
 }
 

@@ -25,7 +25,8 @@ fn run_a1() -> (u64, f64) {
         warmup: Duration::from_days(WARMUP),
         horizon: Duration::from_days(HORIZON),
     };
-    run(&mut st, &mut kernel, length);
+    let end = run(&mut st, &mut kernel, length);
+    assert_eq!(end, cgtsim::engine::RunEnd::Completed);
     (kernel.events_processed(), st.class_stats()[0].wait.mean())
 }
 

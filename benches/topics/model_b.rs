@@ -16,7 +16,8 @@
 //! - `run/ccrm_nordic`: a whole `cgtsim run scenarios/ccrm-nordic.toml` (parse, 100
 //!   replications on all cores, summary and table), without the terminal.
 use cgtsim::cli::report::{Provenance, Results, table};
-use cgtsim::cli::{scenario, simulate};
+use cgtsim::cli::scenario;
+use cgtsim::experiment::simulate;
 use cgtsim::model::metric_names;
 use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
@@ -41,10 +42,10 @@ fn model_b(c: &mut Criterion) {
         .unwrap();
     for (name, suites) in [("cart_b1", 28), ("cart_b1_s20", 20)] {
         let sc = b1(suites);
-        let events: u64 = one_thread.install(|| simulate(&sc.spec, 1, 1, || {}).1.iter().sum());
+        let events: u64 = one_thread.install(|| run(&sc.spec, 1, 1).1.iter().sum());
         g.throughput(Throughput::Elements(events));
         g.bench_function(name, |b| {
-            b.iter(|| one_thread.install(|| black_box(simulate(&sc.spec, 1, 1, || {}))))
+            b.iter(|| one_thread.install(|| black_box(run(&sc.spec, 1, 1))))
         });
     }
     let allo = scenario::parse("rq", &read("scenarios/reference/rq.toml")).unwrap();
@@ -52,10 +53,10 @@ fn model_b(c: &mut Criterion) {
         read("scenarios/northx-matfors.toml").replace("horizon = \"730d\"", "horizon = \"3650d\"");
     let northx = scenario::parse("northx", &northx).unwrap();
     for (name, sc) in [("allogeneic_rq", &allo), ("northx_matfors_10y", &northx)] {
-        let events: u64 = one_thread.install(|| simulate(&sc.spec, 1, 1, || {}).1.iter().sum());
+        let events: u64 = one_thread.install(|| run(&sc.spec, 1, 1).1.iter().sum());
         g.throughput(Throughput::Elements(events));
         g.bench_function(name, |b| {
-            b.iter(|| one_thread.install(|| black_box(simulate(&sc.spec, 1, 1, || {}))))
+            b.iter(|| one_thread.install(|| black_box(run(&sc.spec, 1, 1))))
         });
     }
     g.finish();
@@ -70,24 +71,21 @@ fn whole_runs(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .unwrap();
-        let events: u64 = pool.install(|| simulate(&br.spec, 1, 200, || {}).1.iter().sum());
+        let events: u64 = pool.install(|| run(&br.spec, 1, 200).1.iter().sum());
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("cart_br_threads={threads}"), |b| {
-            b.iter(|| pool.install(|| black_box(simulate(&br.spec, 1, 200, || {}))))
+            b.iter(|| pool.install(|| black_box(run(&br.spec, 1, 200))))
         });
     }
     let text = read("scenarios/ccrm-nordic.toml");
     let sc = scenario::parse("ccrm", &text).unwrap();
     g.throughput(Throughput::Elements(
-        simulate(&sc.spec, sc.seed, sc.replications, || {})
-            .1
-            .iter()
-            .sum(),
+        run(&sc.spec, sc.seed, sc.replications).1.iter().sum(),
     ));
     g.bench_function("ccrm_nordic", |b| {
         b.iter(|| {
             let sc = scenario::parse("scenarios/ccrm-nordic.toml", &text).unwrap();
-            let (values, events) = simulate(&sc.spec, sc.seed, sc.replications, || {});
+            let (values, events) = run(&sc.spec, sc.seed, sc.replications);
             let prov = Provenance {
                 scenario_path: "scenarios/ccrm-nordic.toml".into(),
                 scenario_sha256: String::new(),
@@ -105,3 +103,12 @@ fn whole_runs(c: &mut Criterion) {
 }
 
 criterion_group!(group, model_b, whole_runs);
+
+/// Replications of `spec` on the current rayon pool: metrics and events per replication.
+fn run(spec: &cgtsim::model::Spec, seed: u64, n: u64) -> (Vec<Vec<f64>>, Vec<u64>) {
+    simulate(spec, seed, n, || {}, || false)
+        .expect("bundled scenarios run")
+        .into_iter()
+        .map(|r| (r.values, r.events))
+        .unzip()
+}

@@ -328,13 +328,25 @@ fn num(x: f64) -> String {
     }
 }
 
+/// The files a run writes into its `--out` directory.
+pub const RUN_FILES: [&str; 3] = ["summary.json", "summary.csv", "replications.csv"];
+
+/// Creates `dir` if needed and checks that a file can be written in it, so that a run
+/// finds out before simulating, not after.
+pub fn check_writable(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".cgtsim-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 /// Writes `summary.json`, `summary.csv` and `replications.csv` into `dir` (created if
-/// needed), each atomically.
+/// needed) as one set: see [`write_set`].
 pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json =
         serde_json::to_string_pretty(&summary_json(spec, res, prov)).map_err(io::Error::other)?;
-    write_atomic(&dir.join("summary.json"), (json + "\n").as_bytes())?;
+    let [json_name, summary_name, replications_name] = RUN_FILES;
 
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["metric", "unit", "mean", "sd", "ci95_low", "ci95_high", "n"];
@@ -354,11 +366,9 @@ pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) ->
         row.extend(tail.iter().cloned());
         w.write_record(&row)?;
     }
-    write_atomic(
-        &dir.join("summary.csv"),
-        &w.into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?,
-    )?;
+    let summary_csv = w
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
 
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["replication", "metric", "unit", "value"];
@@ -381,18 +391,67 @@ pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) ->
             w.write_record(&row)?;
         }
     }
-    write_atomic(
-        &dir.join("replications.csv"),
-        &w.into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?,
-    )?;
+    let replications_csv = w
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    write_set(
+        dir,
+        &[
+            (json_name, (json + "\n").into_bytes()),
+            (summary_name, summary_csv),
+            (replications_name, replications_csv),
+        ],
+    )
+}
+
+/// Writes files that belong together so that `dir` never holds files of two runs: every
+/// file goes to a temporary first (a failure there removes the temporaries and leaves
+/// the old files alone); then the old files are removed and the new ones renamed in.
+pub fn write_set(dir: &Path, files: &[(&str, Vec<u8>)]) -> io::Result<()> {
+    let tmp = |name: &str| dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let clean = || {
+        for (name, _) in files {
+            let _ = std::fs::remove_file(tmp(name));
+        }
+    };
+    for (name, bytes) in files {
+        if let Err(e) = write_synced(&tmp(name), bytes) {
+            clean();
+            return Err(e);
+        }
+    }
+    for (name, _) in files {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                clean();
+                return Err(e);
+            }
+            _ => {}
+        }
+    }
+    for (name, _) in files {
+        if let Err(e) = std::fs::rename(tmp(name), dir.join(name)) {
+            clean();
+            return Err(e);
+        }
+    }
     Ok(())
 }
 
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
-/// so a reader never sees half a file.
+/// so a reader never sees half a file; the temporary is removed if anything fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let outcome = write_synced(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    outcome
 }

@@ -108,7 +108,7 @@ pub fn load(path: &Path) -> Result<(Scenario, String), ScenarioError> {
 }
 
 /// toml's messages, with a hint where the fix is not obvious.
-fn toml_message(m: &str) -> String {
+pub(crate) fn toml_message(m: &str) -> String {
     let m = m.trim();
     if m.starts_with("unknown field") {
         format!("{m}; check the spelling, or remove the key")

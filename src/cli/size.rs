@@ -20,10 +20,10 @@
 //! (coordinate descent: a smallest point per resource, not necessarily the cheapest
 //! combination). Every candidate tried is reported with its estimate and interval.
 
-use super::scenario::units::parse_duration;
+use super::scenario::units::{parse_duration, shown};
 use crate::engine::Streams;
 use crate::experiment::Estimate;
-use crate::model::{Spec, Unit, metric_names};
+use crate::model::{Spec, Staffing, Unit, metric_names, run_replication};
 use rayon::prelude::*;
 
 /// A target on a metric.
@@ -44,7 +44,8 @@ pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
         .min_by_key(|&(i, op)| (i, usize::MAX - op.len()))
     else {
         return Err(format!(
-            "a target is METRIC <= VALUE (or <, >=, >), e.g. \"products.car-t.v2v.p90 <= 28d\"; got `{text}`"
+            "a target is METRIC <= VALUE (or <, >=, >), e.g. \"products.car-t.v2v.p90 <= 28d\"; got `{}`",
+            shown(text)
         ));
     };
     let metric = text[..at].trim().to_string();
@@ -58,7 +59,8 @@ pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
             .take(5)
             .collect();
         return Err(format!(
-            "unknown metric `{metric}`; for example: {}",
+            "unknown metric `{}`; for example: {}",
+            shown(&metric),
             close.join(", ")
         ));
     };
@@ -66,7 +68,7 @@ pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
         Unit::Days => parse_duration(value_text)?.0,
         _ => value_text
             .parse()
-            .map_err(|_| format!("`{value_text}` is not a number"))?,
+            .map_err(|_| format!("`{}` is not a number", shown(value_text)))?,
     };
     Ok(Target {
         metric,
@@ -83,6 +85,9 @@ pub struct Evidence {
     pub estimate: Estimate,
     pub met: bool,
     pub decided: bool,
+    /// Why the candidate could not run (it then counts as missed): the scenario is not
+    /// valid with these capacities, or the system was overloaded.
+    pub failed: Option<String>,
 }
 
 /// The search's result: the answer (if any) and every candidate tried, in order.
@@ -112,14 +117,28 @@ pub fn size(
         for (&r, &c) in resources.iter().zip(caps) {
             s.resources[r].capacity = c;
         }
+        // An edited spec is checked again, like any other.
+        let failed = |why: String| Evidence {
+            capacities: caps.to_vec(),
+            estimate: Estimate::of(&[]),
+            met: false,
+            decided: true,
+            failed: Some(why),
+        };
         let mut values = Vec::new();
         let ev = loop {
+            if let Err(errors) = s.validate() {
+                break failed(errors[0].to_string());
+            }
             let from = values.len() as u64;
-            let batch: Vec<f64> = (from..from + BATCH)
+            let batch: Result<Vec<f64>, _> = (from..from + BATCH)
                 .into_par_iter()
-                .map(|r| super::simulate_one(&s, Streams::new(seed, r)).0[target.index])
+                .map(|r| run_replication(&s, Streams::new(seed, r)).map(|x| x.values[target.index]))
                 .collect();
-            values.extend(batch);
+            match batch {
+                Ok(b) => values.extend(b),
+                Err(e) => break failed(e.to_string()),
+            }
             let e = Estimate::of(&values);
             let [lo, hi] = e.ci95();
             let (met, missed) = if target.at_most {
@@ -133,6 +152,7 @@ pub fn size(
                     estimate: e,
                     met,
                     decided: true,
+                    failed: None,
                 };
             }
             if values.len() as u64 >= max_replications {
@@ -141,6 +161,7 @@ pub fn size(
                     estimate: e,
                     met: false,
                     decided: false,
+                    failed: None,
                 };
             }
         };
@@ -188,10 +209,20 @@ pub fn size(
     }
 }
 
-/// The most units any step needs from resource `r` (a capacity below it can never serve).
+/// The smallest capacity resource `r` can have: the most units any step needs from it,
+/// and no fewer than its breakdowns take down or its calendar schedules on fixed terms.
 fn min_units(spec: &Spec, r: usize) -> u32 {
     use crate::model::StepKind;
-    let mut most = 1;
+    let res = &spec.resources[r];
+    let mut most = res.breakdowns.as_ref().map_or(1, |b| b.units);
+    if let Some(c) = &res.calendar {
+        let fixed = c.shifts.iter().filter_map(|s| match s.staffing {
+            Staffing::Units(n) => Some(n),
+            Staffing::All => None,
+        });
+        let exceptions = c.exceptions.iter().map(|e| e.capacity);
+        most = fixed.chain(exceptions).fold(most.max(c.base), u32::max);
+    }
     for p in &spec.products {
         let delivery = p.allogeneic.iter().flat_map(|a| &a.delivery);
         for s in p.steps.iter().chain(delivery) {

@@ -28,26 +28,49 @@
 //! steps, assays, delivery) by the `name` of an element, e.g.
 //! `products.car-t.steps.manufacturing.duration`. A path must name a value that exists.
 //!
+//! **Checked before it runs.** Each axis value is tried alone on the base scenario (for a
+//! Latin hypercube: each range's ends), and a value that makes the scenario invalid is
+//! refused at its place in the sweep file. A path whose change would not change the model
+//! is refused too: `simulation.replications` (the sweep's own `replications` counts), and
+//! the capacity of a resource whose every shift states its own capacity. Variants are
+//! compiled when their turn comes, not all at once, so a million-variant design needs no
+//! more memory than a small one; at most [`MAX_VARIANTS`] variants.
+//!
 //! **Nothing lost.** Each variant's results are written to `DIR/variants/vNNNNN.csv`
 //! atomically as soon as its last replication finishes; `DIR/results.csv` (one row per
 //! variant x metric, the axis values as columns) is assembled at the end. Run again with
-//! the same command, a sweep skips the variants already written. Every file carries the
-//! sweep's SHA-256 (sweep file and base scenario), and files of another sweep are refused.
+//! the same command, a sweep skips the variants already written and reruns any damaged
+//! file (see `store`). The first file that cannot be written stops the sweep. Every file
+//! carries the sweep's SHA-256 (sweep file and base scenario), and files of another sweep
+//! are refused.
 //!
 //! **Shards.** `--shard K/N` runs only the variants `v` with `v mod N = K - 1` (a fixed
 //! split: a variant's results do not depend on the shard that ran it) and leaves the
 //! assembly to `cgtsim merge DIR`, which names the shards whose variants are missing.
 //! `DIR/sweep.json` records the sweep's hash, its number of variants and of shards.
 
+mod store;
+
+pub use store::{SweepError, merge};
+
 use super::report::write_atomic;
+use super::scenario::units::shown;
 use super::scenario::{self, Scenario, ScenarioError};
 use crate::experiment::{Estimate, run_variants};
-use crate::model::{Metric, metric_names};
+use crate::model::{Metric, limits, metric_names, run_replication};
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use store::{Stored, seal, stored, variant_file, write_manifest};
 use toml::{Spanned, Value};
+
+/// Most variants of one sweep: one million (each variant is a file in `variants/`).
+pub const MAX_VARIANTS: usize = 1_000_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,10 +83,7 @@ struct SweepFile {
 }
 
 /// Axis path -> the values it takes.
-type GridSpec = IndexMap<Spanned<String>, Spanned<Vec<Value>>>;
-
-/// Axes (path, values) and the variants' value combinations.
-type Design = (Vec<(String, Vec<Value>)>, Vec<Vec<Value>>);
+type GridSpec = IndexMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,31 +95,119 @@ struct LhsSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RangeSpec {
-    min: Value,
-    max: Value,
+    min: Spanned<Value>,
+    max: Spanned<Value>,
 }
 
-/// A sweep, read and checked: every variant compiled.
+/// How the variants' values are laid out.
+enum Design {
+    /// Every combination of the axes' values, the last axis fastest.
+    Grid,
+    /// Variant `v` takes element `v` of every axis (a Latin hypercube's columns).
+    Columns,
+}
+
+/// A sweep, read and checked; variants are compiled when asked for.
 pub struct Sweep {
-    /// `(path, values)` per axis, in file order.
+    /// `(path, values)` per axis, in file order (for a Latin hypercube, the columns).
     pub axes: Vec<(String, Vec<Value>)>,
-    /// Per variant: its axis values and its compiled scenario.
-    pub variants: Vec<(Vec<Value>, Scenario)>,
+    design: Design,
+    variants: usize,
+    base: toml::Table,
+    base_shown: String,
     pub replications: u64,
     pub seed: u64,
     /// SHA-256 of the sweep file and the base scenario.
     pub sha256: String,
+    /// The sweep file's path and text, and the span of its design table, for messages.
+    file: (String, String, Range<usize>),
 }
 
-/// Reads `path` and its base scenario and compiles every variant.
+impl Sweep {
+    /// Number of variants.
+    pub fn len(&self) -> usize {
+        self.variants
+    }
+
+    /// True when the sweep has no variants (never, once loaded).
+    pub fn is_empty(&self) -> bool {
+        self.variants == 0
+    }
+
+    /// The axis values of variant `v`.
+    pub fn values(&self, v: usize) -> Vec<Value> {
+        match self.design {
+            Design::Columns => self.axes.iter().map(|(_, c)| c[v].clone()).collect(),
+            Design::Grid => {
+                let mut rest = v;
+                let mut out: Vec<Value> = self
+                    .axes
+                    .iter()
+                    .rev()
+                    .map(|(_, values)| {
+                        let x = values[rest % values.len()].clone();
+                        rest /= values.len();
+                        x
+                    })
+                    .collect();
+                out.reverse();
+                out
+            }
+        }
+    }
+
+    /// Variant `v` compiled; an invalid one is located at the sweep file's design.
+    pub fn scenario(&self, v: usize) -> Result<Scenario, ScenarioError> {
+        let values = self.values(v);
+        let pairs: Vec<(&str, &Value)> = self
+            .axes
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .zip(&values)
+            .collect();
+        compile_with(&self.base, &self.base_shown, &pairs).map_err(|e| {
+            let label: Vec<String> = pairs.iter().map(|(p, x)| format!("{p} = {x}")).collect();
+            let (path, src, span) = &self.file;
+            ScenarioError::at(
+                path,
+                src,
+                span.clone(),
+                format!(
+                    "variant {v} ({}) is not a valid scenario: {}",
+                    shown(&label.join(", ")),
+                    e.message
+                ),
+            )
+        })
+    }
+}
+
+/// The base scenario with `pairs` (path, value) set, compiled.
+fn compile_with(
+    base: &toml::Table,
+    base_shown: &str,
+    pairs: &[(&str, &Value)],
+) -> Result<Scenario, ScenarioError> {
+    let mut doc = base.clone();
+    for (path, v) in pairs {
+        set_path(&mut doc, path, (*v).clone()).map_err(|m| ScenarioError::file(base_shown, m))?;
+    }
+    let text = toml::to_string(&doc).expect("a TOML table serialises");
+    scenario::parse(base_shown, &text)
+}
+
+/// Reads `path` and its base scenario and checks the design (see the module docs).
 pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
-    let shown = path.display().to_string();
+    let shown_path = path.display().to_string();
     let src = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::file(&shown, format!("cannot read the sweep: {e}")))?;
-    let err =
-        |span: std::ops::Range<usize>, msg: String| ScenarioError::at(&shown, &src, span, msg);
-    let file: SweepFile =
-        toml::from_str(&src).map_err(|e| err(e.span().unwrap_or(0..0), e.message().to_string()))?;
+        .map_err(|e| ScenarioError::file(&shown_path, format!("cannot read the sweep: {e}")))?;
+    let err = |span: Range<usize>, msg: String| ScenarioError::at(&shown_path, &src, span, msg);
+    let file: SweepFile = toml::from_str(&src).map_err(|e| {
+        err(
+            e.span().unwrap_or(0..0),
+            scenario::toml_message(e.message()),
+        )
+    })?;
     let base_path = path
         .parent()
         .unwrap_or(Path::new("."))
@@ -112,19 +220,37 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     })?;
     let base_shown = base_path.display().to_string();
     let base_sc = scenario::parse(&base_shown, &base_src)?;
-    let doc: toml::Table = toml::from_str(&base_src).expect("the base scenario parsed above");
-    let check_path =
-        |key: &Spanned<String>, v: Value| match set_path(&mut doc.clone(), key.get_ref(), v) {
-            Ok(()) => Ok(()),
-            Err(msg) => Err(err(key.span(), msg)),
-        };
+    let base: toml::Table = toml::from_str(&base_src).expect("the base scenario parsed above");
+    // One value alone on the base: the path must exist, change the model, and keep the
+    // scenario valid.
+    let check = |key: &Spanned<String>, v: &Spanned<Value>| -> Result<(), ScenarioError> {
+        let p = key.get_ref();
+        set_path(&mut base.clone(), p, v.get_ref().clone()).map_err(|m| err(key.span(), m))?;
+        if let Some(why) = no_effect(p, &base_sc) {
+            return Err(err(key.span(), why));
+        }
+        compile_with(&base, &base_shown, &[(p, v.get_ref())])
+            .map(|_| ())
+            .map_err(|e| {
+                err(
+                    v.span(),
+                    format!(
+                        "`{} = {}` makes the base scenario invalid: {}",
+                        shown(p),
+                        shown(&v.get_ref().to_string()),
+                        e.message
+                    ),
+                )
+            })
+    };
     let seed_for_design = file
         .seed
         .as_ref()
         .map_or(base_sc.seed, |s| (*s.get_ref()).max(0) as u64);
-    let (axes, combos): Design = match (&file.grid, &file.lhs) {
+    let (axes, design, variants, design_span) = match (&file.grid, &file.lhs) {
         (Some(g), None) => {
             let mut axes = Vec::new();
+            let mut count: usize = 1;
             for (key, values) in g.get_ref() {
                 if values.get_ref().is_empty() {
                     return Err(err(
@@ -132,8 +258,12 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                         format!("axis `{}` has no values; give at least one", key.get_ref()),
                     ));
                 }
-                check_path(key, values.get_ref()[0].clone())?;
-                axes.push((key.get_ref().clone(), values.get_ref().clone()));
+                for v in values.get_ref() {
+                    check(key, v)?;
+                }
+                count = count.saturating_mul(values.get_ref().len());
+                let plain = values.get_ref().iter().map(|v| v.get_ref().clone());
+                axes.push((key.get_ref().clone(), plain.collect()));
             }
             if axes.is_empty() {
                 return Err(err(
@@ -142,21 +272,32 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                         .into(),
                 ));
             }
-            let combos = grid(&axes);
-            (axes, combos)
-        }
-        (None, Some(l)) => {
-            let n = *l.get_ref().samples.get_ref();
-            if n < 1 {
+            if count > MAX_VARIANTS {
                 return Err(err(
-                    l.get_ref().samples.span(),
-                    "samples must be at least 1".into(),
+                    g.span(),
+                    format!(
+                        "the grid has {count} variants (the product of the axes' lengths); at most {MAX_VARIANTS}: split it into several sweeps or use [lhs]"
+                    ),
                 ));
             }
+            (axes, Design::Grid, count, g.span())
+        }
+        (None, Some(l)) => {
+            let samples = l.get_ref().samples.get_ref();
+            let n = match usize::try_from(*samples) {
+                Ok(n) if (1..=MAX_VARIANTS).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        l.get_ref().samples.span(),
+                        format!("samples must be from 1 to {MAX_VARIANTS}, not {samples}"),
+                    ));
+                }
+            };
             let mut columns = Vec::new();
             for (key, range) in &l.get_ref().ranges {
                 let r = range.get_ref();
-                let (Some(lo), Some(hi)) = (as_number(&r.min), as_number(&r.max)) else {
+                let (Some(lo), Some(hi)) = (as_number(r.min.get_ref()), as_number(r.max.get_ref()))
+                else {
                     return Err(err(range.span(), "min and max must be numbers".into()));
                 };
                 if lo > hi {
@@ -165,18 +306,16 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                         format!("min ({lo}) must not exceed max ({hi})"),
                     ));
                 }
-                let whole = r.min.is_integer() && r.max.is_integer();
-                let values = lhs_column(n as usize, lo, hi, whole, seed_for_design, key.get_ref());
-                check_path(key, values[0].clone())?;
+                check(key, &r.min)?;
+                check(key, &r.max)?;
+                let whole = r.min.get_ref().is_integer() && r.max.get_ref().is_integer();
+                let values = lhs_column(n, lo, hi, whole, seed_for_design, key.get_ref());
                 columns.push((key.get_ref().clone(), values));
             }
             if columns.is_empty() {
                 return Err(err(l.span(), "[lhs.ranges] has no axes; add one, e.g. \"resources.suite.capacity\" = { min = 4, max = 8 }".into()));
             }
-            let combos = (0..n as usize)
-                .map(|i| columns.iter().map(|(_, c)| c[i].clone()).collect())
-                .collect();
-            (columns, combos)
+            (columns, Design::Columns, n, l.span())
         }
         (Some(g), Some(_)) => {
             return Err(err(
@@ -185,54 +324,68 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
             ));
         }
         (None, None) => {
-            return Err(ScenarioError::at(
-                &shown,
-                &src,
+            return Err(err(
                 0..0,
-                "the sweep needs a [grid] or an [lhs] table of axes",
+                "the sweep needs a [grid] or an [lhs] table of axes".into(),
             ));
         }
     };
     let replications = match &file.replications {
         None => base_sc.replications,
-        Some(r) if *r.get_ref() >= 1 => *r.get_ref() as u64,
-        Some(r) => return Err(err(r.span(), "replications must be at least 1".into())),
+        Some(r) => match u64::try_from(*r.get_ref()) {
+            Ok(n) if (1..=limits::MAX_REPLICATIONS).contains(&n) => n,
+            _ => {
+                return Err(err(
+                    r.span(),
+                    format!(
+                        "replications must be from 1 to {}, not {}",
+                        limits::MAX_REPLICATIONS,
+                        r.get_ref()
+                    ),
+                ));
+            }
+        },
     };
     let seed = match &file.seed {
         None => base_sc.seed,
         Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
         Some(s) => return Err(err(s.span(), "the seed must be a whole number >= 0".into())),
     };
-    let mut variants = Vec::new();
-    for combo in combos {
-        let mut variant = doc.clone();
-        let mut label = Vec::new();
-        for ((path, _), v) in axes.iter().zip(&combo) {
-            set_path(&mut variant, path, v.clone()).expect("paths were checked");
-            label.push(format!("{path} = {v}"));
-        }
-        let text = toml::to_string(&variant).expect("a TOML table serialises");
-        let name = format!("{base_shown} with {}", label.join(", "));
-        let sc = scenario::parse(&name, &text)?;
-        variants.push((combo, sc));
-    }
     let sha256 = format!(
         "{:x}",
         Sha256::digest([src.as_bytes(), b"\0", base_src.as_bytes()].concat())
     );
     Ok(Sweep {
         axes,
+        design,
         variants,
+        base,
+        base_shown,
         replications,
         seed,
         sha256,
+        file: (shown_path, src.clone(), design_span),
     })
+}
+
+/// Why setting `path` would not change the model, if it would not.
+fn no_effect(path: &str, base: &Scenario) -> Option<String> {
+    if path == "simulation.replications" {
+        return Some("a sweep runs the `replications` of the sweep file (default: the base scenario's), so this axis would change nothing; set replications in the sweep file".into());
+    }
+    let name = path.strip_prefix("resources.")?.strip_suffix(".capacity")?;
+    let r = base.spec.resources.iter().find(|r| r.name == name)?;
+    match &r.calendar {
+        Some(c) if !c.follows_capacity() => Some(format!(
+            "every shift of `{name}` states its own capacity, so its capacity would change only the utilisation's denominator, not what is available; leave out `capacity` on the shifts that all units work (they then follow the resource's capacity)"
+        )),
+        _ => None,
+    }
 }
 
 fn as_number(v: &Value) -> Option<f64> {
     v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
 }
-
 /// One axis of a Latin hypercube: `n` values, one in each of `n` equal strata of
 /// [lo, hi], in a random order, each at a random point of its stratum (rounded for whole
 /// numbers). Drawn from the sweep's seed and the axis path, so the design is reproducible.
@@ -256,22 +409,6 @@ fn lhs_column(n: usize, lo: f64, hi: f64, whole: bool, seed: u64, path: &str) ->
             }
         })
         .collect()
-}
-
-/// Every combination of the axes' values, the last axis fastest.
-fn grid(axes: &[(String, Vec<Value>)]) -> Vec<Vec<Value>> {
-    let mut out = vec![Vec::new()];
-    for (_, values) in axes {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                values
-                    .iter()
-                    .map(move |v| [prefix.clone(), vec![v.clone()]].concat())
-            })
-            .collect();
-    }
-    out
 }
 
 /// Sets the value at a dotted `path` of a scenario document (see the module docs).
@@ -337,12 +474,18 @@ pub fn set_path(doc: &mut toml::Table, path: &str, value: Value) -> Result<(), S
 pub struct Outcome {
     pub ran: usize,
     pub skipped: usize,
+    /// Variants whose file was damaged and that ran again.
+    pub damaged: usize,
     pub events: u64,
 }
 
+/// Variants compiled and run together; later ones are compiled when their turn comes.
+const BLOCK: usize = 256;
+
 /// Runs the variants of shard `shard` (`(k, n)`, 1-based; `None`: all) not yet in `dir`,
 /// writing each as it finishes; without shards, then assembles `results.csv`.
-/// `progress` is called after every replication.
+/// `progress` is called after every replication. The first failure (a file that cannot
+/// be written, a variant that cannot run) stops the sweep; what was written stays.
 pub fn run(
     sweep: &Sweep,
     dir: &Path,
@@ -352,66 +495,83 @@ pub fn run(
     let vdir = dir.join("variants");
     std::fs::create_dir_all(&vdir)
         .map_err(|e| SweepError::Io(format!("cannot create {}: {e}", vdir.display())))?;
-    let manifest_path = dir.join("sweep.json");
-    if let Ok(text) = std::fs::read_to_string(&manifest_path) {
-        let old: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        if old["sweep_sha256"].as_str() != Some(sweep.sha256.as_str()) {
-            return Err(SweepError::Usage(format!(
-                "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
-                dir.display()
-            )));
-        }
-    }
     let manifest = serde_json::json!({
         "sweep_sha256": sweep.sha256,
-        "variants": sweep.variants.len(),
+        "variants": sweep.len(),
         "shards": shard.map_or(1, |s| s.1),
         "replications": sweep.replications,
         "seed": sweep.seed,
         "axes": sweep.axes.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
     });
-    write_atomic(&manifest_path, format!("{manifest:#}\n").as_bytes())
-        .map_err(|e| SweepError::Io(format!("cannot write {}: {e}", manifest_path.display())))?;
-    let mut todo = Vec::new();
-    let mut skipped = 0;
+    write_manifest(dir, &manifest)?;
+    let (mut todo, mut skipped, mut damaged) = (Vec::new(), 0, 0);
     let mine = |v: usize| shard.is_none_or(|(k, n)| v % n == k - 1);
-    for v in (0..sweep.variants.len()).filter(|&v| mine(v)) {
-        match std::fs::read_to_string(variant_file(&vdir, v)) {
-            Ok(text) if of_sweep(&text, &sweep.sha256) => skipped += 1,
-            Ok(_) => {
+    for v in (0..sweep.len()).filter(|&v| mine(v)) {
+        match stored(&vdir, v, &sweep.sha256) {
+            Stored::Done => skipped += 1,
+            Stored::Missing => todo.push(v),
+            Stored::Damaged => {
+                damaged += 1;
+                todo.push(v);
+            }
+            Stored::Foreign => {
                 return Err(SweepError::Usage(format!(
                     "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
                     dir.display()
                 )));
             }
-            Err(_) => todo.push(v),
         }
     }
-    let events = std::sync::atomic::AtomicU64::new(0);
-    let failure = std::sync::Mutex::new(None);
-    run_variants(
-        &todo,
-        sweep.replications,
-        sweep.seed,
-        |v, _, streams| {
-            let spec = &sweep.variants[v].1.spec;
-            let (values, ev) = super::simulate_one(spec, streams);
-            events.fetch_add(ev, std::sync::atomic::Ordering::Relaxed);
-            progress();
-            values
-        },
-        |v, reps| {
-            let csv = variant_csv(sweep, v, &reps);
-            if let Err(e) = write_atomic(&variant_file(&vdir, v), csv.as_bytes()) {
-                failure
-                    .lock()
-                    .expect("no panics here")
-                    .get_or_insert(format!("cannot write variant {v}: {e}"));
-            }
-        },
-    );
-    if let Some(e) = failure.into_inner().expect("no panics here") {
-        return Err(SweepError::Io(e));
+    let events = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<SweepError>> = Mutex::new(None);
+    let fail = |e: SweepError| {
+        stop.store(true, Ordering::Relaxed);
+        failure.lock().expect("no panics here").get_or_insert(e);
+    };
+    for block in todo.chunks(BLOCK) {
+        let compiled: Result<Vec<Scenario>, ScenarioError> =
+            block.par_iter().map(|&v| sweep.scenario(v)).collect();
+        let compiled = compiled.map_err(|e| SweepError::Usage(e.to_string()))?;
+        let positions: Vec<usize> = (0..block.len()).collect();
+        run_variants(
+            &positions,
+            sweep.replications,
+            sweep.seed,
+            |i, _, streams| {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let outcome = run_replication(&compiled[i].spec, streams);
+                progress();
+                match outcome {
+                    Ok(rep) => {
+                        events.fetch_add(rep.events, Ordering::Relaxed);
+                        Some(rep.values)
+                    }
+                    Err(e) => {
+                        fail(SweepError::Usage(format!("variant {}: {e}", block[i])));
+                        None
+                    }
+                }
+            },
+            |i, reps| {
+                let Some(reps) = reps.into_iter().collect::<Option<Vec<_>>>() else {
+                    return; // stopped: nothing whole to write
+                };
+                let v = block[i];
+                let csv = seal(&variant_csv(sweep, v, &compiled[i], &reps));
+                if let Err(e) = write_atomic(&variant_file(&vdir, v), csv.as_bytes()) {
+                    fail(SweepError::Io(format!(
+                        "cannot write {}: {e}; the sweep stopped (finished variants are kept: run the same command again to go on)",
+                        variant_file(&vdir, v).display()
+                    )));
+                }
+            },
+        );
+        if let Some(e) = failure.lock().expect("no panics here").take() {
+            return Err(e);
+        }
     }
     if shard.is_none() {
         merge(dir)?;
@@ -419,87 +579,19 @@ pub fn run(
     Ok(Outcome {
         ran: todo.len(),
         skipped,
+        damaged,
         events: events.into_inner(),
     })
 }
 
-/// Why a sweep or a merge stopped: the user's input (exit 2) or the system (exit 1).
-#[derive(Debug)]
-pub enum SweepError {
-    Usage(String),
-    Io(String),
-}
-
-/// Assembles `dir/results.csv` from the variant files; returns the number of variants.
-/// Refuses files of another sweep and names the shards whose variants are missing.
-pub fn merge(dir: &Path) -> Result<usize, SweepError> {
-    let manifest_path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        SweepError::Usage(format!(
-            "{} is not a sweep output directory (no sweep.json: {e})",
-            dir.display()
-        ))
-    })?;
-    let m: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| SweepError::Usage(format!("{} is damaged: {e}", manifest_path.display())))?;
-    let (Some(sha), Some(n), Some(shards)) = (
-        m["sweep_sha256"].as_str(),
-        m["variants"].as_u64(),
-        m["shards"].as_u64(),
-    ) else {
-        return Err(SweepError::Usage(format!(
-            "{} is damaged: missing keys",
-            manifest_path.display()
-        )));
-    };
-    let vdir = dir.join("variants");
-    let mut all = String::new();
-    let mut missing = Vec::new();
-    for v in 0..n as usize {
-        let Ok(text) = std::fs::read_to_string(variant_file(&vdir, v)) else {
-            missing.push(v);
-            continue;
-        };
-        if !of_sweep(&text, sha) {
-            return Err(SweepError::Usage(format!(
-                "{} belongs to a different sweep than {}; remove it or use another directory",
-                variant_file(&vdir, v).display(),
-                manifest_path.display()
-            )));
-        }
-        let mut lines = text.lines();
-        let header = lines.next().unwrap_or_default();
-        if all.is_empty() {
-            all.push_str(header);
-            all.push('\n');
-        }
-        for l in lines {
-            all.push_str(l);
-            all.push('\n');
-        }
-    }
-    if !missing.is_empty() {
-        let mut shard_list: Vec<u64> = missing.iter().map(|&v| v as u64 % shards + 1).collect();
-        shard_list.sort();
-        shard_list.dedup();
-        let names = shard_list
-            .iter()
-            .map(|k| format!("{k}/{shards}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(SweepError::Usage(format!(
-            "{} of {n} variants are missing; run shard(s) {names} (with the same sweep file and --out) and merge again",
-            missing.len()
-        )));
-    }
-    write_atomic(&dir.join("results.csv"), all.as_bytes())
-        .map_err(|e| SweepError::Io(format!("cannot write results.csv: {e}")))?;
-    Ok(n as usize)
-}
-
 /// Parses `K/N` (1 <= K <= N).
 pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("--shard takes K/N with 1 <= K <= N (e.g. 3/8), not `{s}`");
+    let bad = || {
+        format!(
+            "--shard takes K/N with 1 <= K <= N (e.g. 3/8), not `{}`",
+            shown(s)
+        )
+    };
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
     let (k, n): (usize, usize) = (
         k.trim().parse().map_err(|_| bad())?,
@@ -511,18 +603,9 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
-/// True when a variant file's rows carry the sweep hash `sha` (its last column).
-fn of_sweep(text: &str, sha: &str) -> bool {
-    text.lines().nth(1).is_some_and(|row| row.ends_with(sha))
-}
-
-fn variant_file(vdir: &Path, v: usize) -> PathBuf {
-    vdir.join(format!("v{v:05}.csv"))
-}
-
 /// One variant's rows: variant, axis values, metric, unit, mean, sd, CI, n, sweep hash.
-fn variant_csv(sweep: &Sweep, v: usize, reps: &[Vec<f64>]) -> String {
-    let (combo, sc) = &sweep.variants[v];
+fn variant_csv(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> String {
+    let combo = sweep.values(v);
     let metrics: Vec<Metric> = metric_names(&sc.spec);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["variant".into()];
@@ -641,7 +724,7 @@ mod tests {
     }
 
     #[test]
-    fn the_grid_is_the_cartesian_product() {
+    fn grid_variants_walk_the_cartesian_product_last_axis_fastest() {
         let axes = vec![
             ("a".to_string(), vec![Value::Integer(1), Value::Integer(2)]),
             (
@@ -649,8 +732,22 @@ mod tests {
                 vec![Value::Integer(10), Value::Integer(20), Value::Integer(30)],
             ),
         ];
-        let g = grid(&axes);
-        assert_eq!(g.len(), 6);
-        assert_eq!(g[1], vec![Value::Integer(1), Value::Integer(20)]);
+        let sweep = Sweep {
+            axes,
+            design: Design::Grid,
+            variants: 6,
+            base: toml::Table::new(),
+            base_shown: String::new(),
+            replications: 1,
+            seed: 1,
+            sha256: String::new(),
+            file: (String::new(), String::new(), 0..0),
+        };
+        let all: Vec<Vec<Value>> = (0..6).map(|v| sweep.values(v)).collect();
+        assert_eq!(all[1], vec![Value::Integer(1), Value::Integer(20)]);
+        assert_eq!(all[5], vec![Value::Integer(2), Value::Integer(30)]);
+        let mut unique = all.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), 6);
     }
 }

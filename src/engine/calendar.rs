@@ -5,9 +5,13 @@
 //! time of week at `t = 0` (zero: the run starts on a Monday at 00:00). The weekly capacity
 //! is a `base` present at all times (often zero) plus the capacity of every shift running
 //! at that moment: shifts that overlap add up (two teams on site). A shift whose end is not
-//! after its start runs past midnight into the next day. An exception replaces the weekly
-//! pattern on `[from, to)` with its own capacity (a holiday: zero); exceptions must not
-//! overlap.
+//! after its start runs past midnight into the next day (so `00:00`-`00:00` is 24 hours,
+//! and a Sunday shift ending at `00:00` ends at the end of the week).
+//!
+//! An exception replaces the weekly pattern on `[from, to)` with its own capacity (a
+//! holiday: zero). It may repeat every `repeat` (a yearly holiday): the repetition is
+//! stored, never expanded, so memory does not grow with the horizon. Where exceptions
+//! overlap, the lowest capacity of those in force applies (a closure wins).
 //!
 //! Breakdowns are not here: they are random and belong to the pool (see `pool`). This
 //! module must not know about pools, events or randomness.
@@ -27,20 +31,82 @@ pub struct Shift {
     pub capacity: u32,
 }
 
+impl Shift {
+    /// The shift's length: from `start` to `end`, past midnight when `end <= start`.
+    pub fn length(&self) -> Duration {
+        let (s, e) = (self.start.ticks(), self.end.ticks());
+        Duration::from_ticks(if e > s { e - s } else { TICKS_PER_DAY - s + e })
+    }
+}
+
 /// Monday to Friday, as a [`Shift::days`] mask.
 pub const WEEKDAYS: u8 = 0b001_1111;
 /// Every day of the week.
 pub const EVERY_DAY: u8 = 0b111_1111;
 
+/// Shortest repetition of an exception: patterns within a week are shifts.
+pub const MIN_REPEAT: Duration = Duration::from_ticks(TICKS_PER_DAY);
+
 /// A dated period with its own capacity, replacing the weekly pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Exception {
-    /// First instant of the period.
+    /// First instant of the (first) period.
     pub from: Time,
-    /// First instant after the period.
+    /// First instant after the (first) period.
     pub to: Time,
     /// Units available during the period.
     pub capacity: u32,
+    /// The period starts again every `repeat` (at least [`MIN_REPEAT`] and at least as
+    /// long as the period), forever; `None`: once.
+    pub repeat: Option<Duration>,
+}
+
+impl Exception {
+    /// A period that happens once.
+    pub fn once(from: Time, to: Time, capacity: u32) -> Exception {
+        Exception {
+            from,
+            to,
+            capacity,
+            repeat: None,
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.to.ticks() - self.from.ticks()
+    }
+
+    /// True if an occurrence covers `t`.
+    fn covers(&self, t: Time) -> bool {
+        if t < self.from {
+            return false;
+        }
+        let off = t.ticks() - self.from.ticks();
+        match self.repeat {
+            None => off < self.len(),
+            Some(p) => off % p.ticks() < self.len(),
+        }
+    }
+
+    /// The first start or end of an occurrence strictly after `t`, if any.
+    fn next_boundary(&self, t: Time) -> Option<Time> {
+        if t < self.from {
+            return Some(self.from);
+        }
+        let off = t.ticks() - self.from.ticks();
+        let (len, period) = (self.len(), self.repeat.map_or(u64::MAX, |p| p.ticks()));
+        if len >= period {
+            return None; // in force for ever after `from`
+        }
+        let k = off / period;
+        let into = off % period;
+        let at = if into < len {
+            k * period + len
+        } else {
+            k.checked_add(1)?.checked_mul(period)?
+        };
+        self.from.ticks().checked_add(at).map(Time::from_ticks)
+    }
 }
 
 /// Why a calendar cannot be built.
@@ -52,8 +118,10 @@ pub enum CalendarError {
     NoDays { index: usize },
     #[error("exception {index}: `from` must be before `to`")]
     EmptyException { index: usize },
-    #[error("exceptions {first} and {second} overlap; merge them or move one")]
-    Overlap { first: usize, second: usize },
+    #[error(
+        "exception {index}: `repeat` must be at least one day and at least as long as the exception (for patterns within a week, use shifts)"
+    )]
+    Repeat { index: usize },
     #[error("week_start must be less than one week")]
     WeekStart,
 }
@@ -64,8 +132,11 @@ pub struct Calendar {
     week_start: u64,
     /// Step function over one week: (offset in week, capacity from there on), first at 0.
     weekly: Vec<(u64, u32)>,
-    /// Sorted, non-overlapping.
-    exceptions: Vec<Exception>,
+    /// Exceptions that happen once, made disjoint (overlaps resolved to the lowest
+    /// capacity) and sorted.
+    once: Vec<Exception>,
+    /// Repeating exceptions, checked one by one (a scenario has a handful).
+    repeating: Vec<Exception>,
 }
 
 impl Calendar {
@@ -89,11 +160,7 @@ impl Calendar {
             if s.days & EVERY_DAY == 0 {
                 return Err(CalendarError::NoDays { index });
             }
-            let len = if s.end > s.start {
-                s.end.ticks() - s.start.ticks()
-            } else {
-                TICKS_PER_DAY - s.start.ticks() + s.end.ticks()
-            };
+            let len = s.length().ticks();
             for day in 0..7u64 {
                 if s.days & (1 << day) == 0 {
                     continue;
@@ -101,8 +168,11 @@ impl Calendar {
                 let a = day * TICKS_PER_DAY + s.start.ticks();
                 let b = a + len;
                 let c = i64::from(s.capacity);
-                if b <= TICKS_PER_WEEK {
-                    deltas.extend([(a, c), (b % TICKS_PER_WEEK, -c)]);
+                if b < TICKS_PER_WEEK {
+                    deltas.extend([(a, c), (b, -c)]);
+                } else if b == TICKS_PER_WEEK {
+                    // Ends exactly at the end of the week: nothing to take back inside it.
+                    deltas.push((a, c));
                 } else {
                     // Sunday night into Monday morning: wraps round the week.
                     deltas.extend([(a, c), (0, c), (b - TICKS_PER_WEEK, -c)]);
@@ -125,25 +195,22 @@ impl Calendar {
                 _ => weekly.push((t, cap)),
             }
         }
-        let mut exceptions = exceptions.to_vec();
+        let (mut once, mut repeating) = (Vec::new(), Vec::new());
         for (index, e) in exceptions.iter().enumerate() {
             if e.from >= e.to {
                 return Err(CalendarError::EmptyException { index });
             }
-        }
-        let mut order: Vec<usize> = (0..exceptions.len()).collect();
-        order.sort_by_key(|&i| exceptions[i].from);
-        for w in order.windows(2) {
-            if exceptions[w[0]].to > exceptions[w[1]].from {
-                let (first, second) = (w[0].min(w[1]), w[0].max(w[1]));
-                return Err(CalendarError::Overlap { first, second });
+            match e.repeat {
+                None => once.push(*e),
+                Some(p) if p >= MIN_REPEAT && p.ticks() >= e.len() => repeating.push(*e),
+                Some(_) => return Err(CalendarError::Repeat { index }),
             }
         }
-        exceptions.sort_by_key(|e| e.from);
         Ok(Calendar {
             week_start: week_start.ticks(),
             weekly,
-            exceptions,
+            once: disjoint(&once),
+            repeating,
         })
     }
 
@@ -155,19 +222,23 @@ impl Calendar {
     /// The largest capacity the calendar ever schedules.
     pub fn max_capacity(&self) -> u32 {
         let weekly = self.weekly.iter().map(|&(_, c)| c).max().unwrap_or(0);
-        self.exceptions
+        self.once
             .iter()
+            .chain(&self.repeating)
             .map(|e| e.capacity)
             .fold(weekly, u32::max)
     }
 
     /// The scheduled capacity at `t`.
     pub fn capacity_at(&self, t: Time) -> u32 {
-        let i = self.exceptions.partition_point(|e| e.from <= t);
-        if i > 0 && t < self.exceptions[i - 1].to {
-            return self.exceptions[i - 1].capacity;
+        let i = self.once.partition_point(|e| e.from <= t);
+        let mut cap = (i > 0 && t < self.once[i - 1].to).then(|| self.once[i - 1].capacity);
+        for e in &self.repeating {
+            if e.covers(t) {
+                cap = Some(cap.map_or(e.capacity, |c| c.min(e.capacity)));
+            }
         }
-        self.weekly_at(t)
+        cap.unwrap_or_else(|| self.weekly_at(t))
     }
 
     fn weekly_at(&self, t: Time) -> u32 {
@@ -187,34 +258,80 @@ impl Calendar {
             Some(&(o, _)) => o,
             None => TICKS_PER_WEEK, // the Monday 00:00 boundary of next week
         };
-        Some(Time::from_ticks(t.ticks() + (next_offset - w)))
+        t.ticks().checked_add(next_offset - w).map(Time::from_ticks)
     }
 
-    /// The first instant strictly after `t` at which the capacity differs from
-    /// `capacity_at(t)`, or `None` if it never changes again.
-    pub fn next_change(&self, t: Time) -> Option<Time> {
+    /// The first boundary of the pattern or of an exception strictly after `t`.
+    fn next_boundary(&self, t: Time) -> Option<Time> {
+        let i = self.once.partition_point(|e| e.from <= t);
+        let once = if i > 0 && t < self.once[i - 1].to {
+            Some(self.once[i - 1].to)
+        } else {
+            self.once.get(i).map(|e| e.from)
+        };
+        let repeating = self.repeating.iter().filter_map(|e| e.next_boundary(t));
+        [self.next_weekly_boundary(t), once]
+            .into_iter()
+            .flatten()
+            .chain(repeating)
+            .min()
+    }
+
+    /// The first instant strictly after `t` and before `until` at which the capacity
+    /// differs from `capacity_at(t)`, or `None` if it does not change before `until`.
+    pub fn next_change(&self, t: Time, until: Time) -> Option<Time> {
         let now = self.capacity_at(t);
         let mut probe = t;
         loop {
-            let i = self.exceptions.partition_point(|e| e.from <= probe);
-            let inside = i > 0 && probe < self.exceptions[i - 1].to;
-            let candidate = if inside {
-                Some(self.exceptions[i - 1].to)
-            } else {
-                let next_exc = self.exceptions.get(i).map(|e| e.from);
-                match (self.next_weekly_boundary(probe), next_exc) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }?;
+            let candidate = self.next_boundary(probe).filter(|&c| c < until)?;
             if self.capacity_at(candidate) != now {
                 return Some(candidate);
             }
             probe = candidate;
         }
     }
+
+    /// Unit-ticks scheduled over `[from, to)`: the integral of the capacity.
+    pub fn unit_ticks(&self, from: Time, to: Time) -> u128 {
+        let mut total = 0u128;
+        let mut t = from;
+        while t < to {
+            let next = self.next_change(t, to).unwrap_or(to);
+            total += u128::from(self.capacity_at(t)) * u128::from(next.ticks() - t.ticks());
+            t = next;
+        }
+        total
+    }
 }
 
+/// One-off exceptions as disjoint, sorted periods: where several overlap, the lowest
+/// capacity applies.
+fn disjoint(list: &[Exception]) -> Vec<Exception> {
+    let mut cuts: Vec<Time> = list.iter().flat_map(|e| [e.from, e.to]).collect();
+    cuts.sort();
+    cuts.dedup();
+    let mut sorted = list.to_vec();
+    sorted.sort_by_key(|e| e.from);
+    let mut out: Vec<Exception> = Vec::new();
+    let mut active: Vec<Exception> = Vec::new();
+    let mut next = 0;
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        active.retain(|e| e.to > a);
+        while next < sorted.len() && sorted[next].from <= a {
+            active.push(sorted[next]);
+            next += 1;
+        }
+        let Some(cap) = active.iter().map(|e| e.capacity).min() else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(last) if last.to == a && last.capacity == cap => last.to = b,
+            _ => out.push(Exception::once(a, b, cap)),
+        }
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,11 +351,7 @@ mod tests {
             end: h(16),
             capacity: 2,
         }];
-        let xmas = Exception {
-            from: Time::from_days(2),
-            to: Time::from_days(3),
-            capacity: 0,
-        };
+        let xmas = Exception::once(Time::from_days(2), Time::from_days(3), 0);
         Calendar::new(Duration::ZERO, &shifts, 0, &[xmas]).unwrap()
     }
 
@@ -250,15 +363,15 @@ mod tests {
         assert_eq!(c.capacity_at(at(0, 16)), 0);
         assert_eq!(c.capacity_at(at(2, 10)), 0, "holiday");
         assert_eq!(c.capacity_at(at(5, 10)), 0, "Saturday");
-        assert_eq!(c.next_change(at(0, 0)), Some(at(0, 7)));
-        assert_eq!(c.next_change(at(0, 7)), Some(at(0, 16)));
+        assert_eq!(c.next_change(at(0, 0), Time::NEVER), Some(at(0, 7)));
+        assert_eq!(c.next_change(at(0, 7), Time::NEVER), Some(at(0, 16)));
         assert_eq!(
-            c.next_change(at(1, 16)),
+            c.next_change(at(1, 16), Time::NEVER),
             Some(at(3, 7)),
             "skips the holiday"
         );
         assert_eq!(
-            c.next_change(at(4, 16)),
+            c.next_change(at(4, 16), Time::NEVER),
             Some(at(7, 7)),
             "skips the weekend"
         );
@@ -269,7 +382,7 @@ mod tests {
     fn boundaries_stay_exact_after_a_century() {
         let c = qp_calendar();
         let monday = Time::from_days(7 * 5218); // about 100 years on
-        assert_eq!(c.next_change(monday), Some(monday + h(7)));
+        assert_eq!(c.next_change(monday, Time::NEVER), Some(monday + h(7)));
         assert_eq!(c.capacity_at(monday + h(16)), 0);
         assert_eq!(
             c.capacity_at(Time::from_ticks((monday + h(16)).ticks() - 1)),
@@ -318,12 +431,15 @@ mod tests {
         let c = Calendar::new(Duration::from_days(5), &shifts, 0, &[]).unwrap();
         assert_eq!(c.capacity_at(at(0, 12)), 0);
         assert_eq!(c.capacity_at(at(2, 12)), 1);
-        assert_eq!(c.next_change(at(0, 0)), Some(at(2, 0)));
+        assert_eq!(c.next_change(at(0, 0), Time::NEVER), Some(at(2, 0)));
     }
 
     #[test]
     fn constant_calendars_never_change() {
-        assert_eq!(Calendar::constant(4).next_change(at(3, 3)), None);
+        assert_eq!(
+            Calendar::constant(4).next_change(at(3, 3), Time::NEVER),
+            None
+        );
     }
 
     #[test]
@@ -338,18 +454,111 @@ mod tests {
             Calendar::new(Duration::ZERO, &bad, 0, &[]),
             Err(CalendarError::NoDays { index: 0 })
         );
-        let e = |a, b| Exception {
-            from: Time::from_days(a),
-            to: Time::from_days(b),
-            capacity: 0,
+        let e = |a, b| Exception::once(Time::from_days(a), Time::from_days(b), 0);
+        assert!(Calendar::new(Duration::ZERO, &[], 1, &[e(3, 3)]).is_err());
+        let every = |d| Exception {
+            repeat: Some(Duration::from_hours(d)),
+            ..e(0, 1)
         };
         assert_eq!(
-            Calendar::new(Duration::ZERO, &[], 1, &[e(5, 7), e(1, 6)]),
-            Err(CalendarError::Overlap {
-                first: 0,
-                second: 1
-            })
+            Calendar::new(Duration::ZERO, &[], 1, &[every(48), every(12)]),
+            Err(CalendarError::Repeat { index: 1 })
         );
-        assert!(Calendar::new(Duration::ZERO, &[], 1, &[e(3, 3)]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod week_end_and_repeats {
+    use super::*;
+
+    fn h(x: u64) -> Duration {
+        Duration::from_hours(x)
+    }
+    fn at(day: u64, hour: u64) -> Time {
+        Time::from_days(day) + h(hour)
+    }
+    fn shift(days: u8, start: u64, end: u64, capacity: u32) -> Shift {
+        Shift {
+            days,
+            start: h(start),
+            end: h(end),
+            capacity,
+        }
+    }
+    fn week_hours(c: &Calendar) -> f64 {
+        c.unit_ticks(Time::ZERO, Time::from_days(7)) as f64 / h(1).ticks() as f64
+    }
+
+    #[test]
+    fn a_sunday_shift_ending_at_midnight_ends_at_the_end_of_the_week() {
+        let c = Calendar::new(
+            Duration::ZERO,
+            &[shift(WEEKDAYS, 8, 16, 1), shift(1 << 6, 16, 0, 1)],
+            0,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.capacity_at(at(0, 3)), 0, "Monday night is not worked");
+        assert_eq!(c.capacity_at(at(6, 20)), 1, "Sunday evening is");
+        assert_eq!(week_hours(&c), 5.0 * 8.0 + 8.0);
+    }
+
+    #[test]
+    fn a_daily_24_hour_shift_is_always_on() {
+        let c = Calendar::new(
+            Duration::ZERO,
+            &[shift(EVERY_DAY, 0, 0, 2), shift(1, 8, 12, 1)],
+            0,
+            &[],
+        )
+        .unwrap();
+        for hour in [0, 7, 23, 24 * 6 + 23] {
+            assert!(c.capacity_at(at(0, hour)) >= 2, "hour {hour}");
+        }
+        assert_eq!(c.capacity_at(at(0, 9)), 3);
+        assert_eq!(week_hours(&c), 2.0 * 168.0 + 4.0);
+        assert_eq!(c.next_change(at(0, 12), Time::NEVER), Some(at(7, 8)));
+    }
+
+    #[test]
+    fn a_repeating_holiday_is_stored_once_and_recurs() {
+        let xmas = Exception {
+            repeat: Some(Duration::from_days(365)),
+            ..Exception::once(Time::from_days(358), Time::from_days(360), 0)
+        };
+        let c = Calendar::new(Duration::ZERO, &[], 3, &[xmas]).unwrap();
+        for year in [0, 1, 99] {
+            let d = 358 + 365 * year;
+            assert_eq!(c.capacity_at(at(d, 0)), 0, "year {year}");
+            assert_eq!(c.capacity_at(at(d + 2, 0)), 3, "year {year}");
+            assert_eq!(c.next_change(at(d - 100, 0), Time::NEVER), Some(at(d, 0)));
+            assert_eq!(c.next_change(at(d, 5), Time::NEVER), Some(at(d + 2, 0)));
+        }
+        assert_eq!(
+            c.next_change(Time::ZERO, Time::from_days(358)),
+            None,
+            "no change before `until`"
+        );
+    }
+
+    #[test]
+    fn overlapping_exceptions_take_the_lowest_capacity() {
+        let c = Calendar::new(
+            Duration::ZERO,
+            &[],
+            4,
+            &[
+                Exception::once(Time::from_days(1), Time::from_days(5), 2),
+                Exception::once(Time::from_days(3), Time::from_days(4), 0),
+                Exception {
+                    repeat: Some(Duration::from_days(10)),
+                    ..Exception::once(Time::from_days(4), Time::from_days(6), 1)
+                },
+            ],
+        )
+        .unwrap();
+        let caps: Vec<u32> = (0..8).map(|d| c.capacity_at(at(d, 12))).collect();
+        assert_eq!(caps, [4, 2, 2, 0, 1, 1, 4, 4]);
+        assert_eq!(c.capacity_at(at(14, 12)), 1);
     }
 }

@@ -44,8 +44,11 @@ pub struct Kernel<E> {
     pub(super) notices: VecDeque<Notice>,
     pub(super) request_seq: u64,
     pub(super) grant_seq: u64,
+    /// The end of the run (`warmup + horizon`): nothing at or after it is processed.
+    pub(super) end: Time,
     events: u64,
     started: bool,
+    stop: bool,
 }
 
 impl<E: Copy> Default for Kernel<E> {
@@ -66,8 +69,10 @@ impl<E: Copy> Kernel<E> {
             notices: VecDeque::with_capacity(16),
             request_seq: 0,
             grant_seq: 0,
+            end: Time::NEVER,
             events: 0,
             started: false,
+            stop: false,
         }
     }
 
@@ -114,16 +119,24 @@ impl<E: Copy> Kernel<E> {
         self.queue.cancel(timer)
     }
 
+    /// Asks the run loop to stop after the current event (the model found it cannot go
+    /// on: say why through the model's own state); the run then ends with
+    /// [`RunEnd::Stopped`].
+    pub fn stop(&mut self) {
+        self.stop = true;
+    }
+
     pub(super) fn schedule_pool_event(&mut self, time: Time, event: PoolEvent) {
         self.queue.push(time, Event::Pool(event));
     }
 
-    fn start(&mut self) {
+    fn start(&mut self, end: Time) {
         assert!(
             !self.started,
             "a kernel runs once; build a new one per replication"
         );
         self.started = true;
+        self.end = end;
         for p in 0..self.pools.len() {
             self.start_pool(p);
         }
@@ -169,9 +182,31 @@ impl RunLength {
     }
 }
 
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a run that stopped early has no valid statistics"]
+pub enum RunEnd {
+    /// The clock reached `warmup + horizon`.
+    Completed,
+    /// More than `max_events_at_one_time` events happened at the same instant `at`
+    /// without the clock moving: a zero-time loop.
+    Stalled {
+        /// The instant the clock stuck at.
+        at: Time,
+    },
+    /// The model called [`Kernel::stop`] at `at`.
+    Stopped {
+        /// The time of the event that stopped the run.
+        at: Time,
+    },
+}
+
+/// Most events processed at one instant before [`run`] reports a zero-time loop.
+pub const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
+
 /// Runs `model` on `kernel` for `length`. See the module documentation for the semantics.
-pub fn run<M: Model>(model: &mut M, kernel: &mut Kernel<M::Event>, length: RunLength) {
-    run_observed(model, kernel, length, |_, _| {});
+pub fn run<M: Model>(model: &mut M, kernel: &mut Kernel<M::Event>, length: RunLength) -> RunEnd {
+    run_observed(model, kernel, length, |_, _| {})
 }
 
 /// Like [`run`], calling `observe` after every event has been handled and its notices
@@ -181,13 +216,14 @@ pub fn run_observed<M, F>(
     k: &mut Kernel<M::Event>,
     length: RunLength,
     mut observe: F,
-) where
+) -> RunEnd
+where
     M: Model,
     F: FnMut(&Kernel<M::Event>, &Event<M::Event>),
 {
     let warmup_end = Time::ZERO + length.warmup;
     let end = length.end();
-    k.start();
+    k.start(end);
     // With no warm-up the window opens before the model's first actions, so that what
     // it does at time zero (starting a batch, say) is counted.
     let mut in_window = warmup_end == Time::ZERO;
@@ -196,10 +232,20 @@ pub fn run_observed<M, F>(
     }
     model.start(k);
     deliver_notices(model, k);
+    // Events since the clock last moved (a guard against zero-time loops).
+    let mut at_this_time = 0u64;
     while let Some((t, event)) = k.queue.pop_before(end) {
         if !in_window && t >= warmup_end {
             reset_all(model, k, warmup_end);
             in_window = true;
+        }
+        if t == k.now {
+            at_this_time += 1;
+            if at_this_time > MAX_EVENTS_AT_ONE_TIME {
+                return RunEnd::Stalled { at: t };
+            }
+        } else {
+            at_this_time = 0;
         }
         k.now = t;
         k.events += 1;
@@ -209,11 +255,15 @@ pub fn run_observed<M, F>(
         }
         deliver_notices(model, k);
         observe(k, &event);
+        if k.stop {
+            return RunEnd::Stopped { at: t };
+        }
     }
     if !in_window {
         reset_all(model, k, warmup_end);
     }
     k.now = end;
+    RunEnd::Completed
 }
 
 fn reset_all<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, at: Time) {

@@ -587,7 +587,7 @@ impl<E: Copy> Kernel<E> {
         let now = self.now;
         if let Some(cal) = &self.pools[p].calendar {
             let cap = cal.capacity_at(now);
-            let next = cal.next_change(now);
+            let next = cal.next_change(now, self.end);
             self.pools[p].scheduled = cap;
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
@@ -617,7 +617,7 @@ impl<E: Copy> Kernel<E> {
                     .as_ref()
                     .expect("calendar event of a pool without a calendar");
                 pool.scheduled = cal.capacity_at(now);
-                if let Some(t) = cal.next_change(now) {
+                if let Some(t) = cal.next_change(now, self.end) {
                     self.schedule_pool_event(t, PoolEvent::CalendarChange(p));
                 }
                 self.capacity_changed(p);

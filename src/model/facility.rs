@@ -39,6 +39,7 @@
 mod allogeneic;
 mod results;
 
+use super::check::{SpecError, limits};
 use super::spec::{Arrivals, Failure, Spec, StepKind, StepSpec, Task};
 use crate::engine::dist::unit;
 use crate::engine::pool::MAX_NEEDS;
@@ -161,6 +162,8 @@ const UNLIMITED: Duration = Duration::from_ticks(u64::MAX);
 /// One replication of a [`Spec`], ready to run on a kernel.
 pub struct Facility<'s> {
     spec: &'s Spec,
+    /// Set when a product's entities filled the system past the limit (the run stops).
+    overloaded: Option<(u16, Time)>,
     changeover_rng: Vec<Rng>,
     tasks: Vec<TaskRt>,
     products: Vec<ProductRt>,
@@ -179,27 +182,35 @@ pub struct Facility<'s> {
 }
 
 impl<'s> Facility<'s> {
-    /// Builds the model and its pools on `kernel`, drawing from `streams`.
-    pub fn new(spec: &'s Spec, kernel: &mut Kernel<Ev>, streams: Streams) -> Facility<'s> {
+    /// Builds the model and its pools on `kernel`, drawing from `streams`. The spec
+    /// should have passed [`Spec::validate`]; a pool that cannot be built is an error.
+    pub fn new(
+        spec: &'s Spec,
+        kernel: &mut Kernel<Ev>,
+        streams: Streams,
+    ) -> Result<Facility<'s>, SpecError> {
         for r in &spec.resources {
-            let breakdowns = r
-                .breakdowns
-                .as_ref()
-                .map(|(between, repair, units)| Breakdowns {
-                    time_between: between.clone(),
-                    repair: repair.clone(),
-                    units: *units,
-                    rng: streams.stream(source_id(&format!("resources.{}.breakdowns", r.name))),
-                });
+            let at = |e: &dyn std::fmt::Display| SpecError {
+                path: format!("resources.{}", r.name),
+                message: e.to_string(),
+            };
+            let breakdowns = r.breakdowns.as_ref().map(|b| Breakdowns {
+                time_between: b.time_between.clone(),
+                repair: b.repair.clone(),
+                units: b.units,
+                rng: streams.stream(source_id(&format!("resources.{}.breakdowns", r.name))),
+            });
+            let calendar = match &r.calendar {
+                None => None,
+                Some(c) => Some(c.build(r.capacity).map_err(|e| at(&e))?),
+            };
             let pool = PoolSpec {
                 capacity: r.capacity,
-                calendar: r.calendar.clone(),
+                calendar,
                 breakdowns,
                 on_capacity_drop: r.on_capacity_drop,
             };
-            kernel
-                .add_pool(pool)
-                .expect("the scenario compiler checks pools");
+            kernel.add_pool(pool).map_err(|e| at(&e))?;
         }
         let changeover_rng = spec
             .resources
@@ -265,8 +276,9 @@ impl<'s> Facility<'s> {
                     .map(|a| AlloRt::new(a, stream("doses"))),
             });
         }
-        Facility {
+        Ok(Facility {
             spec,
+            overloaded: None,
             changeover_rng,
             tasks,
             held: vec![0; spec.products.len() * spec.resources.len()],
@@ -279,7 +291,13 @@ impl<'s> Facility<'s> {
             max_steps,
             assays: Vec::new(),
             max_assays,
-        }
+        })
+    }
+
+    /// The product whose entities filled the system past [`limits::MAX_IN_SYSTEM`], and
+    /// when, if the run was stopped for it.
+    pub fn overloaded(&self) -> Option<(usize, Time)> {
+        self.overloaded.map(|(p, t)| (usize::from(p), t))
     }
 
     /// Each allogeneic product's lifetime dose counts and doses on hand now (in product
@@ -320,7 +338,8 @@ impl<'s> Facility<'s> {
     }
 
     /// A new entity of `product` on `chain`, arrived now; draws its patience if `patient`.
-    fn new_entity(&mut self, product: u16, chain: Chain, patient: bool, now: Time) -> u32 {
+    fn new_entity(&mut self, product: u16, chain: Chain, patient: bool, k: &mut Kernel<Ev>) -> u32 {
+        let now = k.now();
         let patience_left = match (&self.spec.products[product as usize].patience, patient) {
             (Some(d), true) => Duration::from_ticks_f64(
                 d.sample(&mut self.products[product as usize].patience_rng),
@@ -367,6 +386,10 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
+        if self.overloaded.is_none() && self.in_system() > limits::MAX_IN_SYSTEM {
+            self.overloaded = Some((product, now));
+            k.stop();
+        }
         let n_tasks = self.tasks.len();
         self.attempts[c as usize * n_tasks..(c as usize + 1) * n_tasks].fill(0);
         self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps]
@@ -707,7 +730,7 @@ impl Model for Facility<'_> {
                 if self.products[pi as usize].allo.is_some() {
                     self.order_arrives(pi, k);
                 } else {
-                    let c = self.new_entity(pi, Chain::Main, true, k.now());
+                    let c = self.new_entity(pi, Chain::Main, true, k);
                     self.start_step(c, 0, k);
                 }
             }

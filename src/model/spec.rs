@@ -1,11 +1,13 @@
-//! The compiled form of a scenario: everything a replication needs, already checked.
+//! The model's description of a scenario: everything a replication needs.
 //!
 //! Durations are distributions in clock ticks. Resource and step references are indices.
-//! Nothing here is random yet: each replication draws its own streams.
+//! Nothing here is random yet: each replication draws its own streams. A `Spec` may be
+//! built by the scenario compiler, edited by a sweep or `size`, or written in Rust; in
+//! every case [`Spec::validate`] (in `check`) says whether it can run.
 //!
 //! This module must not parse text or know file formats.
 
-use crate::engine::{Calendar, CapacityDrop, Dist, Duration};
+use crate::engine::{Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift};
 
 /// A scenario, compiled and checked.
 #[derive(Clone, Debug)]
@@ -29,19 +31,100 @@ pub struct ResourceSpec {
     pub capacity: u32,
     /// Time a unit stays busy after each use (cleaning a suite), if any.
     pub changeover: Option<Dist>,
-    /// Scheduled capacity over time, if not always `capacity`.
-    pub calendar: Option<Calendar>,
-    /// Breakdowns: time between (up time), repair time, units taken down.
-    pub breakdowns: Option<(Dist, Dist, u32)>,
+    /// Working pattern (shifts, holidays), if not always `capacity`.
+    pub calendar: Option<CalendarSpec>,
+    /// Random breakdowns, if any.
+    pub breakdowns: Option<BreakdownSpec>,
     /// What happens to work in progress when capacity drops.
     pub on_capacity_drop: CapacityDrop,
 }
 
+/// How many of a resource's units work a shift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Staffing {
+    /// Every unit the resource has (its `capacity`): sweeping or sizing the capacity
+    /// changes what the shift makes available.
+    All,
+    /// A fixed number of units, whatever the capacity.
+    Units(u32),
+}
+
+impl Staffing {
+    /// Units working, for a resource of `capacity` units.
+    pub fn of(self, capacity: u32) -> u32 {
+        match self {
+            Staffing::All => capacity,
+            Staffing::Units(n) => n,
+        }
+    }
+}
+
+/// A shift of a resource's calendar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftSpec {
+    /// Days on which the shift starts: bit 0 = Monday ... bit 6 = Sunday.
+    pub days: u8,
+    /// Time of day at which it starts.
+    pub start: Duration,
+    /// Time of day at which it ends (at or before `start`: the next day).
+    pub end: Duration,
+    /// Units working the shift.
+    pub staffing: Staffing,
+}
+
+/// A resource's working pattern: shifts and exceptions, in terms of its capacity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarSpec {
+    /// Time of week at `t = 0` (zero: the run starts on Monday at 00:00).
+    pub week_start: Duration,
+    /// Units available at all times, shifts or not.
+    pub base: u32,
+    /// Weekly shifts; overlapping shifts add up.
+    pub shifts: Vec<ShiftSpec>,
+    /// Dated periods (holidays) with their own capacity, possibly repeating.
+    pub exceptions: Vec<Exception>,
+}
+
+impl CalendarSpec {
+    /// The engine calendar of a resource with `capacity` units.
+    pub fn build(&self, capacity: u32) -> Result<Calendar, CalendarError> {
+        let shifts: Vec<Shift> = self
+            .shifts
+            .iter()
+            .map(|s| Shift {
+                days: s.days,
+                start: s.start,
+                end: s.end,
+                capacity: s.staffing.of(capacity),
+            })
+            .collect();
+        Calendar::new(self.week_start, &shifts, self.base, &self.exceptions)
+    }
+
+    /// True when some shift works with every unit, so that capacity changes availability.
+    pub fn follows_capacity(&self) -> bool {
+        self.shifts.iter().any(|s| s.staffing == Staffing::All)
+    }
+}
+
+/// Random breakdowns of a resource: an alternating renewal process.
+#[derive(Clone, Debug)]
+pub struct BreakdownSpec {
+    /// Up time between the end of a repair and the next breakdown.
+    pub time_between: Dist,
+    /// Repair time.
+    pub repair: Dist,
+    /// Units one breakdown takes down.
+    pub units: u32,
+}
+
 impl ResourceSpec {
-    /// The most units this pool ever has available.
+    /// The most units this pool ever has available (its capacity if the calendar is
+    /// invalid: `validate` reports that).
     pub fn max_capacity(&self) -> u32 {
         self.calendar
             .as_ref()
+            .and_then(|c| c.build(self.capacity).ok())
             .map_or(self.capacity, |c| c.max_capacity().min(self.capacity))
     }
 }

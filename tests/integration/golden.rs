@@ -31,11 +31,7 @@ fn config(policy: CapacityDrop) -> StationConfig {
         Duration::ZERO,
         &[],
         2,
-        &[Exception {
-            from: half_past_four,
-            to: hours(8.0),
-            capacity: 1,
-        }],
+        &[Exception::once(half_past_four, hours(8.0), 1)],
     )
     .unwrap();
     StationConfig {
@@ -69,7 +65,7 @@ fn trace(policy: CapacityDrop, warmup: f64) -> (Vec<(f64, String)>, Station, Ker
         horizon: Duration::from_ticks(((14.0 - warmup) * H) as u64),
     };
     let mut log = Vec::new();
-    run_observed(&mut station, &mut kernel, length, |k, e| {
+    let end = run_observed(&mut station, &mut kernel, length, |k, e| {
         let name = match e {
             Event::Model(StationEvent::Arrival(_)) => "A".to_string(),
             Event::Model(StationEvent::Departure(c)) => format!("D{c}"),
@@ -81,6 +77,7 @@ fn trace(policy: CapacityDrop, warmup: f64) -> (Vec<(f64, String)>, Station, Ker
         };
         log.push((k.now().ticks() as f64 / H, name));
     });
+    assert_eq!(end, cgtsim::engine::RunEnd::Completed);
     (log, station, kernel)
 }
 
@@ -178,9 +175,10 @@ fn same_seed_same_trace_bit_for_bit() {
             warmup: Duration::from_days(10),
             horizon: Duration::from_days(100),
         };
-        run_observed(&mut st, &mut kernel, length, |k, _| {
+        let end = run_observed(&mut st, &mut kernel, length, |k, _| {
             times.push(k.now().ticks())
         });
+        assert_eq!(end, cgtsim::engine::RunEnd::Completed);
         (times, st.class_stats()[0].wait.mean().to_bits())
     };
     assert_eq!(run(7), run(7));

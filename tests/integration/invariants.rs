@@ -41,7 +41,8 @@ fn allocations_of_a_run(days: u64) -> (u64, u64) {
         horizon: Duration::from_days(days),
     };
     let before = ALLOCATIONS.with(Cell::get);
-    run(&mut st, &mut kernel, length);
+    let end = run(&mut st, &mut kernel, length);
+    assert_eq!(end, cgtsim::engine::RunEnd::Completed);
     (
         ALLOCATIONS.with(Cell::get) - before,
         kernel.events_processed(),

@@ -5,7 +5,7 @@
 use crate::model::run_scenario;
 use crate::support::assert_agrees;
 use cgtsim::cli::scenario;
-use cgtsim::engine::{Kernel, RunLength, Streams, run};
+use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, run};
 use cgtsim::model::Facility;
 
 fn poisson_pmf(mean: f64, k: u64) -> f64 {
@@ -134,8 +134,8 @@ fn doses_are_conserved() {
     let mut expired = 0;
     for rep in 0..sc.replications {
         let mut kernel = Kernel::new();
-        let mut f = Facility::new(&sc.spec, &mut kernel, Streams::new(sc.seed, rep));
-        run(
+        let mut f = Facility::new(&sc.spec, &mut kernel, Streams::new(sc.seed, rep)).unwrap();
+        let end = run(
             &mut f,
             &mut kernel,
             RunLength {
@@ -143,6 +143,7 @@ fn doses_are_conserved() {
                 horizon: sc.spec.horizon,
             },
         );
+        assert_eq!(end, RunEnd::Completed);
         let (l, on_hand) = f.dose_ledgers()[0].expect("an allogeneic product");
         assert_eq!(
             l.arrived_in_batches,

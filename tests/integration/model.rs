@@ -5,9 +5,8 @@
 
 use crate::support::assert_agrees;
 use cgtsim::cli::scenario;
-use cgtsim::engine::{Kernel, RunLength, run};
-use cgtsim::experiment::replicate;
-use cgtsim::model::{Facility, metric_names};
+use cgtsim::experiment::simulate;
+use cgtsim::model::metric_names;
 use std::collections::HashMap;
 
 /// Runs a scenario (its own replications and seed unless given) and returns every metric's
@@ -18,28 +17,16 @@ pub fn run_scenario(
 ) -> (HashMap<String, Vec<f64>>, Vec<u64>) {
     let sc = scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
     let spec = &sc.spec;
-    let length = RunLength {
-        warmup: spec.warmup,
-        horizon: spec.horizon,
-    };
-    let runs = replicate(
-        sc.seed,
-        replications.unwrap_or(sc.replications),
-        |_, streams| {
-            let mut kernel = Kernel::new();
-            let mut f = Facility::new(spec, &mut kernel, streams);
-            run(&mut f, &mut kernel, length);
-            (f.results(&kernel), kernel.events_processed())
-        },
-    );
+    let n = replications.unwrap_or(sc.replications);
+    let runs = simulate(spec, sc.seed, n, || {}, || false).unwrap_or_else(|e| panic!("{e}"));
     let names = metric_names(spec);
     let mut out: HashMap<String, Vec<f64>> = HashMap::new();
-    for (values, _) in &runs {
-        for (m, v) in names.iter().zip(values) {
+    for r in &runs {
+        for (m, v) in names.iter().zip(&r.values) {
             out.entry(m.name.clone()).or_default().push(*v);
         }
     }
-    (out, runs.iter().map(|r| r.1).collect())
+    (out, runs.iter().map(|r| r.events).collect())
 }
 
 fn read(path: &str) -> String {

@@ -119,7 +119,7 @@ proptest! {
         let mut failures: Vec<String> = Vec::new();
         // The observer cannot see the station while it runs, so the model-side checks use
         // what the kernel shows; conservation is checked at the end.
-        run_observed(&mut st, &mut kernel, length, |k, e| {
+        let end = run_observed(&mut st, &mut kernel, length, |k, e| {
             let p = k.pool(pool);
             if k.now() < last { failures.push(format!("time went back at {e:?}")); }
             if p.in_use() > p.nominal() { failures.push(format!("{} in use > nominal", p.in_use())); }
@@ -132,6 +132,7 @@ proptest! {
             last = k.now();
             last_in_use = p.in_use();
         });
+        assert_eq!(end, cgtsim::engine::RunEnd::Completed);
         prop_assert!(failures.is_empty(), "{:?}", &failures[..failures.len().min(3)]);
         let p = kernel.pool(pool);
         prop_assert_eq!(u64::from(p.in_use()), st.in_system() - p.queue_len() as u64);

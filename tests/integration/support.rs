@@ -77,7 +77,8 @@ pub fn run_station(
         warmup: Duration::from_days(warmup_days),
         horizon: Duration::from_days(horizon_days),
     };
-    run(&mut station, &mut kernel, length);
+    let end = run(&mut station, &mut kernel, length);
+    assert_eq!(end, cgtsim::engine::RunEnd::Completed);
     Finished {
         end: kernel.now(),
         station,

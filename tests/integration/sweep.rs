@@ -4,9 +4,9 @@
 use crate::support::{cgtsim, scratch};
 
 use cgtsim::cli::scenario;
-use cgtsim::cli::simulate_one;
 use cgtsim::engine::Streams;
 use cgtsim::model::metric_names;
+use cgtsim::model::run_replication;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -73,7 +73,7 @@ fn results_table_has_a_row_per_variant_and_metric_with_axis_columns() {
         .replace("capacity = 28", "capacity = 30");
     let sc = scenario::parse("cart30", &text).unwrap();
     let completed: f64 = (0..4)
-        .map(|r| simulate_one(&sc.spec, Streams::new(sc.seed, r)).0[1])
+        .map(|r| metric(&sc, sc.seed, r, "products.car-t.completed"))
         .sum::<f64>()
         / 4.0;
     assert_eq!(
@@ -95,9 +95,8 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     .unwrap();
     let a = scenario::parse("a", &text).unwrap();
     let b = scenario::parse("b", &text.replace("capacity = 28", "capacity = 29")).unwrap();
-    let v2v = |sc: &scenario::Scenario, seed: u64, r: u64| {
-        simulate_one(&sc.spec, Streams::new(seed, r)).0[6]
-    };
+    let v2v =
+        |sc: &scenario::Scenario, seed: u64, r: u64| metric(sc, seed, r, "products.car-t.v2v.mean");
     let var = |xs: &[f64]| {
         let m = xs.iter().sum::<f64>() / xs.len() as f64;
         xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
@@ -383,4 +382,17 @@ fn merging_files_of_different_sweeps_is_refused() {
     let o = cgtsim(&["merge", dir.join("a").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different sweep"));
+}
+
+/// Replication `r` of a scenario with `seed`: the metric called `name`.
+fn metric(sc: &scenario::Scenario, seed: u64, r: u64, name: &str) -> f64 {
+    let values = run_replication(&sc.spec, Streams::new(seed, r))
+        .unwrap()
+        .values;
+    let names = cgtsim::model::metric_names(&sc.spec);
+    let at = names
+        .iter()
+        .position(|m| m.name == name)
+        .expect("a metric of the scenario");
+    values[at]
 }

@@ -1,18 +1,22 @@
-//! From the file format to a checked [`Spec`]: names resolved to indices, units to clock
-//! ticks, and every impossible value refused with its place in the file and a fix.
+//! From the file format to a [`Spec`]: names resolved to indices, units to clock ticks,
+//! syntax mistakes refused with their place in the file and a fix. Whether the `Spec`
+//! can run is the model's call ([`Spec::validate`]); its errors name an item by path,
+//! and [`locate`] turns that path back into a place in the file.
 
 use super::format::{self, ScenarioFile};
-use super::units::{Days, DurationDist, parse_days, parse_time_of_day};
+use super::units::{Days, DurationDist, parse_days, parse_time_of_day, shown};
 use super::{Scenario, ScenarioError};
-use crate::engine::pool::MAX_NEEDS;
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
-use crate::engine::{Calendar, CapacityDrop, Dist, Duration, Exception, Shift, Time};
+use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
 use crate::model::{
-    Allogeneic, Arrivals, Assay, Failure, Policy, ProductSpec, ResourceSpec, Spec, StepKind,
-    StepSpec, Task,
+    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
+    ResourceSpec, ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task,
+    duration_in_range, limits,
 };
 use std::collections::HashMap;
+use std::ops::Range;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 pub(super) struct Ctx<'a> {
     pub path: &'a str,
@@ -29,30 +33,41 @@ impl Ctx<'_> {
     /// A distribution of durations in clock ticks; impossible parameters are refused.
     fn duration_dist(&self, d: &Spanned<DurationDist>) -> R<Dist> {
         match d.get_ref().to_dist() {
-            Ok(dist) => Ok(dist.scaled(TICKS_PER_DAY as f64)),
+            Ok(dist) => match duration_in_range(&dist) {
+                Ok(()) => Ok(dist.scaled(TICKS_PER_DAY as f64)),
+                Err(m) => self.err(d, m),
+            },
             Err(e) => self.err(d, format!("{e} (durations in days); fix the parameters")),
         }
     }
 
+    /// A whole number from `min` to `u32::MAX`.
     fn count(&self, v: &Spanned<i64>, what: &str, min: i64) -> R<u32> {
         match u32::try_from(*v.get_ref()) {
             Ok(n) if i64::from(n) >= min => Ok(n),
             _ => self.err(
                 v,
                 format!(
-                    "{what} must be a whole number of at least {min}, not {}",
+                    "{what} must be a whole number from {min} to {}, not {}",
+                    u32::MAX,
                     v.get_ref()
                 ),
             ),
         }
     }
 
-    fn name(&self, n: &Spanned<String>, what: &str) -> R<String> {
-        let s = n.get_ref();
-        if s.trim().is_empty() || s.contains('.') {
-            return self.err(n, format!("{what} name `{s}` must be non-empty and contain no dots (names become parts of dotted metric names)"));
-        }
-        Ok(s.clone())
+    fn priority(&self, v: &Spanned<i64>) -> R<i32> {
+        i32::try_from(*v.get_ref()).or_else(|_| {
+            self.err(
+                v,
+                format!(
+                    "a priority must be a whole number from {} to {} (higher is served first), not {}",
+                    i32::MIN,
+                    i32::MAX,
+                    v.get_ref()
+                ),
+            )
+        })
     }
 }
 
@@ -67,24 +82,22 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         .as_ref()
         .map_or(Duration::ZERO, |w| ticks(*w.get_ref()));
     let horizon = ticks(*sim.horizon.get_ref());
-    if horizon == Duration::ZERO {
-        return cx.err(
-            &sim.horizon,
-            "the horizon must be longer than zero, e.g. \"730d\"",
-        );
-    }
-    let replications =
-        match &sim.replications {
-            None => 10,
-            Some(r) if *r.get_ref() >= 1 => *r.get_ref() as u64,
-            Some(r) => return cx.err(
-                r,
-                format!(
-                    "replications must be at least 1, not {}: confidence intervals need 2 or more",
-                    r.get_ref()
-                ),
-            ),
-        };
+    let replications = match &sim.replications {
+        None => 10,
+        Some(r) => match u64::try_from(*r.get_ref()) {
+            Ok(n) if (1..=limits::MAX_REPLICATIONS).contains(&n) => n,
+            _ => {
+                return cx.err(
+                    r,
+                    format!(
+                        "replications must be from 1 to {} (confidence intervals need 2 or more), not {}",
+                        limits::MAX_REPLICATIONS,
+                        r.get_ref()
+                    ),
+                );
+            }
+        },
+    };
     let seed = match &sim.seed {
         None => 1,
         Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
@@ -104,48 +117,95 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
             }
         },
     };
-    let run_end = Time::ZERO + warmup + horizon;
 
     let mut resources = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (name, r) in &file.resources {
-        let name = cx.name(name, "resource")?;
-        index.insert(name.clone(), resources.len());
-        resources.push(resource(cx, name, r, week_start, run_end)?);
+        index.insert(name.get_ref().clone(), resources.len());
+        resources.push(resource(cx, name.get_ref().clone(), r, week_start)?);
     }
-
     let mut products: Vec<ProductSpec> = Vec::new();
     for p in &file.products {
-        let spec = product(cx, p, &resources, &index)?;
-        if products.iter().any(|q| q.name == spec.name) {
-            return cx.err(
-                &p.get_ref().name,
-                format!(
-                    "a product named `{}` is already defined; names must be unique",
-                    spec.name
-                ),
-            );
-        }
-        products.push(spec);
+        products.push(product(cx, p, &resources, &index)?);
     }
-    if products.is_empty() {
-        return Err(ScenarioError::at(
-            cx.path,
-            cx.src,
-            cx.src.len()..cx.src.len(),
-            "the scenario has no [[products]]: add at least one",
-        ));
+    let spec = Spec {
+        resources,
+        products,
+        warmup,
+        horizon,
+    };
+    if let Err(errors) = spec.validate() {
+        return Err(locate(cx, &errors));
     }
     Ok(Scenario {
-        spec: Spec {
-            resources,
-            products,
-            warmup,
-            horizon,
-        },
+        spec,
         replications,
         seed,
     })
+}
+
+/// The first of the model's errors, at the place in the file its path names (or the
+/// nearest enclosing item the file has).
+pub(super) fn locate(cx: &Ctx, errors: &[SpecError]) -> ScenarioError {
+    let first = &errors[0];
+    let span = span_of(cx.src, &first.path).unwrap_or(cx.src.len()..cx.src.len());
+    let more = match errors.len() {
+        1 => String::new(),
+        n => format!(
+            " (and {} more problem{})",
+            n - 1,
+            if n > 2 { "s" } else { "" }
+        ),
+    };
+    ScenarioError::at(cx.path, cx.src, span, format!("{}{more}", first.message))
+}
+
+/// The span of the item a dotted path names: tables by key, lists by an element's `name`
+/// or by index. Stops at the deepest item the file has.
+fn span_of(src: &str, path: &str) -> Option<Range<usize>> {
+    let doc = DeTable::parse(src).ok()?;
+    let mut best: Option<Range<usize>> = None;
+    let mut here: Option<&DeValue> = None;
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut i = 0;
+    while i < parts.len() {
+        let part = parts[i];
+        let next = match here {
+            None | Some(DeValue::Table(_)) => {
+                let t = match here {
+                    Some(DeValue::Table(t)) => t,
+                    _ => doc.get_ref(),
+                };
+                t.iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == part)
+                    .map(|(k, v)| (k.span(), v))
+            }
+            Some(DeValue::Array(items)) => items
+                .iter()
+                .enumerate()
+                .find(|(n, item)| {
+                    let named = match item.get_ref() {
+                        DeValue::Table(t) => t.iter().any(|(k, v)| {
+                            k.get_ref().as_ref() == "name"
+                                && matches!(v.get_ref(), DeValue::String(s) if s.as_ref() == part)
+                        }),
+                        _ => false,
+                    };
+                    named || part.parse() == Ok(*n)
+                })
+                .map(|(_, item)| (item.span(), item)),
+            Some(_) => None,
+        };
+        let Some((key_span, value)) = next else { break };
+        // Point at the value of a leaf, at the key of a table (its opening line).
+        best = Some(match value.get_ref() {
+            DeValue::Table(_) | DeValue::Array(_) if i + 1 < parts.len() => key_span,
+            _ => value.span(),
+        });
+        here = Some(value.get_ref());
+        i += 1;
+    }
+    best
 }
 
 fn resource(
@@ -153,7 +213,6 @@ fn resource(
     name: String,
     r: &Spanned<format::Resource>,
     week_start: Duration,
-    run_end: Time,
 ) -> R<ResourceSpec> {
     let f = r.get_ref();
     let capacity = cx.count(&f.capacity, "capacity", 0)?;
@@ -174,45 +233,31 @@ fn resource(
         }
         Some(other) => {
             return cx.err(
-                f.on_capacity_drop.as_ref().unwrap(),
-                format!("on_capacity_drop must be \"finish\" or \"preempt\", not \"{other}\""),
+                f.on_capacity_drop.as_ref().expect("matched Some"),
+                format!(
+                    "on_capacity_drop must be \"finish\" or \"preempt\", not \"{}\"",
+                    shown(other)
+                ),
             );
         }
     };
-    let calendar = match &f.calendar {
-        None => None,
-        Some(c) => {
-            let cal = calendar(cx, c, week_start, run_end)?;
-            if cal.max_capacity() > capacity {
-                return cx.err(c, format!(
-                    "the calendar schedules up to {} units but resource `{name}` has capacity {capacity}; raise the capacity or lower the shifts",
-                    cal.max_capacity()
-                ));
-            }
-            Some(cal)
-        }
-    };
+    let calendar = f
+        .calendar
+        .as_ref()
+        .map(|c| calendar(cx, c, week_start))
+        .transpose()?;
     let breakdowns = match &f.breakdowns {
         None => None,
         Some(b) => {
             let bf = b.get_ref();
-            let units = bf
-                .units
-                .as_ref()
-                .map_or(Ok(1), |u| cx.count(u, "units", 1))?;
-            if units > capacity {
-                return cx.err(
-                    bf.units.as_ref().unwrap_or(&f.capacity),
-                    format!(
-                        "a breakdown takes {units} units down but `{name}` has only {capacity}"
-                    ),
-                );
-            }
-            Some((
-                cx.duration_dist(&bf.time_between)?,
-                cx.duration_dist(&bf.repair)?,
-                units,
-            ))
+            Some(BreakdownSpec {
+                time_between: cx.duration_dist(&bf.time_between)?,
+                repair: cx.duration_dist(&bf.repair)?,
+                units: bf
+                    .units
+                    .as_ref()
+                    .map_or(Ok(1), |u| cx.count(u, "units", 1))?,
+            })
         }
     };
     Ok(ResourceSpec {
@@ -225,12 +270,7 @@ fn resource(
     })
 }
 
-fn calendar(
-    cx: &Ctx,
-    c: &Spanned<format::CalendarSpec>,
-    week_start: Duration,
-    run_end: Time,
-) -> R<Calendar> {
+fn calendar(cx: &Ctx, c: &Spanned<format::CalendarSpec>, week_start: Duration) -> R<CalendarSpec> {
     let f = c.get_ref();
     let base = f.base.as_ref().map_or(Ok(0), |b| cx.count(b, "base", 0))?;
     let mut shifts = Vec::new();
@@ -239,12 +279,15 @@ fn calendar(
         let days = parse_days(sf.days.get_ref()).or_else(|m| cx.err(&sf.days, m))?;
         let start = parse_time_of_day(sf.start.get_ref()).or_else(|m| cx.err(&sf.start, m))?;
         let end = parse_time_of_day(sf.end.get_ref()).or_else(|m| cx.err(&sf.end, m))?;
-        let capacity = cx.count(&sf.capacity, "capacity", 0)?;
-        shifts.push(Shift {
+        let staffing = match &sf.capacity {
+            None => Staffing::All,
+            Some(v) => Staffing::Units(cx.count(v, "capacity", 0)?),
+        };
+        shifts.push(ShiftSpec {
             days,
             start: ticks(start),
             end: ticks(end),
-            capacity,
+            staffing,
         });
     }
     let mut exceptions = Vec::new();
@@ -264,36 +307,32 @@ fn calendar(
             .capacity
             .as_ref()
             .map_or(Ok(0), |v| cx.count(v, "capacity", 0))?;
-        let every = match &ef.repeat {
+        let repeat = match &ef.repeat {
             None => None,
-            Some(r) if ticks(*r.get_ref()) >= to.since(from) && r.get_ref().0 > 0.0 => {
-                Some(ticks(*r.get_ref()))
-            }
-            Some(r) => return cx.err(r, "repeat must be at least as long as the exception itself"),
-        };
-        let (mut a, mut b) = (from, to);
-        loop {
-            exceptions.push(Exception {
-                from: a,
-                to: b,
-                capacity,
-            });
-            match every {
-                Some(step) if a + step < run_end => {
-                    a += step;
-                    b += step;
+            Some(r) => {
+                let every = ticks(*r.get_ref());
+                if every < crate::engine::calendar::MIN_REPEAT || every < to.since(from) {
+                    return cx.err(
+                        r,
+                        "repeat must be at least one day and at least as long as the exception itself (for patterns within a week, use shifts)",
+                    );
                 }
-                _ => break,
+                Some(every)
             }
-        }
+        };
+        exceptions.push(Exception {
+            from,
+            to,
+            capacity,
+            repeat,
+        });
     }
-    Calendar::new(
-        Duration::from_ticks(week_start.ticks() % TICKS_PER_WEEK),
-        &shifts,
+    Ok(CalendarSpec {
+        week_start: Duration::from_ticks(week_start.ticks() % TICKS_PER_WEEK),
         base,
-        &exceptions,
-    )
-    .or_else(|e| cx.err(c, format!("{e}")))
+        shifts,
+        exceptions,
+    })
 }
 
 fn product(
@@ -303,14 +342,17 @@ fn product(
     index: &HashMap<String, usize>,
 ) -> R<ProductSpec> {
     let f = p.get_ref();
-    let name = cx.name(&f.name, "product")?;
+    let name = f.name.get_ref().clone();
     let allo = match f.kind.get_ref().as_str() {
         "autologous" => false,
         "allogeneic" => true,
         other => {
             return cx.err(
                 &f.kind,
-                format!("type must be \"autologous\" or \"allogeneic\", not \"{other}\""),
+                format!(
+                    "type must be \"autologous\" or \"allogeneic\", not \"{}\"",
+                    shown(other)
+                ),
             );
         }
     };
@@ -320,25 +362,19 @@ fn product(
         .as_ref()
         .map(|d| cx.duration_dist(d))
         .transpose()?;
-    let base_priority = f.priority.as_ref().map_or(0, |v| *v.get_ref()) as i32;
+    let base_priority = f.priority.as_ref().map_or(Ok(0), |v| cx.priority(v))?;
     let mut priority = vec![base_priority; resources.len()];
     for (r, v) in &f.resource_priority {
         match index.get(r.get_ref()) {
-            Some(&i) => priority[i] = *v.get_ref() as i32,
+            Some(&i) => priority[i] = cx.priority(v)?,
             None => return cx.err(r, unknown_resource(r.get_ref(), index)),
         }
     }
-    if f.steps.get_ref().is_empty() {
-        return cx.err(
-            &f.steps,
-            format!("product `{name}` has no steps: add [[products.steps]]"),
-        );
-    }
-    let steps = chain(cx, &name, f.steps.get_ref(), resources, index)?;
+    let steps = chain(cx, f.steps.get_ref(), index)?;
     let allogeneic = if allo {
-        Some(allogeneic(cx, f, &name, &steps, resources, index)?)
+        Some(allogeneic(cx, f, &name, index)?)
     } else {
-        let allo_only: [(&str, Option<std::ops::Range<usize>>); 5] = [
+        let allo_only: [(&str, Option<Range<usize>>); 5] = [
             ("doses", f.doses.as_ref().map(|v| v.span())),
             ("order_size", f.order_size.as_ref().map(|v| v.span())),
             ("policy", f.policy.as_ref().map(|v| v.span())),
@@ -366,9 +402,7 @@ fn product(
 /// A chain of steps (a product's steps, or an allogeneic product's delivery).
 fn chain(
     cx: &Ctx,
-    product: &str,
     steps_in: &[Spanned<format::Step>],
-    resources: &[ResourceSpec],
     index: &HashMap<String, usize>,
 ) -> R<Vec<StepSpec>> {
     let names: Vec<&str> = steps_in
@@ -378,10 +412,7 @@ fn chain(
     let mut steps = Vec::new();
     for (i, s) in steps_in.iter().enumerate() {
         let sf = s.get_ref();
-        let sname = cx.name(&sf.name, "step")?;
-        if names[..i].contains(&sname.as_str()) {
-            return cx.err(&sf.name, format!("product `{product}` already has a step named `{sname}`; step names must be unique"));
-        }
+        let sname = sf.name.get_ref().clone();
         let kind = match &sf.assays {
             Some(list) => {
                 for (key, present) in [
@@ -392,29 +423,18 @@ fn chain(
                     ("failure", sf.failure.is_some()),
                 ] {
                     if present {
-                        return cx.err(s, format!("step `{sname}` has assays, so `{key}` belongs inside each assay, not on the step"));
+                        return cx.err(s, format!("step `{}` has assays, so `{key}` belongs inside each assay, not on the step", shown(&sname)));
                     }
-                }
-                if list.is_empty() {
-                    return cx.err(s, format!("step `{sname}` lists no assays"));
                 }
                 let mut assays = Vec::new();
                 for a in list {
                     let af = a.get_ref();
-                    let aname = cx.name(&af.name, "assay")?;
-                    if assays.iter().any(|x: &Assay| x.name == aname) {
-                        return cx.err(
-                            &af.name,
-                            format!("step `{sname}` already has an assay named `{aname}`"),
-                        );
-                    }
                     let task = task(
                         cx,
                         (&af.uses, &af.touch_uses),
                         Some(&af.duration),
                         af.touch.as_ref(),
                         a,
-                        resources,
                         index,
                     )?;
                     let failure = af
@@ -423,7 +443,7 @@ fn chain(
                         .map(|fl| failure(cx, fl, &names, i))
                         .transpose()?;
                     assays.push(Assay {
-                        name: aname,
+                        name: af.name.get_ref().clone(),
                         task,
                         failure,
                     });
@@ -437,7 +457,6 @@ fn chain(
                     sf.duration.as_ref(),
                     sf.touch.as_ref(),
                     s,
-                    resources,
                     index,
                 )?;
                 let failure = sf
@@ -458,53 +477,38 @@ fn allogeneic(
     cx: &Ctx,
     f: &format::Product,
     name: &str,
-    steps: &[StepSpec],
-    resources: &[ResourceSpec],
     index: &HashMap<String, usize>,
 ) -> R<Allogeneic> {
     let Some(doses_in) = &f.doses else {
-        return cx.err(&f.name, format!("allogeneic product `{name}` needs `doses`, the doses a batch yields, e.g. doses = 100"));
+        return cx.err(
+            &f.name,
+            format!(
+                "allogeneic product `{}` needs `doses`, the doses a batch yields, e.g. doses = 100",
+                shown(name)
+            ),
+        );
     };
     let doses = match doses_in.get_ref().to_dist() {
         Ok(d) => d,
         Err(e) => return cx.err(doses_in, format!("{e}; fix the parameters")),
     };
-    if doses.mean().round() < 1.0 {
-        return cx.err(
-            doses_in,
-            "a batch must yield at least one dose on average; a batch size of zero makes nothing",
-        );
-    }
     let order_size = match &f.order_size {
         None => 1,
         Some(v) => cx.count(v, "order_size", 1)?,
     };
-    if f64::from(order_size) > doses.max().round() {
-        let at = f
-            .order_size
-            .as_ref()
-            .expect("only a given order size can exceed a batch");
-        return cx.err(at, format!("an order of {order_size} doses is larger than any batch (at most {} doses); lower order_size or raise doses", doses.max().round()));
-    }
     let Some(policy_in) = &f.policy else {
-        return cx.err(&f.name, format!("allogeneic product `{name}` needs a `policy`: {{ reorder_point = 20 }} or {{ campaign_every = \"30d\" }}"));
+        return cx.err(&f.name, format!("allogeneic product `{}` needs a `policy`: {{ reorder_point = 20 }} or {{ campaign_every = \"30d\" }}", shown(name)));
     };
     let pf = policy_in.get_ref();
     let policy = match (&pf.reorder_point, &pf.campaign_every) {
-        (Some(r), None) => {
-            if *r.get_ref() < 0 {
-                return cx.err(r, format!("a reorder point below zero ({}) would wait for backorders before making anything; use 0 or more", r.get_ref()));
-            }
-            let max_in_production = pf
+        (Some(r), None) => Policy::ReorderPoint {
+            level: *r.get_ref(),
+            max_in_production: pf
                 .max_in_production
                 .as_ref()
                 .map(|m| cx.count(m, "max_in_production", 1))
-                .transpose()?;
-            Policy::ReorderPoint {
-                level: *r.get_ref(),
-                max_in_production,
-            }
-        }
+                .transpose()?,
+        },
         (None, Some(every)) => {
             if let Some(m) = &pf.max_in_production {
                 return cx.err(
@@ -512,11 +516,9 @@ fn allogeneic(
                     "max_in_production goes with reorder_point, not with campaign_every",
                 );
             }
-            let every_t = ticks(*every.get_ref());
-            if every_t == Duration::ZERO {
-                return cx.err(every, "campaign_every must be longer than zero");
+            Policy::Campaign {
+                every: ticks(*every.get_ref()),
             }
-            Policy::Campaign { every: every_t }
         }
         _ => {
             return cx.err(
@@ -530,29 +532,10 @@ fn allogeneic(
         let sf = st.get_ref();
         if let Some(c) = &sf.capacity {
             stock_capacity = u64::from(cx.count(c, "stock capacity", 1)?);
-            if stock_capacity < u64::from(order_size) {
-                return cx.err(
-                    c,
-                    format!(
-                        "the store holds {stock_capacity} doses but an order takes {order_size}"
-                    ),
-                );
-            }
         }
-        if let Some(life) = &sf.shelf_life {
-            let l = ticks(*life.get_ref());
-            let release = longest_qc_release(steps);
-            if l <= release {
-                return cx.err(life, format!(
-                    "a shelf life of {} d is not longer than QC release ({} d): doses would expire before they could be released; check the units",
-                    life.get_ref().0,
-                    release.as_days()
-                ));
-            }
-            shelf_life = Some(l);
-        }
+        shelf_life = sf.shelf_life.as_ref().map(|l| ticks(*l.get_ref()));
     }
-    let delivery = chain(cx, name, &f.delivery, resources, index)?;
+    let delivery = chain(cx, &f.delivery, index)?;
     Ok(Allogeneic {
         doses,
         order_size,
@@ -561,20 +544,6 @@ fn allogeneic(
         shelf_life,
         delivery,
     })
-}
-
-/// The longest QC release of a chain: for each assay step, the longest mean assay
-/// duration; the largest over steps.
-fn longest_qc_release(steps: &[StepSpec]) -> Duration {
-    let mut longest = 0.0f64;
-    for s in steps {
-        if let StepKind::Assays(list) = &s.kind {
-            for a in list {
-                longest = longest.max(a.task.duration.mean());
-            }
-        }
-    }
-    Duration::from_ticks_f64(longest)
 }
 
 fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
@@ -590,10 +559,24 @@ fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
                 Some("hour") => 1.0 / 24.0,
                 Some("week") => 7.0,
                 Some("year") => 365.0,
-                Some(other) => return cx.err(f.per.as_ref().unwrap(), format!("per must be \"hour\", \"day\", \"week\" or \"year\", not \"{other}\"")),
+                Some(other) => {
+                    return cx.err(
+                        f.per.as_ref().expect("matched Some"),
+                        format!(
+                            "per must be \"hour\", \"day\", \"week\" or \"year\", not \"{}\"",
+                            shown(other)
+                        ),
+                    );
+                }
             };
-            let mean_ticks = per_days / r * TICKS_PER_DAY as f64;
-            Ok(Arrivals::Renewal(Dist::exponential(mean_ticks).expect("rate checked")))
+            let mean_days = per_days / r;
+            if mean_days.is_nan() || mean_days > limits::MAX_DURATION_DAYS {
+                return cx.err(rate, format!("a rate of {r:e} means one arrival in {mean_days:.3e} days, beyond the clock's range (100,000 years); check the value and `per`"));
+            }
+            match Dist::exponential(mean_days * TICKS_PER_DAY as f64) {
+                Ok(d) => Ok(Arrivals::Renewal(d)),
+                Err(_) => cx.err(rate, format!("a rate of {r:e} is too high: arrivals would come without time passing between them")),
+            }
         }
         (None, Some(d)) => {
             if f.per.is_some() {
@@ -610,11 +593,12 @@ fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
     known.sort();
     let list = known
         .iter()
-        .map(|k| format!("`{k}`"))
+        .map(|k| format!("`{}`", shown(k)))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "unknown resource `{name}`; define it under [resources] (defined: {})",
+        "unknown resource `{}`; define it under [resources] (defined: {})",
+        shown(name),
         if list.is_empty() { "none".into() } else { list }
     )
 }
@@ -625,7 +609,6 @@ fn task<T>(
     duration: Option<&Spanned<DurationDist>>,
     touch: Option<&Spanned<DurationDist>>,
     owner: &Spanned<T>,
-    resources: &[ResourceSpec],
     index: &HashMap<String, usize>,
 ) -> R<Task> {
     let Some(duration) = duration else {
@@ -634,75 +617,37 @@ fn task<T>(
             "this step has no `duration`; add one, e.g. duration = \"1d\"",
         );
     };
-    let all: Vec<&Spanned<format::Use>> = uses.iter().chain(touch_uses).collect();
-    if all.len() > MAX_NEEDS {
-        return cx.err(
-            all[MAX_NEEDS],
-            format!("a step can hold at most {MAX_NEEDS} resources at once"),
-        );
-    }
-    let mut out: Vec<(usize, u32)> = Vec::new();
-    for u in &all {
-        let uf = u.get_ref();
-        let Some(&r) = index.get(&uf.resource) else {
-            return cx.err(u, unknown_resource(&uf.resource, index));
-        };
-        if out.iter().any(|&(x, _)| x == r) {
-            return cx.err(
-                u,
-                format!(
-                    "resource `{}` is listed twice; list it once with units = N",
-                    uf.resource
-                ),
-            );
+    let resolve = |list: &[Spanned<format::Use>]| -> R<Vec<(usize, u32)>> {
+        let mut out = Vec::new();
+        for u in list {
+            let uf = u.get_ref();
+            let Some(&r) = index.get(&uf.resource) else {
+                return cx.err(u, unknown_resource(&uf.resource, index));
+            };
+            let units = u32::try_from(uf.units).or_else(|_| {
+                cx.err(
+                    u,
+                    format!(
+                        "units must be a whole number from 1 to {}, not {}",
+                        u32::MAX,
+                        uf.units
+                    ),
+                )
+            })?;
+            out.push((r, units));
         }
-        let units = u32::try_from(uf.units).ok().filter(|&n| n >= 1);
-        let Some(units) = units else {
-            return cx.err(
-                u,
-                format!(
-                    "units must be a whole number of at least 1, not {}",
-                    uf.units
-                ),
-            );
-        };
-        let max = resources[r].max_capacity();
-        if max == 0 {
-            return cx.err(u, format!("resource `{}` never has any unit available (capacity or calendar 0), so this step could never start; give it capacity", uf.resource));
-        }
-        if units > max {
-            return cx.err(u, format!("this step needs {units} units of `{}` but it never has more than {max}; raise its capacity or need fewer units", uf.resource));
-        }
-        out.push((r, units));
-    }
-    let touch_out = out.split_off(uses.len());
-    let touch = match (touch, touch_uses.first()) {
-        (Some(t), Some(_)) => Some(cx.duration_dist(t)?),
-        (None, None) => None,
-        (Some(t), None) => {
-            return cx.err(t, "`touch` is the hands-on time on `touch_uses` (an operator, an analyst), but the step lists none; add touch_uses = [\"...\"] or remove `touch`");
-        }
-        (None, Some(u)) => {
-            return cx.err(u, "`touch_uses` are held for the hands-on `touch` time, but the step gives none; add touch = \"2h\" (or move them to `uses` to hold them for the whole step)");
-        }
+        Ok(out)
     };
     Ok(Task {
-        uses: out,
-        touch_uses: touch_out,
+        uses: resolve(uses)?,
+        touch_uses: resolve(touch_uses)?,
         duration: cx.duration_dist(duration)?,
-        touch,
+        touch: touch.map(|t| cx.duration_dist(t)).transpose()?,
     })
 }
 
 fn failure(cx: &Ctx, fl: &Spanned<format::FailureSpec>, steps: &[&str], here: usize) -> R<Failure> {
     let f = fl.get_ref();
-    let p = *f.probability.get_ref();
-    if !(0.0..=1.0).contains(&p) {
-        return cx.err(
-            &f.probability,
-            format!("a probability must be between 0 and 1, not {p} (write 5 % as 0.05)"),
-        );
-    }
     let retry_from = match &f.retry_from {
         None => here,
         Some(name) => match steps[..=here].iter().position(|s| s == name.get_ref()) {
@@ -712,17 +657,17 @@ fn failure(cx: &Ctx, fl: &Spanned<format::FailureSpec>, steps: &[&str], here: us
                     name,
                     format!(
                         "retry_from must name this step or an earlier one; `{}` comes later",
-                        name.get_ref()
+                        shown(name.get_ref())
                     ),
                 );
             }
             None => {
                 let list = steps[..=here]
                     .iter()
-                    .map(|s| format!("`{s}`"))
+                    .map(|s| format!("`{}`", shown(s)))
                     .collect::<Vec<_>>()
                     .join(", ");
-                return cx.err(name, format!("unknown step `{}`; retry_from must name this step or an earlier one ({list})", name.get_ref()));
+                return cx.err(name, format!("unknown step `{}`; retry_from must name this step or an earlier one ({list})", shown(name.get_ref())));
             }
         },
     };
@@ -732,7 +677,7 @@ fn failure(cx: &Ctx, fl: &Spanned<format::FailureSpec>, steps: &[&str], here: us
         .as_ref()
         .map_or(Ok(default_attempts), |m| cx.count(m, "max_attempts", 1))?;
     Ok(Failure {
-        probability: p,
+        probability: *f.probability.get_ref(),
         retry_from,
         max_attempts,
     })

@@ -11,7 +11,7 @@
 //!
 //! [resources]
 //! suite = { capacity = 28, changeover = "1d" }
-//! qp = { capacity = 2, calendar = { shifts = [{ days = "mon-fri", start = "07:00", end = "16:00", capacity = 2 }] } }
+//! qp = { capacity = 2, calendar = { shifts = [{ days = "mon-fri", start = "07:00", end = "16:00" }] } }
 //!
 //! [[products]]
 //! name = "car-t"
@@ -82,7 +82,9 @@ pub struct ShiftSpec {
     pub days: Spanned<String>,
     pub start: Spanned<String>,
     pub end: Spanned<String>,
-    pub capacity: Spanned<i64>,
+    /// Units working the shift (default: every unit of the resource, so that its
+    /// `capacity` sets how many work).
+    pub capacity: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,10 @@
 //! Values with units in scenario files: durations, distributions of durations, days of
 //! the week and times of day.
 //!
-//! A duration is a string with a unit: `"90s"`, `"30min"`, `"36h"`, `"1.5d"`, `"2w"`. A bare
-//! number is refused where a duration is expected: `7` could be hours or days, and that
-//! mix-up is exactly the mistake this format exists to prevent.
+//! A duration is a string with a unit: `"90s"`, `"30min"`, `"36h"`, `"1.5d"`, `"2w"`,
+//! `"1e3d"` (scientific notation is accepted). A bare number is refused where a duration
+//! is expected: `7` could be hours or days, and that mix-up is exactly the mistake this
+//! format exists to prevent. A duration is at most 100,000 years (the clock's range).
 //!
 //! A distribution of durations is either a duration (fixed) or a one-key table naming the
 //! family with the parameters users know:
@@ -18,6 +19,7 @@
 
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND};
 use crate::engine::{Dist, DistError};
+use crate::model::limits::MAX_DURATION_DAYS;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -28,16 +30,35 @@ const UNITS_HELP: &str = "units: s, min, h, d, w";
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Days(pub f64);
 
+/// `s` for a message: cut to 40 characters, so that a huge value is never echoed whole.
+pub fn shown(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}... ({} characters)", s.chars().count())
+    }
+}
+
 /// Parses `"36h"` and friends into days.
 pub fn parse_duration(s: &str) -> Result<Days, String> {
     let t = s.trim();
-    // The unit starts at the first letter ("1.5d", "30 min").
-    let at = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let s = &shown(s);
+    // The unit is the trailing run of letters ("1.5d", "30 min", "1e3d").
+    let at = t
+        .rfind(|c: char| !c.is_ascii_alphabetic())
+        .map_or(0, |i| i + 1);
     let (num, unit) = t.split_at(at);
     let unit = unit.trim();
     if unit.is_empty() {
         return Err(format!(
             "`{s}` has no unit: write it as \"{s}d\" or \"{s}h\" ({UNITS_HELP})"
+        ));
+    }
+    if num.trim().is_empty() {
+        return Err(format!(
+            "`{s}` is not a duration: expected a number and a unit, e.g. \"36h\" ({UNITS_HELP})"
         ));
     }
     let per_day = |ticks: u64| ticks as f64 / TICKS_PER_DAY as f64;
@@ -57,7 +78,13 @@ pub fn parse_duration(s: &str) -> Result<Days, String> {
     if !value.is_finite() || value < 0.0 {
         return Err(format!("`{s}`: a duration must be a finite number >= 0"));
     }
-    Ok(Days(value * factor))
+    let days = value * factor;
+    if days > MAX_DURATION_DAYS {
+        return Err(format!(
+            "`{s}` is longer than 100,000 years, beyond the clock's range; check the unit"
+        ));
+    }
+    Ok(Days(days))
 }
 
 impl<'de> Deserialize<'de> for Days {
@@ -341,6 +368,12 @@ mod tests {
                 .contains("unknown unit")
         );
         assert!(parse_duration("-1d").is_err());
+        assert_eq!(parse_duration("1e3d"), Ok(Days(1000.0)));
+        assert_eq!(parse_duration("2.5E-1w"), Ok(Days(1.75)));
+        let huge = format!("{}d", "9".repeat(301));
+        let msg = parse_duration(&huge).unwrap_err();
+        assert!(msg.contains("100,000 years") && msg.len() < 200, "{msg}");
+        assert!(parse_duration("d").is_err());
     }
 
     #[test]

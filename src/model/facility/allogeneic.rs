@@ -119,7 +119,7 @@ impl Facility<'_> {
         if in_window {
             a.batches_started += 1;
         }
-        let c = self.new_entity(pi, Chain::Main, false, k.now());
+        let c = self.new_entity(pi, Chain::Main, false, k);
         self.start_step(c, 0, k);
     }
 
@@ -180,7 +180,7 @@ impl Facility<'_> {
     pub(super) fn order_arrives(&mut self, pi: u16, k: &mut Kernel<Ev>) {
         let (now, in_window) = (k.now(), self.in_window(k));
         let size = u64::from(self.allo_spec(pi).order_size);
-        let c = self.new_entity(pi, Chain::Delivery, true, now);
+        let c = self.new_entity(pi, Chain::Delivery, true, k);
         if self.allo(pi).inv.take(now, size) {
             if in_window {
                 self.allo(pi).from_stock += 1;

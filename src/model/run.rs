@@ -1,0 +1,94 @@
+//! One replication of a [`Spec`]: build the facility on a fresh kernel, run it, read its
+//! metrics; or say why it could not finish.
+//!
+//! This is the model's entry point for everything above it (the experiment layer, the
+//! CLI, benches, tests and library users). It must not know about threads or files.
+
+use super::check::{SpecError, limits};
+use super::facility::Facility;
+use super::spec::Spec;
+use crate::engine::{Kernel, RunEnd, RunLength, Streams, Time, run};
+
+/// What one replication produced.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    /// The metrics, in the order of [`metric_names`](super::metric_names); read them by
+    /// name through that list.
+    pub values: Vec<f64>,
+    /// Events processed (model and pool events, warm-up included).
+    pub events: u64,
+}
+
+/// Why a replication could not run or finish.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunError {
+    /// The spec does not pass [`Spec::validate`].
+    Invalid(Vec<SpecError>),
+    /// A product's patients, batches or orders filled the system past
+    /// [`limits::MAX_IN_SYSTEM`]: the system is overloaded and its work in progress grows
+    /// without bound.
+    Overloaded {
+        /// The product whose arrival went past the limit.
+        product: String,
+        /// When, in days since the start of the run.
+        at_days: f64,
+    },
+    /// The clock stopped moving: more than [`limits::MAX_EVENTS_AT_ONE_TIME`] events at
+    /// one instant (zero-duration steps failing again and again, breakdowns and repairs
+    /// of no duration).
+    Stalled {
+        /// When, in days since the start of the run.
+        at_days: f64,
+    },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Invalid(errors) => {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                write!(f, "the scenario cannot run: {}", list.join("; "))
+            }
+            RunError::Overloaded { product, at_days } => write!(
+                f,
+                "the system is overloaded: on day {at_days:.1} more than {} patients, batches and orders were in it at once (the last to arrive: `{product}`), and work in progress grows without bound. Demand exceeds capacity: lower the arrival rate, add capacity, or shorten the horizon",
+                limits::MAX_IN_SYSTEM
+            ),
+            RunError::Stalled { at_days } => write!(
+                f,
+                "the simulation stopped making progress on day {at_days:.4}: more than {} events happened at that instant without time passing (a zero-time loop: a step of zero duration failing again and again, or breakdowns and repairs that take no time). Give those durations a positive value",
+                limits::MAX_EVENTS_AT_ONE_TIME
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs one replication of `spec` (which should have passed [`Spec::validate`]) with the
+/// random streams `streams`.
+pub fn run_replication(spec: &Spec, streams: Streams) -> Result<Replication, RunError> {
+    let mut kernel = Kernel::new();
+    let mut facility =
+        Facility::new(spec, &mut kernel, streams).map_err(|e| RunError::Invalid(vec![e]))?;
+    let length = RunLength {
+        warmup: spec.warmup,
+        horizon: spec.horizon,
+    };
+    match run(&mut facility, &mut kernel, length) {
+        RunEnd::Completed => Ok(Replication {
+            values: facility.results(&kernel),
+            events: kernel.events_processed(),
+        }),
+        RunEnd::Stalled { at } => Err(RunError::Stalled {
+            at_days: at.as_days(),
+        }),
+        RunEnd::Stopped { at } => {
+            let (p, when) = facility.overloaded().unwrap_or((0, at));
+            Err(RunError::Overloaded {
+                product: spec.products[p].name.clone(),
+                at_days: Time::as_days(when),
+            })
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub mod sweep;
 
 use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
 use crate::experiment::{Estimate, replicate, simulate};
-use crate::model::{limits, metric_names};
+use crate::model::{limits, metric_names, pooled_percentiles};
 use crate::station::{Station, StationConfig};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -226,6 +226,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let runs = runs.map_err(|e| Failure::Usage(e.to_string()))?;
     let wall_time_s = started.elapsed().as_secs_f64();
     let done = runs.len() as u64;
+    let pooled = pooled_percentiles(&sc.spec, &runs);
     let (values, events): (Vec<Vec<f64>>, Vec<u64>) =
         runs.into_iter().map(|r| (r.values, r.events)).unzip();
     let prov = Provenance {
@@ -238,7 +239,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         wall_time_s,
     };
     let spec = &sc.spec;
-    let results = Results::new(metric_names(spec), values, events);
+    let results = Results::new(metric_names(spec), values, events, pooled);
     if done < replications {
         // Ctrl-C: say so, show what finished, write nothing that could pass for a full run.
         eprintln!(

@@ -54,22 +54,27 @@ pub fn simulate(
             ),
         }]));
     }
+    // After a failure (an overloaded system, say) the other replications would fail the
+    // same way: the ones not yet started are skipped.
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let runs = replicate(seed, n, |_, streams| {
-        if cancelled() {
+        if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
         let r = run_replication(spec, streams);
+        if r.is_err() {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         done();
         Some(r)
     });
-    let mut out = Vec::with_capacity(runs.len());
-    for r in runs {
-        match r {
-            Some(r) => out.push(r?),
-            None => break,
-        }
+    if let Some(e) = runs.iter().flatten().find_map(|r| r.as_ref().err()) {
+        return Err(e.clone());
     }
-    Ok(out)
+    Ok(runs
+        .into_iter()
+        .map_while(|r| r.map(|r| r.expect("errors returned above")))
+        .collect())
 }
 
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications

@@ -21,11 +21,11 @@ mod run;
 mod spec;
 
 pub use check::{SpecError, duration_in_range, limits};
-pub use run::{Replication, RunError, run_replication};
+pub use run::{Replication, RunError, pooled_percentiles, run_replication};
 
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
-pub use metrics::{Metric, Unit, metric_names, slug};
+pub use metrics::{Metric, Unit, metric_names, slug, tail_name};
 pub use spec::{
     Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
     ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,

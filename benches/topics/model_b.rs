@@ -18,7 +18,7 @@
 use cgtsim::cli::report::{Provenance, Results, table};
 use cgtsim::cli::scenario;
 use cgtsim::experiment::simulate;
-use cgtsim::model::metric_names;
+use cgtsim::model::{metric_names, pooled_percentiles};
 use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 
@@ -85,7 +85,10 @@ fn whole_runs(c: &mut Criterion) {
     g.bench_function("ccrm_nordic", |b| {
         b.iter(|| {
             let sc = scenario::parse("scenarios/ccrm-nordic.toml", &text).unwrap();
-            let (values, events) = run(&sc.spec, sc.seed, sc.replications);
+            let runs = simulate(&sc.spec, sc.seed, sc.replications, || {}, || false).unwrap();
+            let pooled = pooled_percentiles(&sc.spec, &runs);
+            let (values, events): (Vec<_>, Vec<_>) =
+                runs.into_iter().map(|r| (r.values, r.events)).unzip();
             let prov = Provenance {
                 scenario_path: "scenarios/ccrm-nordic.toml".into(),
                 scenario_sha256: String::new(),
@@ -95,7 +98,7 @@ fn whole_runs(c: &mut Criterion) {
                 events: events.iter().sum(),
                 wall_time_s: 1.0,
             };
-            let results = Results::new(metric_names(&sc.spec), values, events);
+            let results = Results::new(metric_names(&sc.spec), values, events, pooled);
             black_box(table(&sc.spec, &results, &prov))
         })
     });

@@ -32,11 +32,35 @@ pub struct Results {
     pub values: Vec<Vec<f64>>,
     pub events: Vec<u64>,
     pub estimates: Vec<Estimate>,
+    /// Percentiles pooled over every replication's patients, by metric name (see
+    /// [`pooled_percentiles`](crate::model::pooled_percentiles)).
+    pub pooled: Vec<(String, f64)>,
 }
+
+/// The resource that held requests back most, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bottleneck {
+    pub name: String,
+    /// Its share of all waiting charged to resources.
+    pub share: f64,
+    /// The part of its charged waiting that fell while its calendar was closed.
+    pub closed: f64,
+    /// Waiting charged to it per grant, in days.
+    pub days_per_grant: f64,
+}
+
+/// Waiting charged to a resource below this per grant (one hour) is negligible: no
+/// bottleneck is named.
+pub const NEGLIGIBLE_WAIT_DAYS: f64 = 1.0 / 24.0;
 
 impl Results {
     /// Summarises per-replication values.
-    pub fn new(metrics: Vec<Metric>, values: Vec<Vec<f64>>, events: Vec<u64>) -> Results {
+    pub fn new(
+        metrics: Vec<Metric>,
+        values: Vec<Vec<f64>>,
+        events: Vec<u64>,
+        pooled: Vec<(String, f64)>,
+    ) -> Results {
         let estimates = (0..metrics.len())
             .map(|m| Estimate::of(&values.iter().map(|v| v[m]).collect::<Vec<_>>()))
             .collect();
@@ -45,27 +69,68 @@ impl Results {
             values,
             events,
             estimates,
+            pooled,
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Estimate> {
+    /// The estimate of the metric called `name`.
+    pub fn get(&self, name: &str) -> Option<&Estimate> {
         self.metrics
             .iter()
             .position(|m| m.name == name)
             .map(|i| &self.estimates[i])
     }
 
-    /// The resource with the largest mean share of all queue waiting, if anyone waited.
-    pub fn bottleneck(&self, spec: &Spec) -> Option<(String, f64)> {
+    /// The pooled percentile of the metric called `name`, if it is one.
+    pub fn pooled(&self, name: &str) -> Option<f64> {
+        self.pooled.iter().find(|(n, _)| n == name).map(|p| p.1)
+    }
+
+    fn mean(&self, name: &str) -> f64 {
+        self.get(name).map_or(f64::NAN, |e| e.mean)
+    }
+
+    /// The resource with the largest share of the waiting charged to resources, unless
+    /// the waits charged to it are negligible (under [`NEGLIGIBLE_WAIT_DAYS`] per grant).
+    pub fn bottleneck(&self, spec: &Spec) -> Option<Bottleneck> {
+        let window_days = spec.horizon.as_days();
         spec.resources
             .iter()
-            .filter_map(|r| {
-                let share = self
-                    .get(&format!("resources.{}.waiting_share", slug(&r.name)))?
-                    .mean;
-                (share > 0.0).then(|| (r.name.clone(), share))
+            .map(|r| {
+                let base = format!("resources.{}", slug(&r.name));
+                let busy = self.mean(&format!("{base}.held_back.busy"));
+                let closed = self.mean(&format!("{base}.held_back.closed"));
+                let grants = self.mean(&format!("{base}.grants"));
+                Bottleneck {
+                    name: r.name.clone(),
+                    share: self.mean(&format!("{base}.waiting_share")),
+                    closed: closed / (busy + closed),
+                    days_per_grant: (busy + closed) * window_days / grants,
+                }
             })
-            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|b| b.share > 0.0 && b.days_per_grant >= NEGLIGIBLE_WAIT_DAYS)
+            .max_by(|a, b| a.share.total_cmp(&b.share))
+    }
+
+    /// Products whose work in progress grew over the window: arrivals exceeded
+    /// departures by more than 5 % of arrivals (and 2 patients), with 95 % confidence.
+    /// Their results depend on the horizon; the system may be unstable.
+    pub fn growing(&self, spec: &Spec) -> Vec<String> {
+        spec.products
+            .iter()
+            .filter(|p| p.allogeneic.is_none())
+            .filter(|p| {
+                let base = format!("products.{}", slug(&p.name));
+                let (Some(g), Some(a)) = (
+                    self.get(&format!("{base}.wip_growth")),
+                    self.get(&format!("{base}.arrived")),
+                ) else {
+                    return false;
+                };
+                g.n > 1 && g.ci95()[0] > 0.0 && g.mean > (0.05 * a.mean).max(2.0)
+            })
+            .map(|p| p.name.clone())
+            .collect()
     }
 }
 
@@ -89,12 +154,15 @@ fn fmt_ci(e: &Estimate) -> String {
     }
 }
 
-const AUTOLOGOUS_ROWS: [(&str, &str); 10] = [
+const AUTOLOGOUS_ROWS: [(&str, &str); 13] = [
     ("arrived", "arrived"),
     ("completed", "completed"),
     ("lost (failures)", "lost"),
     ("dropped out", "dropped_out"),
     ("in progress at end", "wip_end"),
+    ("growth of work in progress", "wip_growth"),
+    ("queue time, all who left (d)", "waiting.mean_all"),
+    ("queue time, completed (d)", "waiting.mean_completed"),
     ("completed per year", "completed_per_year"),
     ("vein-to-vein mean (d)", "v2v.mean"),
     ("vein-to-vein p50 (d)", "v2v.p50"),
@@ -186,8 +254,22 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         };
         let _ = writeln!(s, "\nProduct {} ({kind})", p.name);
         for (label, key) in rows {
-            if let Some(e) = res.get(&format!("{base}.{key}")) {
-                let _ = writeln!(s, "  {label:<28} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
+            let name = format!("{base}.{key}");
+            let Some(e) = res.get(&name) else { continue };
+            match res.pooled(&name) {
+                // A percentile: the pooled value first, then the per-replication spread.
+                Some(p) => {
+                    let _ = writeln!(
+                        s,
+                        "  {label:<28} {:>10}  pooled; per replication {} {}",
+                        fmt_num(p),
+                        fmt_num(e.mean),
+                        fmt_ci(e)
+                    );
+                }
+                None => {
+                    let _ = writeln!(s, "  {label:<28} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
+                }
             }
         }
         let (title, per) = match p.allogeneic {
@@ -214,24 +296,38 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
     let _ = writeln!(s, "\nResources");
     let _ = writeln!(
         s,
-        "  {:<16} {:>11} {:>11} {:>9} {:>11} {:>11} {:>9}",
-        "resource", "utilisation", "of avail.", "working", "mean queue", "wait (d)", "wait p90"
+        "  {:<16} {:>11} {:>10} {:>8} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "resource",
+        "utilisation",
+        "of avail.",
+        "working",
+        "mean queue",
+        "wait, served",
+        "wait, all",
+        "held: busy",
+        "closed"
     );
     for r in &spec.resources {
         let base = format!("resources.{}", slug(&r.name));
-        let m = |k: &str| res.get(&format!("{base}.{k}")).map_or(f64::NAN, |e| e.mean);
+        let m = |k: &str| res.mean(&format!("{base}.{k}"));
         let _ = writeln!(
             s,
-            "  {:<16} {:>11} {:>11} {:>9} {:>11} {:>11} {:>9}",
+            "  {:<16} {:>11} {:>10} {:>8} {:>10} {:>12} {:>10} {:>10} {:>9}",
             r.name,
             fmt_num(m("utilisation")),
             fmt_num(m("utilisation_available")),
             fmt_num(m("utilisation_working")),
             fmt_num(m("queue.mean")),
             fmt_num(m("wait.mean")),
-            fmt_num(m("wait.p90"))
+            fmt_num(m("wait.mean_all")),
+            fmt_num(m("held_back.busy")),
+            fmt_num(m("held_back.closed"))
         );
     }
+    let _ = writeln!(
+        s,
+        "  (waits in days: served = per grant, all = granted and withdrawn; held = requests held back\n   on average by this resource, the last one each waited for: while open and busy, while closed)"
+    );
     if spec.products.len() > 1 {
         let _ = writeln!(
             s,
@@ -260,17 +356,33 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         }
     }
     match res.bottleneck(spec) {
-        Some((name, share)) => {
+        Some(b) => {
             let _ = writeln!(
                 s,
-                "\nBottleneck: {name} ({:.0} % of all time spent waiting in queues)",
-                share * 100.0
+                "\nBottleneck: {} ({:.0} % of the waiting charged to resources, {:.2} d per grant; {:.0} % of it while closed)",
+                b.name,
+                b.share * 100.0,
+                b.days_per_grant,
+                b.closed * 100.0
             );
         }
         None => {
-            let _ = writeln!(s, "\nBottleneck: none (no request ever waited)");
+            let _ = writeln!(
+                s,
+                "\nBottleneck: none (no resource held requests back an hour per grant or more)"
+            );
         }
     }
+    for p in res.growing(spec) {
+        let _ = writeln!(
+            s,
+            "\nWarning: work in progress of `{p}` was still growing at the end of the run (arrivals exceeded departures with 95 % confidence): the system may be overloaded, and its results depend on the horizon"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nPercentiles (p50, p90, p95) pool every patient of every replication; the bracket is the\nmean and 95 % CI of the per-replication percentiles."
+    );
     s
 }
 
@@ -278,10 +390,11 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
 pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
     let mut metrics = serde_json::Map::new();
     for (m, e) in res.metrics.iter().zip(&res.estimates) {
-        metrics.insert(
-            m.name.clone(),
-            json!({ "mean": e.mean, "sd": e.sd, "ci95": e.ci95(), "n": e.n, "unit": m.unit.as_str() }),
-        );
+        let mut v = json!({ "mean": e.mean, "sd": e.sd, "ci95": e.ci95(), "n": e.n, "unit": m.unit.as_str() });
+        if let Some(p) = res.pooled(&m.name) {
+            v["pooled"] = json!(p);
+        }
+        metrics.insert(m.name.clone(), v);
     }
     json!({
         "cgtsim_version": env!("CARGO_PKG_VERSION"),
@@ -293,7 +406,14 @@ pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
         "wall_time_s": prov.wall_time_s,
         "warmup_days": spec.warmup.as_days(),
         "horizon_days": spec.horizon.as_days(),
-        "bottleneck": res.bottleneck(spec).map(|b| b.0),
+        "bottleneck": res.bottleneck(spec).map(|b| json!({
+            "resource": b.name,
+            "share": b.share,
+            "closed_share": b.closed,
+            "days_per_grant": b.days_per_grant,
+        })),
+        "warnings": res.growing(spec).iter().map(|p| format!("work in progress of `{p}` was still growing at the end of the run")).collect::<Vec<_>>(),
+        "percentiles": "metrics ending in .p50, .p90, .p95: `mean`, `sd` and `ci95` are over per-replication percentiles; `pooled` is the percentile of all replications' values pooled (merged sketches), the headline figure",
         "metrics": metrics,
     })
 }

@@ -33,8 +33,17 @@
 //!
 //! **Statistics** per pool, over the statistics window: time-weighted units in use
 //! (working and in changeover), available units and queue length; a tally of waiting
-//! times (one per grant); counts of grants and preemptions. Utilisation is reported against
-//! available capacity and against nominal capacity.
+//! times (one per grant), and the waits of requests withdrawn unserved; counts of grants,
+//! withdrawals and preemptions. Utilisation is reported against available capacity and
+//! against nominal capacity.
+//!
+//! **What held a request back.** A request that needs several pools waits for all of
+//! them, but it is the last one to have units free that decides when it starts: the pool
+//! whose dispatch grants it. Its whole wait is charged to that pool, split into the time
+//! that pool's calendar was closed (scheduled capacity zero: a shift off, a weekend, a
+//! holiday) and the rest (units busy, in changeover or down). The other pools it waited
+//! in are not charged, so an operator needed beside a suite is not blamed for the
+//! suite's queue.
 //!
 //! This module must not know about models or scenario files.
 
@@ -157,6 +166,8 @@ pub(super) struct Request {
     state: State,
     n: u8,
     needs: [(PoolId, u32); MAX_NEEDS],
+    /// Each needed pool's closed time (`Pool::closed_until`) when the wait began.
+    closed_at: [u64; MAX_NEEDS],
 }
 
 impl Request {
@@ -188,6 +199,16 @@ pub struct Pool {
     wait: Tally,
     grants: u64,
     preemptions: u64,
+    /// Requests withdrawn while waiting, and their summed waits in ticks.
+    withdrawn: u64,
+    withdrawn_wait: u128,
+    /// Waiting charged to this pool (see the module docs), in ticks: while its calendar
+    /// was closed, and otherwise.
+    held_back_closed: u128,
+    held_back_busy: u128,
+    /// Ticks with the calendar closed before `closed_since`, and since when it is closed.
+    closed_total: u64,
+    closed_since: Option<Time>,
     window_start: Time,
 }
 
@@ -267,6 +288,31 @@ impl Pool {
     pub fn window_start(&self) -> Time {
         self.window_start
     }
+    /// Requests withdrawn unserved in the window (patients who gave up).
+    pub fn withdrawn(&self) -> u64 {
+        self.withdrawn
+    }
+    /// Mean wait in days over every request that stopped waiting in the window: those
+    /// granted and those withdrawn.
+    pub fn mean_wait_all(&self) -> f64 {
+        let served = self.wait.moments();
+        let n = served.count() + self.withdrawn;
+        let withdrawn_days = self.withdrawn_wait as f64 / super::time::TICKS_PER_DAY as f64;
+        (served.mean() * served.count() as f64 + withdrawn_days) / n as f64
+    }
+    /// Waiting charged to this pool in the window, in days: (while its calendar was
+    /// closed, while it was open but short of units).
+    pub fn held_back_days(&self) -> (f64, f64) {
+        let day = super::time::TICKS_PER_DAY as f64;
+        (
+            self.held_back_closed as f64 / day,
+            self.held_back_busy as f64 / day,
+        )
+    }
+    /// Ticks, since the start of the run, during which the calendar scheduled no unit.
+    fn closed_until(&self, now: Time) -> u64 {
+        self.closed_total + self.closed_since.map_or(0, |s| now.since(s).ticks())
+    }
 
     pub(super) fn reset_statistics(&mut self, now: Time) {
         self.working_tw.reset(now);
@@ -276,6 +322,10 @@ impl Pool {
         self.wait.reset();
         self.grants = 0;
         self.preemptions = 0;
+        self.withdrawn = 0;
+        self.withdrawn_wait = 0;
+        self.held_back_closed = 0;
+        self.held_back_busy = 0;
         self.window_start = now;
     }
 }
@@ -321,6 +371,12 @@ impl<E: Copy> Kernel<E> {
             wait: Tally::new(),
             grants: 0,
             preemptions: 0,
+            withdrawn: 0,
+            withdrawn_wait: 0,
+            held_back_closed: 0,
+            held_back_busy: 0,
+            closed_total: 0,
+            closed_since: None,
             window_start: now,
         });
         Ok(PoolId(self.pools.len() as u32 - 1))
@@ -347,7 +403,9 @@ impl<E: Copy> Kernel<E> {
             "a request needs 1 to {MAX_NEEDS} pools"
         );
         let mut arr = [(PoolId(0), 0u32); MAX_NEEDS];
+        let mut closed_at = [0u64; MAX_NEEDS];
         for (i, &(p, u)) in needs.iter().enumerate() {
+            closed_at[i] = self.pools[p.0 as usize].closed_until(self.now);
             debug_assert!(
                 u >= 1 && u <= self.pools[p.0 as usize].nominal,
                 "request for {u} units of a pool of {}",
@@ -368,6 +426,7 @@ impl<E: Copy> Kernel<E> {
             state: State::Waiting,
             n: needs.len() as u8,
             needs: arr,
+            closed_at,
         };
         self.request_seq += 1;
         let id = match self.free_requests.pop() {
@@ -472,8 +531,12 @@ impl<E: Copy> Kernel<E> {
         if r.state != State::Waiting {
             return false;
         }
+        let waited = u128::from(self.now.since(r.since).ticks());
         for &(p, _) in r.needs() {
             self.dequeue(p, id.0);
+            let pool = &mut self.pools[p.0 as usize];
+            pool.withdrawn += 1;
+            pool.withdrawn_wait += waited;
         }
         self.free_request(id.0);
         for &(p, _) in r.needs() {
@@ -523,6 +586,15 @@ impl<E: Copy> Kernel<E> {
     fn grant(&mut self, i: u32, queued: Option<(PoolId, usize)>) {
         let now = self.now;
         let r = self.requests[i as usize];
+        if let Some((from, _)) = queued {
+            // The pool whose units came free last is the one that held the request back.
+            let k = r.needs().iter().position(|n| n.0 == from).unwrap_or(0);
+            let pool = &mut self.pools[from.0 as usize];
+            let waited = now.since(r.since).ticks();
+            let closed = (pool.closed_until(now) - r.closed_at[k]).min(waited);
+            pool.held_back_closed += u128::from(closed);
+            pool.held_back_busy += u128::from(waited - closed);
+        }
         for &(p, u) in r.needs() {
             match queued {
                 Some((from, at)) if from == p => {
@@ -589,6 +661,7 @@ impl<E: Copy> Kernel<E> {
             let cap = cal.capacity_at(now);
             let next = cal.next_change(now, self.end);
             self.pools[p].scheduled = cap;
+            self.pools[p].closed_since = (cap == 0).then_some(now);
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
             if let Some(t) = next {
@@ -617,6 +690,14 @@ impl<E: Copy> Kernel<E> {
                     .as_ref()
                     .expect("calendar event of a pool without a calendar");
                 pool.scheduled = cal.capacity_at(now);
+                match (pool.scheduled, pool.closed_since) {
+                    (0, None) => pool.closed_since = Some(now),
+                    (1.., Some(since)) => {
+                        pool.closed_total += now.since(since).ticks();
+                        pool.closed_since = None;
+                    }
+                    _ => {}
+                }
                 if let Some(t) = cal.next_change(now, self.end) {
                     self.schedule_pool_event(t, PoolEvent::CalendarChange(p));
                 }
@@ -688,9 +769,14 @@ impl<E: Copy> Kernel<E> {
                 self.pools[q.0 as usize].preemptions += 1;
             }
         }
+        let mut closed_at = [0u64; MAX_NEEDS];
+        for (k, &(q, _)) in r.needs().iter().enumerate() {
+            closed_at[k] = self.pools[q.0 as usize].closed_until(now);
+        }
         let req = &mut self.requests[i as usize];
         req.state = State::Waiting;
         req.since = now;
+        req.closed_at = closed_at;
         for &(q, u) in r.needs() {
             if u > 0 {
                 self.enqueue(q, i);

@@ -34,9 +34,10 @@ pub mod limits {
     /// million. Each holds about 200 bytes of state; a system this full is overloaded and
     /// its work in progress grows without bound, so the run stops and says so.
     pub const MAX_IN_SYSTEM: usize = 1_000_000;
-    /// Most replications of one run: one million (each replication's metrics are kept
-    /// for the confidence intervals and the tidy output).
-    pub const MAX_REPLICATIONS: u64 = 1_000_000;
+    /// Most replications of one run: 100,000 (each replication's metrics and percentile
+    /// sketches, a few kilobytes, are kept for the confidence intervals, the pooled
+    /// percentiles and the tidy output).
+    pub const MAX_REPLICATIONS: u64 = 100_000;
     /// Most exceptions of one calendar: 10,000 (repeating ones count once).
     pub const MAX_EXCEPTIONS: usize = 10_000;
     /// Most events at one instant of simulated time before the run stops as a zero-time

@@ -108,7 +108,7 @@ struct ChainRt {
 }
 
 /// Per product: streams, chains and statistics.
-struct ProductRt {
+pub(super) struct ProductRt {
     arrival_rng: Rng,
     patience_rng: Rng,
     chains: Vec<ChainRt>,
@@ -116,6 +116,11 @@ struct ProductRt {
     completed: u64,
     lost: u64,
     dropped_out: u64,
+    /// Patients who left in the window (completed, lost, dropped out), and the ticks they
+    /// and the completed ones alone spent waiting in queues (autologous products).
+    left: u64,
+    waited_all: u128,
+    waited_completed: u128,
     /// Vein-to-vein (autologous) or order-to-infusion (allogeneic), in days.
     v2v: Tally,
     allo: Option<AlloRt>,
@@ -269,6 +274,9 @@ impl<'s> Facility<'s> {
                 completed: 0,
                 lost: 0,
                 dropped_out: 0,
+                left: 0,
+                waited_all: 0,
+                waited_completed: 0,
                 v2v: Tally::new(),
                 allo: p
                     .allogeneic
@@ -306,6 +314,15 @@ impl<'s> Facility<'s> {
         self.products
             .iter()
             .map(|p| p.allo.as_ref().map(|a| (a.inv.ledger(), a.inv.on_hand())))
+            .collect()
+    }
+
+    /// Per product, the sketch of the end-to-end times (vein-to-vein, order-to-infusion)
+    /// recorded in the window.
+    pub fn tail_sketches(&self) -> Vec<crate::engine::QuantileSketch> {
+        self.products
+            .iter()
+            .map(|p| p.v2v.sketch().clone())
             .collect()
     }
 
@@ -397,7 +414,24 @@ impl<'s> Facility<'s> {
         c
     }
 
-    fn leave(&mut self, c: u32) {
+    /// Entity `c` leaves the system (`completed`: at the end of its chain). A patient of an
+    /// autologous product leaving in the window adds its time in queues to its product's
+    /// waiting totals.
+    fn leave(&mut self, c: u32, completed: bool, k: &Kernel<Ev>) {
+        let e = self.entities[c as usize];
+        let rt = &mut self.products[e.product as usize];
+        if e.chain == Chain::Main && rt.allo.is_none() && k.now() >= self.spec.warmup_end() {
+            let waited: u64 = self.step_times[c as usize * self.max_steps..]
+                [..rt.chains[0].step_wait.len()]
+                .iter()
+                .map(|t| t.0)
+                .sum();
+            rt.left += 1;
+            rt.waited_all += u128::from(waited);
+            if completed {
+                rt.waited_completed += u128::from(waited);
+            }
+        }
         self.live[c as usize] = false;
         self.free.push(c);
     }
@@ -615,7 +649,7 @@ impl<'s> Facility<'s> {
             _ if in_window => self.products[e.product as usize].lost += 1,
             _ => {}
         }
-        self.leave(c);
+        self.leave(c, false, k);
     }
 
     /// Entity `c` reached the end of its chain.
@@ -638,7 +672,7 @@ impl<'s> Facility<'s> {
         if e.chain == Chain::Main && self.products[e.product as usize].allo.is_some() {
             self.batch_released(c, k);
         }
-        self.leave(c);
+        self.leave(c, true, k);
     }
 
     /// Draws whether task `ti` failed; returns its rule if so.
@@ -791,8 +825,8 @@ impl Model for Facility<'_> {
                 }
             }
             Ev::OutOfPatience(c) => {
-                let e = &mut self.entities[c as usize];
-                e.patience_timer = None;
+                self.entities[c as usize].patience_timer = None;
+                let e = self.entities[c as usize];
                 let product = e.product;
                 if e.waiting_for_stock {
                     self.order_gives_up(c, k);
@@ -802,7 +836,12 @@ impl Model for Facility<'_> {
                     if self.in_window(k) {
                         self.products[product as usize].dropped_out += 1;
                     }
-                    self.leave(c);
+                    // The wait that ran out counts as time in queues.
+                    let e = self.entities[c as usize];
+                    let (step, since) = (e.step as usize, e.step_start);
+                    self.step_times[c as usize * self.max_steps + step].0 +=
+                        k.now().since(since).ticks();
+                    self.leave(c, false, k);
                 }
             }
             Ev::Campaign(pi) => self.campaign(pi, k),
@@ -833,6 +872,9 @@ impl Model for Facility<'_> {
             rt.completed = 0;
             rt.lost = 0;
             rt.dropped_out = 0;
+            rt.left = 0;
+            rt.waited_all = 0;
+            rt.waited_completed = 0;
             rt.v2v.reset();
             for ch in &mut rt.chains {
                 ch.step_wait.fill(0);

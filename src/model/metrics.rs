@@ -10,6 +10,10 @@
 //! | `products.P.lost` | patients | patients lost to repeated failure in the window |
 //! | `products.P.dropped_out` | patients | patients whose patience ran out in the window |
 //! | `products.P.wip_end` | patients | patients in the system at the end |
+//! | `products.P.left` | patients | patients who left in the window: completed + lost + dropped out |
+//! | `products.P.wip_growth` | patients | arrived - left: how much work in progress grew over the window (near 0 when stable) |
+//! | `products.P.waiting.mean_all` | days | time in queues per patient who left (denominator `left`, drop-outs included) |
+//! | `products.P.waiting.mean_completed` | days | time in queues per completed patient (denominator `completed`) |
 //! | `products.P.completed_per_year` | patients/year | completed / horizon in years of 365 days |
 //! | `products.P.v2v.mean`, `.p50`, `.p90`, `.p95` | days | vein-to-vein of completed patients |
 //! | `products.P.steps.S.wait.mean` | days | mean time per completed patient waiting for S's resources (all attempts) |
@@ -18,8 +22,12 @@
 //! | `resources.R.utilisation_available` | fraction | units busy / units available (calendar, breakdowns) |
 //! | `resources.R.utilisation_working` | fraction | units working (changeover excluded) / nominal capacity |
 //! | `resources.R.queue.mean` | requests | time-average number of requests waiting |
-//! | `resources.R.wait.mean`, `.wait.p90` | days | wait from request to grant, one value per grant |
-//! | `resources.R.waiting_share` | fraction | this pool's share of all time spent waiting in queues (the bottleneck has the largest) |
+//! | `resources.R.wait.mean`, `.wait.p90` | days | wait from request to grant of served requests (denominator `grants`) |
+//! | `resources.R.wait.mean_all` | days | wait of every request that stopped waiting: granted or withdrawn (denominator `grants + withdrawn`) |
+//! | `resources.R.grants`, `.withdrawn` | count | requests granted, and withdrawn unserved (patience ran out) |
+//! | `resources.R.held_back.busy` | requests | time-average number of requests this pool held back while open (units busy, in changeover or down): the last pool a request waited for is charged its whole wait |
+//! | `resources.R.held_back.closed` | requests | the same while its calendar was closed (shift off, weekend, holiday) |
+//! | `resources.R.waiting_share` | fraction | this pool's share of all waiting charged to pools, busy and closed (the bottleneck has the largest) |
 //!
 //! | `resources.R.utilisation.by_product.P` | fraction | units held by product P (changeover excluded) / nominal capacity |
 //!
@@ -102,13 +110,27 @@ pub fn slug(name: &str) -> String {
     name.replace(' ', "_")
 }
 
+/// The name of a product's end-to-end time: `v2v` (vein-to-vein) for an autologous
+/// product, `order_to_infusion` for an allogeneic one.
+pub fn tail_name(p: &super::spec::ProductSpec) -> &'static str {
+    if p.allogeneic.is_some() {
+        "order_to_infusion"
+    } else {
+        "v2v"
+    }
+}
+
 /// The per-product metrics of an autologous product (after `products.P.`).
-pub(crate) const AUTOLOGOUS: [(&str, Unit); 10] = [
+pub(crate) const AUTOLOGOUS: [(&str, Unit); 14] = [
     ("arrived", Unit::Patients),
     ("completed", Unit::Patients),
     ("lost", Unit::Patients),
     ("dropped_out", Unit::Patients),
     ("wip_end", Unit::Patients),
+    ("left", Unit::Patients),
+    ("wip_growth", Unit::Patients),
+    ("waiting.mean_all", Unit::Days),
+    ("waiting.mean_completed", Unit::Days),
     ("completed_per_year", Unit::PatientsPerYear),
     ("v2v.mean", Unit::Days),
     ("v2v.p50", Unit::Days),
@@ -143,13 +165,18 @@ pub(crate) const ALLOGENEIC: [(&str, Unit); 22] = [
 ];
 
 /// The per-resource metrics (after `resources.R.`), before the split by product.
-pub(crate) const RESOURCE: [(&str, Unit); 7] = [
+pub(crate) const RESOURCE: [(&str, Unit); 12] = [
     ("utilisation", Unit::Fraction),
     ("utilisation_available", Unit::Fraction),
     ("utilisation_working", Unit::Fraction),
     ("queue.mean", Unit::Requests),
     ("wait.mean", Unit::Days),
+    ("wait.mean_all", Unit::Days),
     ("wait.p90", Unit::Days),
+    ("grants", Unit::Count),
+    ("withdrawn", Unit::Count),
+    ("held_back.busy", Unit::Requests),
+    ("held_back.closed", Unit::Requests),
     ("waiting_share", Unit::Fraction),
 ];
 

@@ -7,7 +7,7 @@
 use super::check::{SpecError, limits};
 use super::facility::Facility;
 use super::spec::Spec;
-use crate::engine::{Kernel, RunEnd, RunLength, Streams, Time, run};
+use crate::engine::{Kernel, QuantileSketch, RunEnd, RunLength, Streams, Time, run};
 
 /// What one replication produced.
 #[derive(Clone, Debug)]
@@ -17,6 +17,32 @@ pub struct Replication {
     pub values: Vec<f64>,
     /// Events processed (model and pool events, warm-up included).
     pub events: u64,
+    /// Per product (in spec order): the sketch of every vein-to-vein (autologous) or
+    /// order-to-infusion (allogeneic) time in the window, for percentiles pooled across
+    /// replications ([`pooled_percentiles`]).
+    pub tails: Vec<QuantileSketch>,
+}
+
+/// The percentiles a planner means by "90 % of patients": each product's vein-to-vein
+/// (or order-to-infusion) times of every replication pooled into one sketch (merged in
+/// replication order), read at 50, 90 and 95 %. Returned as `(metric name, days)`, with
+/// the names of the per-replication percentile metrics.
+pub fn pooled_percentiles(spec: &Spec, runs: &[Replication]) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for (pi, p) in spec.products.iter().enumerate() {
+        let mut all = QuantileSketch::default();
+        for r in runs {
+            all.merge(&r.tails[pi]);
+        }
+        let tail = super::metrics::tail_name(p);
+        for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.95, "p95")] {
+            out.push((
+                format!("products.{}.{tail}.{name}", super::slug(&p.name)),
+                all.quantile(q),
+            ));
+        }
+    }
+    out
 }
 
 /// Why a replication could not run or finish.
@@ -79,6 +105,7 @@ pub fn run_replication(spec: &Spec, streams: Streams) -> Result<Replication, Run
         RunEnd::Completed => Ok(Replication {
             values: facility.results(&kernel),
             events: kernel.events_processed(),
+            tails: facility.tail_sketches(),
         }),
         RunEnd::Stalled { at } => Err(RunError::Stalled {
             at_days: at.as_days(),

@@ -22,6 +22,13 @@ pub struct Spec {
     pub horizon: Duration,
 }
 
+impl Spec {
+    /// The start of the statistics window (the end of the warm-up).
+    pub fn warmup_end(&self) -> crate::engine::Time {
+        crate::engine::Time::ZERO + self.warmup
+    }
+}
+
 /// A resource pool: suites, devices, analysts, QPs.
 #[derive(Clone, Debug)]
 pub struct ResourceSpec {

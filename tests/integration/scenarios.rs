@@ -245,15 +245,13 @@ fn zero_replications() {
         "replications = 4",
         "replications = 0",
         "4:16",
-        "replications must be from 1 to 1000000",
+        "replications must be from 1 to 100000",
     );
     let path = scratch("zero-reps-cli").join("scenario.toml");
     std::fs::write(&path, BASE).unwrap();
     let o = cgtsim(&["run", path.to_str().unwrap(), "--replications", "0"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--replications must be from 1 to 1000000")
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--replications must be from 1 to 100000"));
 }
 
 #[test]

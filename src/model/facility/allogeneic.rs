@@ -205,7 +205,7 @@ impl Facility<'_> {
         if self.in_window(k) {
             self.products[pi as usize].dropped_out += 1;
         }
-        self.leave(c);
+        self.leave(c, false, k);
         self.replenish(pi, k);
     }
 

@@ -1,14 +1,21 @@
 //! A finished replication's metrics, in the order of `metric_names`.
 //!
+//! Each value is computed from its metric's name (the lists in `metrics`), so the names
+//! and the values cannot drift apart: adding a name without its value does not compile
+//! past the `unreachable!` of its match, and a test runs every bundled scenario.
+//!
 //! This module must not print or know output formats.
 
-use super::Facility;
+use super::{Facility, ProductRt};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
-use crate::model::metrics::metric_names;
+use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE};
+
+const DAY: f64 = TICKS_PER_DAY as f64;
 
 impl Facility<'_> {
-    /// The replication's metrics, in the order of [`metric_names`]; call after the run.
+    /// The replication's metrics, in the order of
+    /// [`metric_names`](crate::model::metric_names); call after the run.
     pub fn results(&self, kernel: &Kernel<super::Ev>) -> Vec<f64> {
         let now = kernel.now();
         let years = self.spec.horizon.as_days() / 365.0;
@@ -23,80 +30,57 @@ impl Facility<'_> {
             }
         }
         for (pi, rt) in self.products.iter().enumerate() {
-            let done = rt.completed as f64;
-            let tail = [
-                rt.v2v.mean(),
-                rt.v2v.quantile(0.5),
-                rt.v2v.quantile(0.9),
-                rt.v2v.quantile(0.95),
-            ];
+            let wip = wip[pi] as f64;
             match &rt.allo {
-                None => {
-                    out.extend([
-                        rt.arrived as f64,
-                        done,
-                        rt.lost as f64,
-                        rt.dropped_out as f64,
-                        wip[pi] as f64,
-                    ]);
-                    out.push(done / years);
-                    out.extend(tail);
-                }
-                Some(a) => {
-                    let w = a.inv.window;
-                    out.extend([
-                        rt.arrived as f64,
-                        a.from_stock as f64,
-                        a.from_stock as f64 / rt.arrived as f64,
-                        a.backordered as f64,
-                        a.backorder_wait.mean(),
-                        (rt.dropped_out + rt.lost) as f64,
-                        done,
-                        wip[pi] as f64,
-                    ]);
-                    out.extend(tail);
-                    out.extend(
-                        [a.batches_started, a.batches_released, a.batches_failed]
-                            .map(|b| b as f64 / years),
-                    );
-                    out.extend([w.released, w.used, w.expired, w.discarded].map(|d| d as f64));
-                    out.extend([
-                        a.inv.mean_level(now),
-                        a.inv.stockouts as f64,
-                        a.inv.backorders() as f64,
-                    ]);
-                }
+                None => out.extend(
+                    AUTOLOGOUS
+                        .iter()
+                        .map(|(what, _)| autologous(rt, what, wip, years)),
+                ),
+                Some(_) => out.extend(
+                    ALLOGENEIC
+                        .iter()
+                        .map(|(what, _)| allogeneic(rt, what, wip, years, now)),
+                ),
             }
             for ch in &rt.chains {
-                let per = |ticks: u128| ticks as f64 / TICKS_PER_DAY as f64 / ch.finished as f64;
+                let per = |ticks: u128| ticks as f64 / DAY / ch.finished as f64;
                 for s in 0..ch.step_wait.len() {
                     out.extend([per(ch.step_wait[s]), per(ch.step_work[s])]);
                 }
             }
         }
         let held = self.held_until(now);
-        let total_queue: f64 = kernel.pools().iter().map(|pool| pool.mean_queue(now)).sum();
-        let window = now.since(Time::ZERO + self.spec.warmup).ticks() as f64;
+        let window_days = now.since(self.spec.warmup_end()).as_days();
+        let charged = |p: &crate::engine::pool::Pool| {
+            let (closed, busy) = p.held_back_days();
+            closed + busy
+        };
+        let all_charged: f64 = kernel.pools().iter().map(charged).sum();
         for (r, pool) in kernel.pools().iter().enumerate() {
-            out.extend([
-                pool.utilisation_nominal(now),
-                pool.utilisation_available(now),
-                pool.mean_working(now) / f64::from(pool.nominal()),
-                pool.mean_queue(now),
-                pool.wait().mean(),
-                pool.wait().quantile(0.9),
-                if total_queue > 0.0 {
-                    pool.mean_queue(now) / total_queue
-                } else {
-                    0.0
-                },
-            ]);
+            let (closed, busy) = pool.held_back_days();
+            out.extend(RESOURCE.iter().map(|(what, _)| match *what {
+                "utilisation" => pool.utilisation_nominal(now),
+                "utilisation_available" => pool.utilisation_available(now),
+                "utilisation_working" => pool.mean_working(now) / f64::from(pool.nominal()),
+                "queue.mean" => pool.mean_queue(now),
+                "wait.mean" => pool.wait().mean(),
+                "wait.mean_all" => pool.mean_wait_all(),
+                "wait.p90" => pool.wait().quantile(0.9),
+                "grants" => pool.grants() as f64,
+                "withdrawn" => pool.withdrawn() as f64,
+                "held_back.busy" => busy / window_days,
+                "held_back.closed" => closed / window_days,
+                "waiting_share" if all_charged > 0.0 => charged(pool) / all_charged,
+                "waiting_share" => 0.0,
+                other => unreachable!("no value for resource metric `{other}`"),
+            }));
             for pi in 0..self.products.len() {
                 let held = held[pi * self.spec.resources.len() + r] as f64;
-                out.push(held / (window * f64::from(pool.nominal())));
+                out.push(held / (window_days * DAY * f64::from(pool.nominal())));
             }
         }
-        debug_assert_eq!(out.len(), metric_names(self.spec).len());
+        debug_assert_eq!(out.len(), crate::model::metric_names(self.spec).len());
         out
     }
 
@@ -104,7 +88,7 @@ impl Facility<'_> {
     /// release, plus what is still held (the pools count it up to `now` too).
     fn held_until(&self, now: Time) -> Vec<u128> {
         let mut held = self.held.clone();
-        let from_window = |since: Time| now.since(since.max(Time::ZERO + self.spec.warmup)).ticks();
+        let from_window = |since: Time| now.since(since.max(self.spec.warmup_end())).ticks();
         let n_res = self.spec.resources.len();
         for (c, e) in self.entities.iter().enumerate() {
             if !self.live[c] || e.waiting_for_stock {
@@ -134,5 +118,62 @@ impl Facility<'_> {
             }
         }
         held
+    }
+}
+
+/// An autologous product's metric `what` (after `products.P.`).
+fn autologous(rt: &ProductRt, what: &str, wip: f64, years: f64) -> f64 {
+    let done = rt.completed as f64;
+    match what {
+        "arrived" => rt.arrived as f64,
+        "completed" => done,
+        "lost" => rt.lost as f64,
+        "dropped_out" => rt.dropped_out as f64,
+        "wip_end" => wip,
+        "left" => rt.left as f64,
+        "wip_growth" => rt.arrived as f64 - rt.left as f64,
+        "waiting.mean_all" => rt.waited_all as f64 / DAY / rt.left as f64,
+        "waiting.mean_completed" => rt.waited_completed as f64 / DAY / done,
+        "completed_per_year" => done / years,
+        _ => tail(rt, what),
+    }
+}
+
+/// Vein-to-vein (or order-to-infusion) mean and percentiles: `what` ends in `.mean`,
+/// `.p50`, `.p90` or `.p95`.
+fn tail(rt: &ProductRt, what: &str) -> f64 {
+    match what.rsplit('.').next() {
+        Some("mean") => rt.v2v.mean(),
+        Some("p50") => rt.v2v.quantile(0.5),
+        Some("p90") => rt.v2v.quantile(0.9),
+        Some("p95") => rt.v2v.quantile(0.95),
+        _ => unreachable!("no value for product metric `{what}`"),
+    }
+}
+
+/// An allogeneic product's metric `what` (after `products.P.`).
+fn allogeneic(rt: &ProductRt, what: &str, wip: f64, years: f64, now: Time) -> f64 {
+    let a = rt.allo.as_ref().expect("an allogeneic product");
+    let w = a.inv.window;
+    match what {
+        "orders.arrived" => rt.arrived as f64,
+        "orders.from_stock" => a.from_stock as f64,
+        "orders.fill_rate" => a.from_stock as f64 / rt.arrived as f64,
+        "orders.backordered" => a.backordered as f64,
+        "orders.backorder_wait.mean" => a.backorder_wait.mean(),
+        "orders.lost" => (rt.dropped_out + rt.lost) as f64,
+        "orders.infused" => rt.completed as f64,
+        "orders.wip_end" => wip,
+        "batches.started_per_year" => a.batches_started as f64 / years,
+        "batches.released_per_year" => a.batches_released as f64 / years,
+        "batches.failed_per_year" => a.batches_failed as f64 / years,
+        "doses.released" => w.released as f64,
+        "doses.used" => w.used as f64,
+        "doses.expired" => w.expired as f64,
+        "doses.discarded" => w.discarded as f64,
+        "stock.mean" => a.inv.mean_level(now),
+        "stock.stockouts" => a.inv.stockouts as f64,
+        "stock.backorders_end" => a.inv.backorders() as f64,
+        _ => tail(rt, what),
     }
 }

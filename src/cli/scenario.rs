@@ -49,12 +49,13 @@ impl ScenarioError {
         let start = span.start.min(src.len());
         let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+        let column = src[line_start..start].chars().count() + 1;
         ScenarioError {
             path: path.to_string(),
             line: src[..start].matches('\n').count() + 1,
-            column: src[line_start..start].chars().count() + 1,
+            column,
             message: message.into(),
-            excerpt: src[line_start..line_end].trim_end_matches('\r').to_string(),
+            excerpt: excerpt(src[line_start..line_end].trim_end_matches('\r'), column),
         }
     }
 
@@ -68,6 +69,28 @@ impl ScenarioError {
             excerpt: String::new(),
         }
     }
+}
+
+/// Longest excerpt of a line shown under a message.
+const EXCERPT: usize = 100;
+
+/// The line to show under a message: whole if short, else cut to `EXCERPT` characters
+/// from the start of the line (so the caret still points at `column`), or around
+/// `column` with `...` where text is left out, so that a huge value is never echoed.
+fn excerpt(line: &str, column: usize) -> String {
+    let n = line.chars().count();
+    if n <= EXCERPT {
+        return line.to_string();
+    }
+    let end = (column + EXCERPT / 2).max(EXCERPT).min(n);
+    let start = end.saturating_sub(EXCERPT).min(column.saturating_sub(1));
+    let kept: String = line.chars().skip(start).take(end - start).collect();
+    let head = if start > 0 { "..." } else { "" };
+    // Keep the caret's column right: the text before `start` is replaced by spaces.
+    format!(
+        "{}{head}{kept}...",
+        " ".repeat(start.saturating_sub(head.len()))
+    )
 }
 
 impl fmt::Display for ScenarioError {
@@ -92,10 +115,7 @@ impl std::error::Error for ScenarioError {}
 
 /// Parses and checks scenario text; `path` is only used in messages.
 pub fn parse(path: &str, src: &str) -> Result<Scenario, ScenarioError> {
-    let file: format::ScenarioFile = toml::from_str(src).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        ScenarioError::at(path, src, span, toml_message(e.message()))
-    })?;
+    let file: format::ScenarioFile = toml::from_str(src).map_err(|e| toml_error(path, src, &e))?;
     compile::compile(file, &compile::Ctx { path, src })
 }
 
@@ -107,9 +127,41 @@ pub fn load(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     Ok((parse(&shown, &src)?, src))
 }
 
-/// toml's messages, with a hint where the fix is not obvious.
+/// A TOML error located in `src`, in the scenario's terms.
+pub(crate) fn toml_error(path: &str, src: &str, e: &toml::de::Error) -> ScenarioError {
+    let span = e.span().unwrap_or(0..0);
+    let mut message = toml_message(e.message());
+    if e.message().trim().starts_with("duplicate key") {
+        // Name the key: the text at the error's place, up to `=` or the line's end.
+        let key: String = src[span.start.min(src.len())..]
+            .chars()
+            .take_while(|&c| c != '=' && c != '\n')
+            .collect();
+        message = format!(
+            "`{}` is given twice in this table; keep one",
+            units::shown(key.trim())
+        );
+    }
+    ScenarioError::at(path, src, span, message)
+}
+
+/// toml's messages, in the scenario's terms and with a fix where it is not obvious.
 pub(crate) fn toml_message(m: &str) -> String {
     let m = m.trim();
+    if let Some(rest) = m.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.rsplit_once(", expected ") {
+            let wanted = match expected {
+                "i64" | "u64" | "u32" | "i32" => "a whole number",
+                "f64" => "a number",
+                "a boolean" => "true or false",
+                other => other,
+            };
+            return format!("expected {wanted}, found {}", units::shown(found));
+        }
+    }
+    if m.starts_with("duplicate key") {
+        return "this key is given twice in its table; keep one".into();
+    }
     if m.starts_with("unknown field") {
         format!("{m}; check the spelling, or remove the key")
     } else if m.starts_with("missing field") {

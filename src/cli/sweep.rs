@@ -202,12 +202,8 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     let src = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::file(&shown_path, format!("cannot read the sweep: {e}")))?;
     let err = |span: Range<usize>, msg: String| ScenarioError::at(&shown_path, &src, span, msg);
-    let file: SweepFile = toml::from_str(&src).map_err(|e| {
-        err(
-            e.span().unwrap_or(0..0),
-            scenario::toml_message(e.message()),
-        )
-    })?;
+    let file: SweepFile =
+        toml::from_str(&src).map_err(|e| scenario::toml_error(&shown_path, &src, &e))?;
     let base_path = path
         .parent()
         .unwrap_or(Path::new("."))

@@ -233,7 +233,13 @@ impl Spec {
         if mean_days.is_nan() || mean_days <= 0.0 {
             e.add(format!("{at}.arrivals"), "the time between arrivals is zero: arrivals would come without time passing; give a positive interarrival time or rate");
         } else if run_days / mean_days > limits::MAX_ARRIVALS_PER_RUN {
-            e.add(format!("{at}.arrivals"), format!("about {:.3e} arrivals per replication; at most {:.0e} (is the rate per year written per day?)", run_days / mean_days, limits::MAX_ARRIVALS_PER_RUN));
+            let n = run_days / mean_days;
+            let about = if n.is_finite() {
+                format!("about {n:.3e}")
+            } else {
+                "unboundedly many".into()
+            };
+            e.add(format!("{at}.arrivals"), format!("{about} arrivals per replication; at most {:.0e} (is a rate per year written per day?)", limits::MAX_ARRIVALS_PER_RUN));
         }
     }
 

@@ -10,6 +10,7 @@ mod cli;
 mod golden;
 mod invariants;
 mod inventory;
+mod limits;
 mod model;
 mod property;
 mod scenarios;

@@ -120,3 +120,47 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `text` with its first `from` replaced by `to`; fails the test if `from` is not there
+/// (a test whose edit found nothing to edit would silently test the original).
+pub fn replaced(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "test bug: `{from}` is not in the text it should replace"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// Writes `text` as `name` in a fresh scratch directory and runs `cgtsim` with `args`
+/// followed by the file's path; returns (exit code, stdout, stderr).
+pub fn run_file(name: &str, text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let path = scratch(name).join("scenario.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.insert(1, path.to_str().unwrap());
+    let o = cgtsim(&all);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Asserts that `cgtsim` refused cleanly: exit 2, no panic, `message` in stderr.
+pub fn assert_clean_refusal(
+    what: &str,
+    (code, _, err): &(Option<i32>, String, String),
+    message: &str,
+) {
+    assert_eq!(*code, Some(2), "{what}: exit code; stderr:\n{err}");
+    assert!(!err.contains("panicked"), "{what}: panicked:\n{err}");
+    assert!(
+        err.contains(message),
+        "{what}: expected `{message}` in:\n{err}"
+    );
+    assert!(
+        err.len() < 2_000,
+        "{what}: a message of {} bytes",
+        err.len()
+    );
+}

@@ -571,7 +571,7 @@ fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
             };
             let mean_days = per_days / r;
             if mean_days.is_nan() || mean_days > limits::MAX_DURATION_DAYS {
-                return cx.err(rate, format!("a rate of {r:e} means one arrival in {mean_days:.3e} days, beyond the clock's range (100,000 years); check the value and `per`"));
+                return cx.err(rate, format!("a rate of {r:e} means fewer than one arrival in 100,000 years, beyond the clock's range; check the value and `per`"));
             }
             match Dist::exponential(mean_days * TICKS_PER_DAY as f64) {
                 Ok(d) => Ok(Arrivals::Renewal(d)),

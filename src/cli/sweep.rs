@@ -31,7 +31,8 @@
 //! **Checked before it runs.** Each axis value is tried alone on the base scenario (for a
 //! Latin hypercube: each range's ends), and a value that makes the scenario invalid is
 //! refused at its place in the sweep file. A path whose change would not change the model
-//! is refused too: `simulation.replications` (the sweep's own `replications` counts), and
+//! is refused too: `simulation.replications` and `simulation.seed` (the sweep's own
+//! `replications` and `seed` count, the same for every variant), and
 //! the capacity of a resource whose every shift states its own capacity. Variants are
 //! compiled when their turn comes, not all at once, so a million-variant design needs no
 //! more memory than a small one; at most [`MAX_VARIANTS`] variants.
@@ -233,7 +234,7 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                     format!(
                         "`{} = {}` makes the base scenario invalid: {}",
                         shown(p),
-                        shown(&v.get_ref().to_string()),
+                        shown(src.get(v.span()).unwrap_or_default()),
                         e.message
                     ),
                 )
@@ -368,6 +369,9 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
 fn no_effect(path: &str, base: &Scenario) -> Option<String> {
     if path == "simulation.replications" {
         return Some("a sweep runs the `replications` of the sweep file (default: the base scenario's), so this axis would change nothing; set replications in the sweep file".into());
+    }
+    if path == "simulation.seed" {
+        return Some("every variant of a sweep uses the sweep's seed (common random numbers), so this axis would change nothing; set seed in the sweep file, or run the sweep once per seed".into());
     }
     let name = path.strip_prefix("resources.")?.strip_suffix(".capacity")?;
     let r = base.spec.resources.iter().find(|r| r.name == name)?;

@@ -7,6 +7,7 @@
 //! - `golden`: deterministic runs whose every event time was computed by hand;
 //! - `property`: invariants over random models (proptest).
 mod cli;
+mod durability;
 mod golden;
 mod invariants;
 mod inventory;
@@ -14,6 +15,7 @@ mod limits;
 mod model;
 mod property;
 mod scenarios;
+mod semantics;
 mod size;
 mod support;
 mod sweep;

@@ -6,6 +6,10 @@
 #   .ci/slurm-local.sh start   install (if needed) and start; fails if Slurm cannot run
 #   .ci/slurm-local.sh env     print 'export SLURM_CONF=...'
 #   .ci/slurm-local.sh stop    cancel jobs, stop the daemons, remove the directory
+#
+# SLURM_LOCAL_DIR and SLURM_LOCAL_PORT choose the directory and the ports (PORT, PORT+1);
+# .ci/slurm-test.sh gives each run its own, so runs on one host do not meet. `stop` only
+# stops daemons whose command line names this directory.
 set -euo pipefail
 DIR=${SLURM_LOCAL_DIR:-/tmp/cgtsim-slurm}
 PORT=${SLURM_LOCAL_PORT:-6917}

@@ -9,6 +9,17 @@ root=$(pwd)
 cgtsim=$root/target/release/cgtsim
 [ -x "$cgtsim" ] || cargo build --release --quiet
 
+# A directory and ports of this run's own, so that two runs on one host (two CI jobs, a
+# developer's cluster) never stop each other's daemons or jobs.
+SLURM_LOCAL_DIR=$(mktemp -d /tmp/cgtsim-slurm.XXXXXX)
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 1 50); do
+  SLURM_LOCAL_PORT=$(( 20000 + RANDOM % 20000 ))
+  port_free "$SLURM_LOCAL_PORT" && port_free $(( SLURM_LOCAL_PORT + 1 )) && break
+done
+export SLURM_LOCAL_DIR SLURM_LOCAL_PORT
+echo "slurm test: cluster in $SLURM_LOCAL_DIR, ports $SLURM_LOCAL_PORT-$(( SLURM_LOCAL_PORT + 1 ))"
+
 if ! bash .ci/slurm-local.sh start; then
   echo "slurm test: SKIPPED: Slurm could not be installed or started on this machine"
   bash .ci/slurm-local.sh stop || true

@@ -148,16 +148,16 @@ pub(crate) fn toml_error(path: &str, src: &str, e: &toml::de::Error) -> Scenario
 /// toml's messages, in the scenario's terms and with a fix where it is not obvious.
 pub(crate) fn toml_message(m: &str) -> String {
     let m = m.trim();
-    if let Some(rest) = m.strip_prefix("invalid type: ") {
-        if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-            let wanted = match expected {
-                "i64" | "u64" | "u32" | "i32" => "a whole number",
-                "f64" => "a number",
-                "a boolean" => "true or false",
-                other => other,
-            };
-            return format!("expected {wanted}, found {}", units::shown(found));
-        }
+    if let Some(rest) = m.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+    {
+        let wanted = match expected {
+            "i64" | "u64" | "u32" | "i32" => "a whole number",
+            "f64" => "a number",
+            "a boolean" => "true or false",
+            other => other,
+        };
+        return format!("expected {wanted}, found {}", units::shown(found));
     }
     if m.starts_with("duplicate key") {
         return "this key is given twice in its table; keep one".into();

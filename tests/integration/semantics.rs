@@ -61,9 +61,12 @@ fn a_24_hour_shift_to_the_end_of_the_week_is_always_on() {
     );
 }
 
-/// A model that makes scripted requests: (when, needs, how long once granted).
+/// One scripted request: when, what it needs, how long it holds it once granted.
+type Ask = (Time, Vec<(PoolId, u32)>, Duration);
+
+/// A model that makes scripted requests.
 struct Script {
-    steps: Vec<(Time, Vec<(PoolId, u32)>, Duration)>,
+    steps: Vec<Ask>,
     held: Vec<RequestId>,
 }
 

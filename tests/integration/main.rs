@@ -8,6 +8,7 @@
 //! - `property`: invariants over random models (proptest).
 mod cli;
 mod durability;
+mod fuzz;
 mod golden;
 mod invariants;
 mod inventory;

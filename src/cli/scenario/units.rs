@@ -47,8 +47,10 @@ pub fn parse_duration(s: &str) -> Result<Days, String> {
     let s = &shown(s);
     // The unit is the trailing run of letters ("1.5d", "30 min", "1e3d").
     let at = t
-        .rfind(|c: char| !c.is_ascii_alphabetic())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_ascii_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let (num, unit) = t.split_at(at);
     let unit = unit.trim();
     if unit.is_empty() {
@@ -374,6 +376,12 @@ mod tests {
         let msg = parse_duration(&huge).unwrap_err();
         assert!(msg.contains("100,000 years") && msg.len() < 200, "{msg}");
         assert!(parse_duration("d").is_err());
+        // Found by the fuzz harness: a non-ASCII character before the unit.
+        assert!(
+            parse_duration("36éd")
+                .unwrap_err()
+                .contains("not a duration")
+        );
     }
 
     #[test]

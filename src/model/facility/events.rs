@@ -1,0 +1,161 @@
+//! The facility's event handlers: what each event of a replication does, and the
+//! kernel's notices (grants) and warm-up reset. The state and the step machinery they
+//! drive live in the parent module.
+//!
+//! This module must not parse files or print.
+
+use super::{Chain, Ev, Facility, untoken};
+use crate::engine::{Duration, Kernel, Model, Time};
+use crate::model::spec::Arrivals;
+
+impl Model for Facility<'_> {
+    type Event = Ev;
+
+    fn start(&mut self, k: &mut Kernel<Ev>) {
+        for (i, p) in self.spec.products.iter().enumerate() {
+            let Arrivals::Renewal(d) = &p.arrivals;
+            let first = Duration::from_ticks_f64(d.sample(&mut self.products[i].arrival_rng));
+            k.schedule_in(first, Ev::Arrival(i as u16));
+            if self.products[i].allo.is_some() {
+                self.start_stock(i as u16, k);
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: Ev, k: &mut Kernel<Ev>) {
+        match ev {
+            Ev::Arrival(pi) => {
+                let Arrivals::Renewal(d) = &self.spec.products[pi as usize].arrivals;
+                let next =
+                    Duration::from_ticks_f64(d.sample(&mut self.products[pi as usize].arrival_rng));
+                k.schedule_in(next, Ev::Arrival(pi));
+                if self.in_window(k) {
+                    self.products[pi as usize].arrived += 1;
+                }
+                if self.products[pi as usize].allo.is_some() {
+                    self.order_arrives(pi, k);
+                } else {
+                    let c = self.new_entity(pi, Chain::Main, true, k);
+                    self.start_step(c, 0, k);
+                }
+            }
+            Ev::TouchEnd(c) => {
+                let e = self.entities[c as usize];
+                let ti = self.task_of(c, None);
+                self.entities[c as usize].touch_over = true;
+                if self.end_touch(c, ti, e.request, e.granted, k) {
+                    self.entities[c as usize].holding = false;
+                }
+            }
+            Ev::WorkEnd(c) => {
+                let e = self.entities[c as usize];
+                let ti = self.task_of(c, None);
+                if e.holding {
+                    self.entities[c as usize].holding = false;
+                    let touch_done = self.tasks[ti].touch.is_some();
+                    self.release(c, ti, e.request, e.granted, touch_done, k);
+                }
+                let failure = self.failed(ti).map(|rule| (rule, ti));
+                self.end_step(c, failure, k);
+            }
+            Ev::AssayTouchEnd(c, a) => {
+                let at = c as usize * self.max_assays + a as usize;
+                let slot = self.assays[at];
+                let ti = self.task_of(c, Some(a));
+                self.assays[at].touch_over = true;
+                if self.end_touch(c, ti, slot.request, slot.granted, k) {
+                    self.assays[at].holding = false;
+                }
+            }
+            Ev::AssayEnd(c, a) => {
+                let at = c as usize * self.max_assays + a as usize;
+                let slot = self.assays[at];
+                let ti = self.task_of(c, Some(a));
+                if slot.holding {
+                    self.assays[at].holding = false;
+                    let touch_done = self.tasks[ti].touch.is_some();
+                    self.release(c, ti, slot.request, slot.granted, touch_done, k);
+                }
+                let failed = self.failed(ti).is_some();
+                let e = &mut self.entities[c as usize];
+                if failed && e.first_failed.is_none_or(|f| a < f) {
+                    e.first_failed = Some(a);
+                }
+                e.outstanding -= 1;
+                if e.outstanding == 0 {
+                    let failure = e.first_failed.map(|f| {
+                        let ti = self.task_of(c, Some(f));
+                        (
+                            self.tasks[ti]
+                                .failure
+                                .expect("only assays with a rule fail"),
+                            ti,
+                        )
+                    });
+                    self.end_step(c, failure, k);
+                }
+            }
+            Ev::OutOfPatience(c) => {
+                self.entities[c as usize].patience_timer = None;
+                let e = self.entities[c as usize];
+                let product = e.product;
+                if e.waiting_for_stock {
+                    self.order_gives_up(c, k);
+                } else {
+                    let withdrawn = k.withdraw(e.request);
+                    debug_assert!(withdrawn, "patience timers stop when service starts");
+                    if self.in_window(k) {
+                        self.products[product as usize].dropped_out += 1;
+                    }
+                    // The wait that ran out counts as time in queues.
+                    let e = self.entities[c as usize];
+                    let (step, since) = (e.step as usize, e.step_start);
+                    self.step_times[c as usize * self.max_steps + step].0 +=
+                        k.now().since(since).ticks();
+                    self.leave(c, false, k);
+                }
+            }
+            Ev::Campaign(pi) => self.campaign(pi, k),
+            Ev::Expiry(pi) => self.expire(pi, k),
+        }
+    }
+
+    fn granted(&mut self, t: u64, k: &mut Kernel<Ev>) {
+        let (c, assay) = untoken(t);
+        let now = k.now();
+        match assay {
+            None => {
+                let since = self.entities[c as usize].step_start;
+                self.entities[c as usize].granted = now;
+                self.stop_waiting(c, since, k);
+            }
+            Some(_) => {
+                let e = &mut self.entities[c as usize];
+                e.longest_wait = e.longest_wait.max(now.since(e.step_start));
+            }
+        }
+        self.begin_work(c, assay, k);
+    }
+
+    fn reset_statistics(&mut self, now: Time) {
+        for rt in &mut self.products {
+            rt.arrived = 0;
+            rt.completed = 0;
+            rt.lost = 0;
+            rt.dropped_out = 0;
+            rt.left = 0;
+            rt.waited_all = 0;
+            rt.waited_completed = 0;
+            rt.v2v.reset();
+            for ch in &mut rt.chains {
+                ch.step_wait.fill(0);
+                ch.step_work.fill(0);
+                ch.finished = 0;
+            }
+            if let Some(a) = &mut rt.allo {
+                a.reset_statistics(now);
+            }
+        }
+        self.held.fill(0);
+    }
+}

@@ -1,0 +1,347 @@
+//! A fuzz harness on stable Rust: a structured generator of scenario text (valid
+//! skeletons with values drawn from a list of ordinary and degenerate ones) and random
+//! edits of the bundled scenarios. For every case, parsing and checking must not panic,
+//! and a scenario that is accepted must run one replication to an end or to a `RunError`
+//! without panicking.
+//!
+//! CI runs a short, fixed set of cases. The long run is by time and seed:
+//!
+//! ```sh
+//! CGTSIM_FUZZ_SECONDS=600 CGTSIM_FUZZ_SEED=7 cargo test --release fuzz -- --nocapture
+//! ```
+//!
+//! A failure prints the case's text, so that it can become a regression test.
+
+use cgtsim::cli::scenario;
+use cgtsim::engine::dist::unit;
+use cgtsim::engine::{Rng, Streams};
+use cgtsim::model::run_replication;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+/// A value of `from`: mostly one of its first `ORDINARY` (ordinary values, so that many
+/// cases get past the checks and run), otherwise any of them (degenerate ones too).
+fn pick<'a>(rng: &mut Rng, from: &[&'a str]) -> &'a str {
+    const ORDINARY: usize = 3;
+    let n = if chance(rng, 0.8) {
+        ORDINARY.min(from.len())
+    } else {
+        from.len()
+    };
+    from[((unit(rng) * n as f64) as usize).min(n - 1)]
+}
+
+fn chance(rng: &mut Rng, p: f64) -> bool {
+    unit(rng) < p
+}
+
+const DURATIONS: [&str; 22] = [
+    "\"1d\"",
+    "{ exponential = { mean = \"2d\" } }",
+    "\"30min\"",
+    "\"0s\"",
+    "\"0d\"",
+    "\"7d\"",
+    "\"1e3d\"",
+    "\"1e400d\"",
+    "\"-1d\"",
+    "\"5\"",
+    "\"\"",
+    "\"d\"",
+    "\"1.5w\"",
+    "\"99999999999999999999d\"",
+    "\"nan d\"",
+    "{ exponential = { mean = \"2d\" } }",
+    "{ exponential = { mean = \"0s\" } }",
+    "{ triangular = { min = \"1d\", mode = \"2d\", max = \"3d\" } }",
+    "{ triangular = { min = \"3d\", mode = \"2d\", max = \"1d\" } }",
+    "{ lognormal = { mean = \"1d\", sd = \"1e300d\" } }",
+    "{ gamma = { shape = 1e300, scale = \"1d\" } }",
+    "{ empirical = { values = [\"0s\", \"1d\"], weights = [1, 0] } }",
+];
+const COUNTS: [&str; 12] = [
+    "2",
+    "1",
+    "3",
+    "0",
+    "5",
+    "-1",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "2.5",
+    "\"two\"",
+    "1000",
+];
+const RATES: [&str; 12] = [
+    "0.1", "1.0", "0.5", "0", "-1", "1e-310", "1e-300", "1e308", "nan", "inf", "50", "2.0",
+];
+const PROBABILITIES: [&str; 7] = ["0.05", "0.0", "0.5", "1.0", "-0.1", "1.5", "nan"];
+const TIMES: [&str; 8] = [
+    "\"08:00\"",
+    "\"00:00\"",
+    "\"16:30\"",
+    "\"23:59\"",
+    "\"24:00\"",
+    "\"7\"",
+    "\"-1:00\"",
+    "\"12:60\"",
+];
+const DAYS: [&str; 6] = [
+    "\"mon-fri\"",
+    "\"daily\"",
+    "\"sun\"",
+    "\"sat-mon\"",
+    "\"funday\"",
+    "\"\"",
+];
+const HORIZONS: [&str; 8] = [
+    "\"200d\"",
+    "\"30d\"",
+    "\"730d\"",
+    "\"0d\"",
+    "\"3000d\"",
+    "\"1e9d\"",
+    "\"1s\"",
+    "\"2w\"",
+];
+
+/// A scenario skeleton with values drawn from the lists above.
+fn generated(rng: &mut Rng) -> String {
+    let mut s = format!(
+        "[simulation]\nwarmup = {}\nhorizon = {}\nreplications = {}\nseed = 1\n\n[resources]\n",
+        pick(rng, &["\"0d\"", "\"10d\"", "\"30d\"", "\"1e12d\""]),
+        pick(rng, &HORIZONS),
+        pick(rng, &["1", "2", "3", "0", "-3"]),
+    );
+    let resources = ["suite", "qp", "analyst"];
+    for r in resources {
+        let mut line = format!("{r} = {{ capacity = {}", pick(rng, &COUNTS));
+        if chance(rng, 0.3) {
+            line += &format!(", changeover = {}", pick(rng, &DURATIONS));
+        }
+        if chance(rng, 0.3) {
+            line += &format!(
+                ", breakdowns = {{ time_between = {}, repair = {}, units = {} }}",
+                pick(rng, &DURATIONS),
+                pick(rng, &DURATIONS),
+                pick(rng, &COUNTS)
+            );
+        }
+        if chance(rng, 0.4) {
+            let capacity = if chance(rng, 0.5) {
+                format!(", capacity = {}", pick(rng, &COUNTS))
+            } else {
+                String::new()
+            };
+            line += &format!(
+                ", calendar = {{ shifts = [{{ days = {}, start = {}, end = {}{capacity} }}], exceptions = [{{ from = {}, to = {}, repeat = {} }}] }}",
+                pick(rng, &DAYS),
+                pick(rng, &TIMES),
+                pick(rng, &TIMES),
+                pick(rng, &DURATIONS),
+                pick(rng, &DURATIONS),
+                pick(rng, &DURATIONS)
+            );
+        }
+        s += &line;
+        s += " }\n";
+    }
+    let products = 1 + (unit(rng) * 2.0) as usize;
+    for p in 0..products {
+        let allo = chance(rng, 0.3);
+        s += &format!(
+            "\n[[products]]\nname = \"p{p}\"\ntype = \"{}\"\n",
+            if allo { "allogeneic" } else { "autologous" }
+        );
+        if chance(rng, 0.8) {
+            s += &format!(
+                "arrivals = {{ rate = {}, per = {} }}\n",
+                pick(rng, &RATES),
+                pick(rng, &["\"day\"", "\"year\"", "\"hour\"", "\"fortnight\""])
+            );
+        } else {
+            s += &format!(
+                "arrivals = {{ interarrival = {} }}\n",
+                pick(rng, &DURATIONS)
+            );
+        }
+        if chance(rng, 0.3) {
+            s += &format!("patience = {}\n", pick(rng, &DURATIONS));
+        }
+        if chance(rng, 0.2) {
+            s += &format!("priority = {}\n", pick(rng, &COUNTS));
+        }
+        if allo {
+            s += &format!(
+                "doses = {}\norder_size = {}\npolicy = {}\n",
+                pick(rng, &COUNTS),
+                pick(rng, &COUNTS),
+                pick(
+                    rng,
+                    &[
+                        "{ reorder_point = 5 }",
+                        "{ reorder_point = 1000000000000 }",
+                        "{ reorder_point = -1 }",
+                        "{ campaign_every = \"30d\" }",
+                        "{ campaign_every = \"0s\" }",
+                        "{ reorder_point = 3, max_in_production = 0 }"
+                    ]
+                )
+            );
+            if chance(rng, 0.5) {
+                s += &format!(
+                    "stock = {{ capacity = {}, shelf_life = {} }}\n",
+                    pick(rng, &COUNTS),
+                    pick(rng, &DURATIONS)
+                );
+            }
+        }
+        let steps = 1 + (unit(rng) * 3.0) as usize;
+        for i in 0..steps {
+            s += &format!("  [[products.steps]]\n  name = \"s{i}\"\n");
+            if chance(rng, 0.2) {
+                s += &format!(
+                    "    [[products.steps.assays]]\n    name = \"a\"\n    uses = [\"{}\"]\n    duration = {}\n",
+                    pick(rng, &resources),
+                    pick(rng, &DURATIONS)
+                );
+                continue;
+            }
+            if chance(rng, 0.8) {
+                s += &format!(
+                    "  uses = [{{ resource = \"{}\", units = {} }}]\n",
+                    pick(rng, &["suite", "qp", "nowhere"]),
+                    pick(rng, &COUNTS)
+                );
+            }
+            if chance(rng, 0.3) {
+                s += &format!(
+                    "  touch_uses = [\"{}\"]\n  touch = {}\n",
+                    pick(rng, &resources),
+                    pick(rng, &DURATIONS)
+                );
+            }
+            s += &format!("  duration = {}\n", pick(rng, &DURATIONS));
+            if chance(rng, 0.3) {
+                s += &format!(
+                    "  failure = {{ probability = {}, retry_from = \"s0\", max_attempts = {} }}\n",
+                    pick(rng, &PROBABILITIES),
+                    pick(rng, &COUNTS)
+                );
+            }
+        }
+        if allo {
+            s += &format!(
+                "  [[products.delivery]]\n  name = \"d\"\n  duration = {}\n",
+                pick(rng, &DURATIONS)
+            );
+        }
+    }
+    s
+}
+
+/// A bundled scenario with a few random edits: characters deleted, repeated or replaced.
+fn edited(rng: &mut Rng, texts: &[String]) -> String {
+    let mut chars: Vec<char> = texts[(unit(rng) * texts.len() as f64) as usize % texts.len()]
+        .chars()
+        .collect();
+    let junk = [
+        '0', '9', '.', '-', 'e', '"', '=', '[', ']', '{', '}', ',', '\n', ' ', 'd', 'é', '#',
+    ];
+    for _ in 0..1 + (unit(rng) * 4.0) as usize {
+        if chars.is_empty() {
+            break;
+        }
+        let at = ((unit(rng) * chars.len() as f64) as usize).min(chars.len() - 1);
+        match (unit(rng) * 3.0) as usize {
+            0 => {
+                chars.remove(at);
+            }
+            1 => {
+                let c = chars[at];
+                chars.insert(at, c);
+            }
+            _ => chars[at] = junk[(unit(rng) * junk.len() as f64) as usize % junk.len()],
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// What a case did, if it did not panic.
+enum Outcome {
+    Refused,
+    Ran,
+}
+
+fn one(text: &str) -> Result<Outcome, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let Ok(sc) = scenario::parse("fuzz.toml", text) else {
+            return Outcome::Refused;
+        };
+        // The horizon is the user's; keep cases quick by running only short ones.
+        if sc.spec.horizon.as_days() + sc.spec.warmup.as_days() > 20_000.0 {
+            return Outcome::Refused;
+        }
+        let _ = run_replication(&sc.spec, Streams::new(1, 0));
+        Outcome::Ran
+    }))
+    .map_err(|e| {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+        format!("panic: {}\n--- case ---\n{text}", msg.unwrap_or_default())
+    })
+}
+
+#[test]
+fn no_scenario_text_panics_or_runs_away() {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let seconds = env("CGTSIM_FUZZ_SECONDS");
+    let cases = env("CGTSIM_FUZZ_CASES").unwrap_or(2000);
+    let seed = env("CGTSIM_FUZZ_SEED").unwrap_or(1);
+    let texts: Vec<String> = [
+        "scenarios/ccrm-nordic.toml",
+        "scenarios/northx-matfors.toml",
+        "scenarios/reference/cart.toml",
+    ]
+    .iter()
+    .map(|p| std::fs::read_to_string(format!("{}/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+    .collect();
+    let mut rng = Streams::new(seed, 0).stream(0xF022);
+    // The panic hook would print every caught panic; failures are reported below.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = Instant::now();
+    let (mut n, mut ran, mut refused) = (0u64, 0u64, 0u64);
+    let mut failures = Vec::new();
+    loop {
+        match seconds {
+            Some(s) if started.elapsed() >= Duration::from_secs(s) => break,
+            None if n >= cases => break,
+            _ => {}
+        }
+        let text = if n % 2 == 0 {
+            generated(&mut rng)
+        } else {
+            edited(&mut rng, &texts)
+        };
+        match one(&text) {
+            Ok(Outcome::Ran) => ran += 1,
+            Ok(Outcome::Refused) => refused += 1,
+            Err(f) => failures.push(f),
+        }
+        n += 1;
+        if failures.len() >= 3 {
+            break;
+        }
+    }
+    std::panic::set_hook(hook);
+    eprintln!(
+        "fuzz: {n} cases in {:.1} s (seed {seed}): {ran} ran, {refused} refused, {} failed",
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -171,7 +171,8 @@ fn golden_cap_on_batches_in_production() {
     // the 1,000-day window), releases on days 5, ..., 995 (199; the last one would be
     // on day 1000, the end). Without the cap, 101 batches of 10 doses start at time zero
     // (until the position, 1,010 doses, exceeds R = 1,000), then one per 10 orders.
-    let text = CAMPAIGN.replace(
+    let text = crate::support::replaced(
+        &CAMPAIGN,
         "policy = { campaign_every = \"10d\" }",
         "policy = { reorder_point = 1000, max_in_production = 1 }",
     );
@@ -182,7 +183,7 @@ fn golden_cap_on_batches_in_production() {
         (m["products.allo.batches.released_per_year"][0] * per_year - 199.0).abs() < 1e-9,
         "the last one on day 1000 is not"
     );
-    let uncapped = text.replace(", max_in_production = 1", "");
+    let uncapped = crate::support::replaced(&text, ", max_in_production = 1", "");
     let (m, _) = run_scenario(&uncapped, None);
     let started = m["products.allo.batches.started_per_year"][0] * per_year;
     assert!(

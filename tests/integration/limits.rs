@@ -204,12 +204,15 @@ fn a_sweep_asking_for_absurd_sizes_is_refused() {
             "sweep.toml:3:11: samples must be from 1 to 1000000",
         ),
         (
-            "[grid]\n\"resources.suite.capacity\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n\"products.car-t.arrivals.rate\" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n\"products.car-t.steps.manufacturing.duration\" = [\"1d\", \"2d\", \"3d\", \"4d\", \"5d\", \"6d\", \"7d\", \"8d\", \"9d\", \"10d\"]\n\"simulation.horizon\" = [\"10d\", \"20d\", \"30d\", \"40d\", \"50d\", \"60d\", \"70d\", \"80d\", \"90d\", \"100d\"]\n\"simulation.seed\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n\"simulation.warmup\" = [\"0d\", \"1d\", \"2d\", \"3d\", \"4d\", \"5d\", \"6d\", \"7d\", \"8d\", \"9d\", \"10d\"]\n",
+            "[grid]\n\"resources.suite.capacity\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n\"products.car-t.arrivals.rate\" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n\"products.car-t.steps.manufacturing.duration\" = [\"1d\", \"2d\", \"3d\", \"4d\", \"5d\", \"6d\", \"7d\", \"8d\", \"9d\", \"10d\"]\n\"simulation.horizon\" = [HORIZONS]\n\"simulation.warmup\" = [\"0d\", \"1d\", \"2d\", \"3d\", \"4d\", \"5d\", \"6d\", \"7d\", \"8d\", \"9d\", \"10d\"]\n",
             "the grid has 1100000 variants",
         ),
     ];
+    // 10 x 10 x 10 x 100 x 11 = 1,100,000 variants.
+    let horizons: Vec<String> = (1..=100).map(|d| format!("\"{d}d\"")).collect();
     for (i, (body, message)) in cases.iter().enumerate() {
         let path = dir.join("sweep.toml");
+        let body = body.replace("HORIZONS", &horizons.join(", "));
         std::fs::write(&path, format!("base = \"base.toml\"\n{body}")).unwrap();
         let o = cgtsim(&[
             "sweep",

@@ -200,7 +200,8 @@ fn golden_chain_with_touch_time_changeover_and_assays() {
 fn golden_rework_and_loss() {
     // Manufacturing always fails: the patient goes back to apheresis once (max_attempts 2),
     // then is lost. V2V never ends; each patient takes 1 + 3 + 1 + 3 = 8 days to be lost.
-    let text = GOLDEN.replace(
+    let text = crate::support::replaced(
+        &GOLDEN,
         "duration = \"3d\"\n",
         "duration = \"3d\"\n      failure = { probability = 1.0, retry_from = \"apheresis\", max_attempts = 2 }\n",
     );
@@ -297,12 +298,16 @@ fn golden_weekday_calendar_from_the_scenario() {
 
     // The run starts on a Wednesday instead: arrivals fall on Wednesdays, the culture ends
     // on Mondays 00:00 and release waits only until 08:00.
-    let (m, _) = run_scenario(&WEEKDAY_QP.replace("\"monday\"", "\"wednesday\""), None);
+    let (m, _) = run_scenario(
+        &crate::support::replaced(&WEEKDAY_QP, "\"monday\"", "\"wednesday\""),
+        None,
+    );
     assert!((m["products.p.v2v.mean"][0] - (5.0 + 9.0 / 24.0)).abs() < 1e-12);
 
     // Every Monday from day 14 on is a holiday (an exception repeated weekly): release
     // waits until Tuesday 08:00, one day more for every patient.
-    let holiday = WEEKDAY_QP.replace(
+    let holiday = crate::support::replaced(
+        &WEEKDAY_QP,
         "capacity = 1 }] } }",
         "capacity = 1 }], exceptions = [{ from = \"14d\", to = \"15d\", repeat = \"7d\" }] } }",
     );

@@ -12,12 +12,16 @@ use std::process::{Command, Output, Stdio};
 
 /// Writes a sweep over reference model B into `dir`.
 fn sweep_file(dir: &Path, grid: &str, replications: u64, horizon: &str) -> PathBuf {
-    let base = std::fs::read_to_string(concat!(
+    let cart = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/reference/cart.toml"
     ))
-    .unwrap()
-    .replace("horizon = \"730d\"", &format!("horizon = \"{horizon}\""));
+    .unwrap();
+    let base = crate::support::replaced(
+        &cart,
+        "horizon = \"730d\"",
+        &format!("horizon = \"{horizon}\""),
+    );
     std::fs::write(dir.join("cart.toml"), base).unwrap();
     let path = dir.join("sweep.toml");
     std::fs::write(
@@ -68,9 +72,8 @@ fn results_table_has_a_row_per_variant_and_metric_with_axis_columns() {
         .lines()
         .find(|l| l.starts_with("3,30,2.0,products.car-t.completed,"))
         .unwrap();
-    let text = std::fs::read_to_string(dir.join("cart.toml"))
-        .unwrap()
-        .replace("capacity = 28", "capacity = 30");
+    let cart = std::fs::read_to_string(dir.join("cart.toml")).unwrap();
+    let text = crate::support::replaced(&cart, "capacity = 28", "capacity = 30");
     let sc = scenario::parse("cart30", &text).unwrap();
     let completed: f64 = (0..4)
         .map(|r| metric(&sc, sc.seed, r, "products.car-t.completed"))
@@ -94,7 +97,11 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     ))
     .unwrap();
     let a = scenario::parse("a", &text).unwrap();
-    let b = scenario::parse("b", &text.replace("capacity = 28", "capacity = 29")).unwrap();
+    let b = scenario::parse(
+        "b",
+        &crate::support::replaced(&text, "capacity = 28", "capacity = 29"),
+    )
+    .unwrap();
     let v2v =
         |sc: &scenario::Scenario, seed: u64, r: u64| metric(sc, seed, r, "products.car-t.v2v.mean");
     let var = |xs: &[f64]| {
@@ -274,7 +281,7 @@ fn a_latin_hypercube_sweep_runs_its_samples() {
     .unwrap();
     std::fs::write(
         dir.join("cart.toml"),
-        base.replace("horizon = \"730d\"", "horizon = \"200d\""),
+        crate::support::replaced(&base, "horizon = \"730d\"", "horizon = \"200d\""),
     )
     .unwrap();
     let sweep = dir.join("sweep.toml");

@@ -9,11 +9,10 @@ pub mod report;
 pub mod scenario;
 pub mod size;
 pub mod sweep;
+pub mod validate;
 
-use crate::engine::{Duration, Kernel, RunLength, run as run_kernel};
-use crate::experiment::{Estimate, replicate, simulate};
+use crate::experiment::simulate;
 use crate::model::{limits, metric_names, pooled_percentiles};
-use crate::station::{Station, StationConfig};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{Provenance, Results};
@@ -46,8 +45,9 @@ enum Command {
     /// Find the smallest capacity of one or more resources that meets a target with
     /// 95 % confidence, e.g. --resource suite --target "products.car-t.v2v.p90 <= 28d".
     Size(SizeArgs),
-    /// Check this build on this machine: run reference model A (an M/M/5 queue, see
-    /// shared/reference-models.md) and compare it with the exact Erlang C values.
+    /// Check this build on this machine: every analytic oracle (M/M/1, M/M/c, M/D/1,
+    /// M/G/1, Erlang B, priority, Erlang A, (R, Q) inventory) through its scenario file,
+    /// against the exact values; exit 1 if any is outside its tolerance.
     Validate(ValidateArgs),
 }
 
@@ -121,12 +121,13 @@ struct RunArgs {
 
 #[derive(Args)]
 struct ValidateArgs {
-    /// Independent replications (run in parallel).
-    #[arg(long, default_value_t = 100)]
-    replications: u64,
-    /// Seed of the experiment; replication r uses streams derived from (seed, r).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Replications of every oracle (default: each file's own, 40 to 100).
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Seed of every oracle (default: each file's own); replication r uses streams
+    /// derived from (seed, r).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
     /// cores).
     #[arg(long)]
@@ -140,7 +141,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep_command(args),
         Command::Merge(args) => merge_command(args),
         Command::Size(args) => size_command(args),
-        Command::Validate(args) => validate(args),
+        Command::Validate(args) => validate_command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -149,6 +150,10 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Io(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Check(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
@@ -161,6 +166,8 @@ pub fn main() -> ExitCode {
 enum Failure {
     Usage(String),
     Io(String),
+    /// A check found a defect (`validate`): exit 1.
+    Check(String),
     Interrupted,
 }
 
@@ -463,79 +470,58 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Model A, run AR: warm-up 1,000 days, horizon 10,000 days per replication.
-fn validate(
+/// Every analytic oracle through its scenario file (see `validate`); exit 1 if any
+/// quantity falls outside its tolerance.
+fn validate_command(
     ValidateArgs {
         replications,
         seed,
         threads,
     }: ValidateArgs,
 ) -> Result<(), Failure> {
-    if replications < 2 {
-        return Err(Failure::Usage(
-            "--replications must be at least 2 to give a confidence interval".into(),
-        ));
+    if let Some(n) = replications {
+        check_replications(n, 2)?;
     }
     let pool = thread_pool(threads)?;
-    let cfg = StationConfig::mmc(4.5, 1.0, 5).expect("model A's parameters are valid");
-    let length = RunLength {
-        warmup: Duration::from_days(1_000),
-        horizon: Duration::from_days(10_000),
-    };
     let started = Instant::now();
-    let runs = pool.install(|| {
-        replicate(seed, replications, |_, streams| {
-            let mut kernel = Kernel::new();
-            let mut st = Station::new(&cfg, &mut kernel, streams).expect("a fixed pool is valid");
-            let _ = run_kernel(&mut st, &mut kernel, length);
-            let end = kernel.now();
-            let c = &st.class_stats()[0];
-            let pool = kernel.pool(st.pool());
-            let values = [
-                c.waited as f64 / c.served as f64,
-                c.wait.mean(),
-                st.mean_in_system(end),
-                pool.utilisation_nominal(end),
-            ];
-            (values, kernel.events_processed())
-        })
-    });
+    let (verdicts, events) = pool
+        .install(|| validate::run(seed, replications))
+        .map_err(Failure::Io)?;
     let wall = started.elapsed().as_secs_f64();
-    let events: u64 = runs.iter().map(|r| r.1).sum();
-    let exact = [0.762_493, 1.524_986, 11.362_439, 0.9];
-    let names = ["P(wait)", "Wq (days)", "L", "utilisation"];
-    println!("Reference model A (M/M/5, lambda 4.5/day, mu 1/day): {replications} replications,");
     println!(
-        "warm-up 1,000 d, horizon 10,000 d, seed {seed}, {} threads\n",
-        pool.current_num_threads()
+        "cgtsim {} against exact results: each quantity is a mean over replications and passes\nwithin k standard errors, k for a false-failure rate of {} per quantity.\n",
+        env!("CARGO_PKG_VERSION"),
+        validate::FALSE_FAILURE
     );
     println!(
-        "{:<12} {:>10} {:>22} {:>10} {:>8}",
-        "metric", "simulated", "95% CI", "exact", "in CI"
+        "{:<20} {:<12} {:>10} {:>22} {:>10} {:>6} {:>6}  result",
+        "oracle", "quantity", "simulated", "95% CI", "exact", "|z|", "k"
     );
-    let mut all_in = true;
-    for (i, name) in names.iter().enumerate() {
-        let e = Estimate::of(&runs.iter().map(|r| r.0[i]).collect::<Vec<_>>());
-        let [lo, hi] = e.ci95();
-        let inside = (lo..=hi).contains(&exact[i]);
-        all_in &= inside;
-        let ci = format!("[{lo:.4}, {hi:.4}]");
+    for v in &verdicts {
+        let [lo, hi] = v.estimate.ci95();
         println!(
-            "{name:<12} {:>10.4} {ci:>22} {:>10.4} {:>8}",
-            e.mean,
-            exact[i],
-            if inside { "yes" } else { "no" }
+            "{:<20} {:<12} {:>10.4} {:>22} {:>10.4} {:>6.2} {:>6.2}  {}",
+            v.oracle,
+            v.quantity,
+            v.estimate.mean,
+            format!("[{lo:.4}, {hi:.4}]"),
+            v.exact,
+            v.z,
+            v.allowed,
+            if v.passed() { "pass" } else { "FAIL" }
         );
     }
+    let failed = verdicts.iter().filter(|v| !v.passed()).count();
     println!(
-        "\n{events} model events in {wall:.2} s: {:.1} million events/s, threads: {}",
-        events as f64 / wall / 1e6,
+        "\n{} passed, {failed} failed; {events} events in {wall:.2} s ({:.1} million events/s, threads: {})",
+        verdicts.len() - failed,
+        events as f64 / wall.max(1e-9) / 1e6,
         pool.current_num_threads()
     );
-    if !all_in {
-        println!(
-            "(an exact value outside a 95% CI happens in about 1 run in 20 per metric; rerun with another --seed)"
-        );
+    if failed > 0 {
+        return Err(Failure::Check(format!(
+            "{failed} quantities outside their tolerance: this build does not reproduce theory on this machine"
+        )));
     }
     Ok(())
 }

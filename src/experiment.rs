@@ -13,6 +13,8 @@
 //!
 //! This module must not read or write files, or print: it returns values.
 
+pub mod theory;
+
 use crate::engine::Streams;
 use crate::model::{Replication, RunError, Spec, limits, run_replication};
 use rayon::prelude::*;

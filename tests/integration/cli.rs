@@ -26,7 +26,7 @@ fn version_and_help() {
 fn bad_arguments_exit_with_code_2_and_say_what_to_fix() {
     let o = cgtsim(&["validate", "--replications", "1"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--replications must be at least 2"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--replications must be from 2 to"));
     let o = cgtsim(&["validate", "--threads", "0"]);
     assert_eq!(o.status.code(), Some(2));
     let o = cgtsim(&["validate", "--replications", "many"]);
@@ -61,10 +61,30 @@ fn validate_is_identical_on_one_and_two_threads() {
     };
     let one = table("1");
     assert!(
-        one.contains("P(wait)") && one.contains("utilisation"),
+        one.contains("Erlang A") && one.contains("(R, Q) inventory"),
         "{one}"
     );
     assert_eq!(one, table("2"));
+}
+
+#[test]
+fn validate_reproduces_every_oracle_and_says_so() {
+    let o = cgtsim(&["validate"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("14 passed, 0 failed"), "{out}");
+    for oracle in [
+        "M/M/1 ",
+        "M/M/5 (model A)",
+        "M/D/1",
+        "M/G/1 lognormal",
+        "Erlang B",
+        "priority M/M/1",
+        "Erlang A",
+        "(R, Q) inventory",
+    ] {
+        assert!(out.contains(oracle), "{oracle} missing:\n{out}");
+    }
 }
 
 #[test]

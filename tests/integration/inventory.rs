@@ -8,10 +8,6 @@ use cgtsim::cli::scenario;
 use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, run};
 use cgtsim::model::Facility;
 
-fn poisson_pmf(mean: f64, k: u64) -> f64 {
-    (0..k).fold((-mean).exp(), |p, i| p * mean / (i + 1) as f64)
-}
-
 #[test]
 fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
     // Continuous review (R, Q) with Poisson demand (1 dose a day), a fixed lead time of
@@ -20,18 +16,7 @@ fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
     // fill rate = (1/Q) sum_y P(D <= y-1); mean stock = (1/Q) sum_y E[(y - D)+].
     // scenarios/reference/rq.toml: warm-up 100 days (20 lead times), horizon 10,000 days,
     // R = 40 replications.
-    let (r, q, mean_d) = (5u64, 10u64, 5.0);
-    let ys = r + 1..=r + q;
-    let cdf = |y: u64| (0..=y).map(|d| poisson_pmf(mean_d, d)).sum::<f64>();
-    let fill = ys.clone().map(|y| cdf(y - 1)).sum::<f64>() / q as f64;
-    let stock = ys
-        .map(|y| {
-            (0..=y)
-                .map(|d| (y - d) as f64 * poisson_pmf(mean_d, d))
-                .sum::<f64>()
-        })
-        .sum::<f64>()
-        / q as f64;
+    let (fill, stock) = cgtsim::experiment::theory::rq_fill_rate_and_stock(5, 10, 5.0);
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/reference/rq.toml"

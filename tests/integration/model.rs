@@ -105,7 +105,7 @@ fn patience_matches_erlang_a() {
     // M/M/1+M through the model: one step on one server, Poisson arrivals 1/day, service
     // exponential mean 1 day, patience exponential mean 2 days (theta 0.5). The patience
     // clock runs while waiting, exactly the Erlang-A assumption. Warm-up 500 days.
-    let exact = crate::support::erlang_a_abandonment(1.0, 1.0, 0.5);
+    let exact = cgtsim::experiment::theory::erlang_a_abandonment(1.0, 1.0, 0.5);
     let text = r#"
         [simulation]
         warmup = "500d"

@@ -86,25 +86,6 @@ pub fn run_station(
     }
 }
 
-/// Erlang A (M/M/1+M): the probability that an arrival abandons, for arrival rate
-/// `lambda`, service rate `mu` and abandonment rate `theta` of each waiting customer.
-/// Birth-death chain: birth lambda, death mu + (n - 1) theta in state n >= 1; abandonment
-/// rate sum_n p_n (n - 1) theta, divided by lambda (the chain is truncated at 200).
-pub fn erlang_a_abandonment(lambda: f64, mu: f64, theta: f64) -> f64 {
-    let mut p = vec![1.0f64];
-    for n in 1..200 {
-        let prev = p[n - 1];
-        p.push(prev * lambda / (mu + (n - 1) as f64 * theta));
-    }
-    let total: f64 = p.iter().sum();
-    let rate: f64 = p
-        .iter()
-        .enumerate()
-        .map(|(n, pn)| pn / total * n.saturating_sub(1) as f64 * theta)
-        .sum();
-    rate / lambda
-}
-
 /// Runs the `cgtsim` binary with `args` and waits for it.
 pub fn cgtsim(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_cgtsim"))

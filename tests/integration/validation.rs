@@ -58,17 +58,7 @@ fn share(part: fn(&ClassStats) -> u64, of: fn(&ClassStats) -> u64) -> impl Fn(&F
     }
 }
 
-/// Erlang C: probability that an arrival waits in M/M/c with offered load a = lambda/mu.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0; // a^k / k!
-    let mut sum = 1.0;
-    for k in 1..c {
-        term *= a / k as f64;
-        sum += term;
-    }
-    let top = term * a / c as f64 * c as f64 / (c as f64 - a);
-    top / (sum + top)
-}
+use cgtsim::experiment::theory::erlang_c;
 
 #[test]
 fn mm1_wait_number_in_system_and_utilisation() {
@@ -174,7 +164,7 @@ fn erlang_a_abandonment() {
     // M/M/1+M: lambda = 1, mu = 1, patience exponential with mean 2 (theta = 0.5). Birth-death
     // chain: birth 1, death mu + (n - 1) theta in state n >= 1. Abandonment probability =
     // (sum_n p_n (n - 1) theta) / lambda. Warm-up 500 days.
-    let exact = crate::support::erlang_a_abandonment(1.0, 1.0, 0.5);
+    let exact = cgtsim::experiment::theory::erlang_a_abandonment(1.0, 1.0, 0.5);
     let mut impatient = class(exp(1.0), exp(1.0));
     impatient.patience = Some(exp(2.0).scaled(DAY));
     let runs = replicate(&station(vec![impatient], 1, None), 16, 40, 500, 10_000);

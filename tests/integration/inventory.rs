@@ -157,7 +157,7 @@ fn golden_cap_on_batches_in_production() {
     // on day 1000, the end). Without the cap, 101 batches of 10 doses start at time zero
     // (until the position, 1,010 doses, exceeds R = 1,000), then one per 10 orders.
     let text = crate::support::replaced(
-        &CAMPAIGN,
+        CAMPAIGN,
         "policy = { campaign_every = \"10d\" }",
         "policy = { reorder_point = 1000, max_in_production = 1 }",
     );

@@ -201,7 +201,7 @@ fn golden_rework_and_loss() {
     // Manufacturing always fails: the patient goes back to apheresis once (max_attempts 2),
     // then is lost. V2V never ends; each patient takes 1 + 3 + 1 + 3 = 8 days to be lost.
     let text = crate::support::replaced(
-        &GOLDEN,
+        GOLDEN,
         "duration = \"3d\"\n",
         "duration = \"3d\"\n      failure = { probability = 1.0, retry_from = \"apheresis\", max_attempts = 2 }\n",
     );
@@ -299,7 +299,7 @@ fn golden_weekday_calendar_from_the_scenario() {
     // The run starts on a Wednesday instead: arrivals fall on Wednesdays, the culture ends
     // on Mondays 00:00 and release waits only until 08:00.
     let (m, _) = run_scenario(
-        &crate::support::replaced(&WEEKDAY_QP, "\"monday\"", "\"wednesday\""),
+        &crate::support::replaced(WEEKDAY_QP, "\"monday\"", "\"wednesday\""),
         None,
     );
     assert!((m["products.p.v2v.mean"][0] - (5.0 + 9.0 / 24.0)).abs() < 1e-12);

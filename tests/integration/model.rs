@@ -307,7 +307,7 @@ fn golden_weekday_calendar_from_the_scenario() {
     // Every Monday from day 14 on is a holiday (an exception repeated weekly): release
     // waits until Tuesday 08:00, one day more for every patient.
     let holiday = crate::support::replaced(
-        &WEEKDAY_QP,
+        WEEKDAY_QP,
         "capacity = 1 }] } }",
         "capacity = 1 }], exceptions = [{ from = \"14d\", to = \"15d\", repeat = \"7d\" }] } }",
     );

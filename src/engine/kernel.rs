@@ -17,13 +17,15 @@
 //! `warmup + horizon` is not processed. At the end the clock is set to `warmup + horizon`
 //! so that time averages cover the whole window.
 //!
-//! Everything is monomorphised: no `dyn`, no boxing, no allocation per event once the
-//! vectors have reached their peak size. This module must not do I/O or know any model.
+//! The resource pools are a component of the kernel (`pool::Pools`): the kernel forwards
+//! requests and pool events to them with the current time, and schedules the events they
+//! ask for. Everything is monomorphised: no `dyn`, no boxing, no allocation per event
+//! once the vectors have reached their peak size. This module must not do I/O or know
+//! any model.
 
-use super::pool::{Notice, Pool, PoolEvent, Request};
+use super::pool::{Notice, Pool, PoolError, PoolEvent, PoolId, PoolSpec, Pools, RequestId};
 use super::queue::{EventQueue, Timer};
 use super::time::{Duration, Time};
-use std::collections::VecDeque;
 
 /// What the future-event list holds: the model's events and the pools' own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,16 +38,11 @@ pub enum Event<E> {
 
 /// The clock, the pending events and the resource pools of one replication.
 pub struct Kernel<E> {
-    pub(super) now: Time,
-    pub(super) queue: EventQueue<Event<E>>,
-    pub(super) pools: Vec<Pool>,
-    pub(super) requests: Vec<Request>,
-    pub(super) free_requests: Vec<u32>,
-    pub(super) notices: VecDeque<Notice>,
-    pub(super) request_seq: u64,
-    pub(super) grant_seq: u64,
+    now: Time,
+    queue: EventQueue<Event<E>>,
+    pools: Pools,
     /// The end of the run (`warmup + horizon`): nothing at or after it is processed.
-    pub(super) end: Time,
+    end: Time,
     events: u64,
     started: bool,
     stop: bool,
@@ -63,12 +60,7 @@ impl<E: Copy> Kernel<E> {
         Kernel {
             now: Time::ZERO,
             queue: EventQueue::with_capacity(1024),
-            pools: Vec::new(),
-            requests: Vec::new(),
-            free_requests: Vec::new(),
-            notices: VecDeque::with_capacity(16),
-            request_seq: 0,
-            grant_seq: 0,
+            pools: Pools::new(),
             end: Time::NEVER,
             events: 0,
             started: false,
@@ -126,8 +118,75 @@ impl<E: Copy> Kernel<E> {
         self.stop = true;
     }
 
-    pub(super) fn schedule_pool_event(&mut self, time: Time, event: PoolEvent) {
-        self.queue.push(time, Event::Pool(event));
+    /// Adds a pool (before the run starts).
+    pub fn add_pool(&mut self, spec: PoolSpec) -> Result<PoolId, PoolError> {
+        self.pools.add(spec, self.now)
+    }
+
+    /// A pool's state and statistics.
+    pub fn pool(&self, id: PoolId) -> &Pool {
+        self.pools.get(id)
+    }
+
+    /// All pools, in the order they were added.
+    pub fn pools(&self) -> &[Pool] {
+        self.pools.all()
+    }
+
+    /// Asks for `needs` (pool, units) all at once, with `priority` (higher is served
+    /// first). The model hears of the grant through `Model::granted(token)`, at once if the
+    /// units are free (after the current handler returns) or later. Each pool may appear
+    /// once; units must be at least 1 and at most the pool's nominal capacity (the model
+    /// guarantees this when it is built; debug builds check it on every request).
+    #[inline]
+    pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
+        self.pools.request(self.now, needs, priority, token)
+    }
+
+    /// Releases every unit a granted request holds, and ends the request.
+    pub fn release(&mut self, id: RequestId) {
+        self.release_with_changeover(id, |_| Duration::ZERO);
+    }
+
+    /// Releases a granted request, keeping `changeover(pool)` of each pool's units busy
+    /// for that long after the release.
+    #[inline]
+    pub fn release_with_changeover(
+        &mut self,
+        id: RequestId,
+        changeover: impl FnMut(PoolId) -> Duration,
+    ) {
+        let queue = &mut self.queue;
+        let mut schedule = |t: Time, e: PoolEvent| queue.push(t, Event::Pool(e));
+        self.pools
+            .release_with_changeover(self.now, id, changeover, &mut schedule);
+    }
+
+    /// Releases the units a granted request holds from one pool (an operator's hands-on
+    /// time is over; the suite stays held), keeping them busy for `changeover`. The
+    /// request stays in service for its other pools; releasing it later skips this pool.
+    pub fn release_part(&mut self, id: RequestId, p: PoolId, changeover: Duration) {
+        let queue = &mut self.queue;
+        let mut schedule = |t: Time, e: PoolEvent| queue.push(t, Event::Pool(e));
+        self.pools
+            .release_part(self.now, id, p, changeover, &mut schedule);
+    }
+
+    /// Withdraws a waiting request (the patient gave up). Returns false, and does
+    /// nothing, if the request is not waiting.
+    pub fn withdraw(&mut self, id: RequestId) -> bool {
+        self.pools.withdraw(self.now, id)
+    }
+
+    /// True while the request waits for units.
+    pub fn is_waiting(&self, id: RequestId) -> bool {
+        self.pools.is_waiting(id)
+    }
+
+    fn handle_pool_event(&mut self, e: PoolEvent) {
+        let queue = &mut self.queue;
+        let mut schedule = |t: Time, e: PoolEvent| queue.push(t, Event::Pool(e));
+        self.pools.handle(self.now, self.end, e, &mut schedule);
     }
 
     fn start(&mut self, end: Time) {
@@ -137,8 +196,10 @@ impl<E: Copy> Kernel<E> {
         );
         self.started = true;
         self.end = end;
-        for p in 0..self.pools.len() {
-            self.start_pool(p);
+        let queue = &mut self.queue;
+        let mut schedule = |t: Time, e: PoolEvent| queue.push(t, Event::Pool(e));
+        for p in 0..self.pools.all().len() {
+            self.pools.start_pool(self.now, end, p, &mut schedule);
         }
     }
 }
@@ -268,15 +329,13 @@ where
 
 fn reset_all<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, at: Time) {
     k.now = at;
-    for p in &mut k.pools {
-        p.reset_statistics(at);
-    }
+    k.pools.reset_statistics(at);
     model.reset_statistics(at);
 }
 
 #[inline]
 fn deliver_notices<M: Model>(model: &mut M, k: &mut Kernel<M::Event>) {
-    while let Some(n) = k.notices.pop_front() {
+    while let Some(n) = k.pools.next_notice() {
         match n {
             Notice::Granted(token) => model.granted(token, k),
             Notice::Preempted(token) => model.preempted(token, k),

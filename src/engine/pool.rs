@@ -49,10 +49,12 @@
 
 use super::calendar::Calendar;
 use super::dist::Dist;
-use super::kernel::Kernel;
 use super::rng::Rng;
 use super::stats::{Tally, TimeWeighted};
 use super::time::{Duration, Time};
+use std::collections::VecDeque;
+
+mod capacity;
 
 /// Most pools one request can need at once.
 pub const MAX_NEEDS: usize = 4;
@@ -157,7 +159,7 @@ enum State {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Request {
+struct Request {
     token: u64,
     priority: i32,
     seq: u64,
@@ -179,6 +181,18 @@ impl Request {
     }
 }
 
+/// Every pool of a kernel and the requests on them: the kernel owns one and forwards its
+/// requests and pool events here, with the current time.
+#[derive(Debug)]
+pub struct Pools {
+    pools: Vec<Pool>,
+    requests: Vec<Request>,
+    free_requests: Vec<u32>,
+    notices: VecDeque<Notice>,
+    request_seq: u64,
+    grant_seq: u64,
+}
+
 /// One pool's state and statistics.
 #[derive(Clone, Debug)]
 pub struct Pool {
@@ -190,7 +204,7 @@ pub struct Pool {
     policy: CapacityDrop,
     calendar: Option<Calendar>,
     breakdowns: Option<Breakdowns>,
-    queue: std::collections::VecDeque<u32>,
+    queue: VecDeque<u32>,
     holders: Vec<u32>,
     working_tw: TimeWeighted,
     changeover_tw: TimeWeighted,
@@ -314,7 +328,7 @@ impl Pool {
         self.closed_total + self.closed_since.map_or(0, |s| now.since(s).ticks())
     }
 
-    pub(super) fn reset_statistics(&mut self, now: Time) {
+    fn reset_statistics(&mut self, now: Time) {
         self.working_tw.reset(now);
         self.changeover_tw.reset(now);
         self.available_tw.reset(now);
@@ -330,9 +344,34 @@ impl Pool {
     }
 }
 
-impl<E: Copy> Kernel<E> {
+impl Pools {
+    /// No pools yet.
+    pub(super) fn new() -> Pools {
+        Pools {
+            pools: Vec::new(),
+            requests: Vec::new(),
+            free_requests: Vec::new(),
+            notices: VecDeque::with_capacity(16),
+            request_seq: 0,
+            grant_seq: 0,
+        }
+    }
+
+    /// Forgets every pool's statistics (the warm-up is over), keeping the state.
+    pub(super) fn reset_statistics(&mut self, now: Time) {
+        for p in &mut self.pools {
+            p.reset_statistics(now);
+        }
+    }
+
+    /// The next notice for the model (a grant or a preemption), oldest first.
+    #[inline]
+    pub(super) fn next_notice(&mut self) -> Option<Notice> {
+        self.notices.pop_front()
+    }
+
     /// Adds a pool (before the run starts).
-    pub fn add_pool(&mut self, spec: PoolSpec) -> Result<PoolId, PoolError> {
+    pub(super) fn add(&mut self, spec: PoolSpec, now: Time) -> Result<PoolId, PoolError> {
         if let Some(c) = &spec.calendar
             && c.max_capacity() > spec.capacity
         {
@@ -352,7 +391,6 @@ impl<E: Copy> Kernel<E> {
                 });
             }
         }
-        let now = self.now;
         self.pools.push(Pool {
             nominal: spec.capacity,
             scheduled: spec.capacity,
@@ -383,12 +421,12 @@ impl<E: Copy> Kernel<E> {
     }
 
     /// A pool's state and statistics.
-    pub fn pool(&self, id: PoolId) -> &Pool {
+    pub(super) fn get(&self, id: PoolId) -> &Pool {
         &self.pools[id.0 as usize]
     }
 
     /// All pools, in the order they were added.
-    pub fn pools(&self) -> &[Pool] {
+    pub(super) fn all(&self) -> &[Pool] {
         &self.pools
     }
 
@@ -397,7 +435,13 @@ impl<E: Copy> Kernel<E> {
     /// units are free (after the current handler returns) or later. Each pool may appear
     /// once; units must be at least 1 and at most the pool's nominal capacity (the model
     /// guarantees this when it is built; debug builds check it on every request).
-    pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
+    pub(super) fn request(
+        &mut self,
+        now: Time,
+        needs: &[(PoolId, u32)],
+        priority: i32,
+        token: u64,
+    ) -> RequestId {
         assert!(
             !needs.is_empty() && needs.len() <= MAX_NEEDS,
             "a request needs 1 to {MAX_NEEDS} pools"
@@ -405,7 +449,7 @@ impl<E: Copy> Kernel<E> {
         let mut arr = [(PoolId(0), 0u32); MAX_NEEDS];
         let mut closed_at = [0u64; MAX_NEEDS];
         for (i, &(p, u)) in needs.iter().enumerate() {
-            closed_at[i] = self.pools[p.0 as usize].closed_until(self.now);
+            closed_at[i] = self.pools[p.0 as usize].closed_until(now);
             debug_assert!(
                 u >= 1 && u <= self.pools[p.0 as usize].nominal,
                 "request for {u} units of a pool of {}",
@@ -422,7 +466,7 @@ impl<E: Copy> Kernel<E> {
             priority,
             seq: self.request_seq,
             granted_seq: 0,
-            since: self.now,
+            since: now,
             state: State::Waiting,
             n: needs.len() as u8,
             needs: arr,
@@ -444,29 +488,26 @@ impl<E: Copy> Kernel<E> {
             pool.queue.is_empty() && pool.free() >= u
         });
         if fast {
-            self.grant(id, None);
+            self.grant(now, id, None);
         } else {
             for &(p, _) in needs {
-                self.enqueue(p, id);
+                self.enqueue(now, p, id);
             }
             for &(p, _) in needs {
-                self.dispatch(p);
+                self.dispatch(now, p);
             }
         }
         RequestId(id)
     }
 
-    /// Releases every unit a granted request holds, and ends the request.
-    pub fn release(&mut self, id: RequestId) {
-        self.release_with_changeover(id, |_| Duration::ZERO);
-    }
-
     /// Releases a granted request, keeping `changeover(pool)` of each pool's units busy
     /// for that long after the release.
-    pub fn release_with_changeover(
+    pub(super) fn release_with_changeover(
         &mut self,
+        now: Time,
         id: RequestId,
         mut changeover: impl FnMut(PoolId) -> Duration,
+        schedule: &mut impl FnMut(Time, PoolEvent),
     ) {
         let r = self.requests[id.0 as usize];
         assert_eq!(
@@ -478,19 +519,28 @@ impl<E: Copy> Kernel<E> {
             if u > 0 {
                 // (zero: released earlier by `release_part`)
                 let c = changeover(p);
-                self.give_back(id.0, p, u, c);
+                if let Some((t, e)) = self.give_back(now, id.0, p, u, c) {
+                    schedule(t, e);
+                }
             }
         }
         self.free_request(id.0);
         for &(p, _) in r.needs() {
-            self.dispatch(p);
+            self.dispatch(now, p);
         }
     }
 
     /// Releases the units a granted request holds from one pool (an operator's hands-on
     /// time is over; the suite stays held), keeping them busy for `changeover`. The
     /// request stays in service for its other pools; releasing it later skips this pool.
-    pub fn release_part(&mut self, id: RequestId, p: PoolId, changeover: Duration) {
+    pub(super) fn release_part(
+        &mut self,
+        now: Time,
+        id: RequestId,
+        p: PoolId,
+        changeover: Duration,
+        schedule: &mut impl FnMut(Time, PoolEvent),
+    ) {
         let r = &mut self.requests[id.0 as usize];
         assert_eq!(
             r.state,
@@ -504,49 +554,59 @@ impl<E: Copy> Kernel<E> {
         if u == 0 {
             return;
         }
-        self.give_back(id.0, p, u, changeover);
-        self.dispatch(p);
+        if let Some((t, e)) = self.give_back(now, id.0, p, u, changeover) {
+            schedule(t, e);
+        }
+        self.dispatch(now, p);
     }
 
-    /// Request `i` gives back `u` units of pool `p`, which stay busy for `changeover`.
-    fn give_back(&mut self, i: u32, p: PoolId, u: u32, changeover: Duration) {
-        let now = self.now;
+    /// Request `i` gives back `u` units of pool `p`, which stay busy for `changeover`;
+    /// returns the end of the changeover, for the caller to schedule.
+    fn give_back(
+        &mut self,
+        now: Time,
+        i: u32,
+        p: PoolId,
+        u: u32,
+        changeover: Duration,
+    ) -> Option<(Time, PoolEvent)> {
         let pool = &mut self.pools[p.0 as usize];
         pool.in_use -= u;
         pool.working_tw.set(now, u64::from(pool.in_use));
         if pool.policy == CapacityDrop::Preempt {
             remove_value(&mut pool.holders, i);
         }
-        if changeover > Duration::ZERO {
-            pool.changeover += u;
-            pool.changeover_tw.set(now, u64::from(pool.changeover));
-            self.schedule_pool_event(now + changeover, PoolEvent::ChangeoverEnd(p, u));
+        if changeover == Duration::ZERO {
+            return None;
         }
+        pool.changeover += u;
+        pool.changeover_tw.set(now, u64::from(pool.changeover));
+        Some((now + changeover, PoolEvent::ChangeoverEnd(p, u)))
     }
 
     /// Withdraws a waiting request (the patient gave up). Returns false, and does
     /// nothing, if the request is not waiting.
-    pub fn withdraw(&mut self, id: RequestId) -> bool {
+    pub(super) fn withdraw(&mut self, now: Time, id: RequestId) -> bool {
         let r = self.requests[id.0 as usize];
         if r.state != State::Waiting {
             return false;
         }
-        let waited = u128::from(self.now.since(r.since).ticks());
+        let waited = u128::from(now.since(r.since).ticks());
         for &(p, _) in r.needs() {
-            self.dequeue(p, id.0);
+            self.dequeue(now, p, id.0);
             let pool = &mut self.pools[p.0 as usize];
             pool.withdrawn += 1;
             pool.withdrawn_wait += waited;
         }
         self.free_request(id.0);
         for &(p, _) in r.needs() {
-            self.dispatch(p);
+            self.dispatch(now, p);
         }
         true
     }
 
     /// True while the request waits for units.
-    pub fn is_waiting(&self, id: RequestId) -> bool {
+    pub(super) fn is_waiting(&self, id: RequestId) -> bool {
         self.requests[id.0 as usize].state == State::Waiting
     }
 
@@ -556,7 +616,7 @@ impl<E: Copy> Kernel<E> {
     }
 
     /// Inserts request `i` in pool `p`'s queue at its (priority, seq) place.
-    fn enqueue(&mut self, p: PoolId, i: u32) {
+    fn enqueue(&mut self, now: Time, p: PoolId, i: u32) {
         let key = |r: &Request| (std::cmp::Reverse(r.priority), r.seq);
         let k = key(&self.requests[i as usize]);
         let reqs = &self.requests;
@@ -568,23 +628,22 @@ impl<E: Copy> Kernel<E> {
             }
             _ => pool.queue.push_back(i),
         }
-        pool.queue_tw.set(self.now, pool.queue.len() as u64);
+        pool.queue_tw.set(now, pool.queue.len() as u64);
     }
 
-    fn dequeue(&mut self, p: PoolId, i: u32) {
+    fn dequeue(&mut self, now: Time, p: PoolId, i: u32) {
         let pool = &mut self.pools[p.0 as usize];
         if pool.queue.front() == Some(&i) {
             pool.queue.pop_front();
         } else if let Some(at) = pool.queue.iter().position(|&j| j == i) {
             pool.queue.remove(at);
         }
-        pool.queue_tw.set(self.now, pool.queue.len() as u64);
+        pool.queue_tw.set(now, pool.queue.len() as u64);
     }
 
     /// Grants request `i`: takes its units, leaves its queues (if it is queued, at
     /// position `at` of pool `from`'s queue), tells the model.
-    fn grant(&mut self, i: u32, queued: Option<(PoolId, usize)>) {
-        let now = self.now;
+    fn grant(&mut self, now: Time, i: u32, queued: Option<(PoolId, usize)>) {
         let r = self.requests[i as usize];
         if let Some((from, _)) = queued {
             // The pool whose units came free last is the one that held the request back.
@@ -606,7 +665,7 @@ impl<E: Copy> Kernel<E> {
                     }
                     pool.queue_tw.set(now, pool.queue.len() as u64);
                 }
-                Some(_) if u > 0 => self.dequeue(p, i),
+                Some(_) if u > 0 => self.dequeue(now, p, i),
                 _ => {}
             }
             if u == 0 {
@@ -629,7 +688,7 @@ impl<E: Copy> Kernel<E> {
     }
 
     /// Grants what pool `p`'s free units allow, in queue order (see the dispatch rule).
-    fn dispatch(&mut self, p: PoolId) {
+    fn dispatch(&mut self, now: Time, p: PoolId) {
         let mut at = 0;
         loop {
             let pool = &self.pools[p.0 as usize];
@@ -647,144 +706,10 @@ impl<E: Copy> Kernel<E> {
                 .iter()
                 .all(|&(q, u)| q == p || self.pools[q.0 as usize].free() >= u);
             if fits_elsewhere {
-                self.grant(i, Some((p, at))); // `at` now points at the next one
+                self.grant(now, i, Some((p, at))); // `at` now points at the next one
             } else {
                 at += 1;
             }
-        }
-    }
-
-    pub(super) fn start_pool(&mut self, p: usize) {
-        let id = PoolId(p as u32);
-        let now = self.now;
-        if let Some(cal) = &self.pools[p].calendar {
-            let cap = cal.capacity_at(now);
-            let next = cal.next_change(now, self.end);
-            self.pools[p].scheduled = cap;
-            self.pools[p].closed_since = (cap == 0).then_some(now);
-            let avail = u64::from(self.pools[p].available());
-            self.pools[p].available_tw.set(now, avail);
-            if let Some(t) = next {
-                self.schedule_pool_event(t, PoolEvent::CalendarChange(id));
-            }
-        }
-        if let Some(b) = &mut self.pools[p].breakdowns {
-            let up = Duration::from_ticks_f64(b.time_between.sample(&mut b.rng));
-            self.schedule_pool_event(now + up, PoolEvent::Breakdown(id));
-        }
-    }
-
-    pub(super) fn handle_pool_event(&mut self, e: PoolEvent) {
-        let now = self.now;
-        match e {
-            PoolEvent::ChangeoverEnd(p, u) => {
-                let pool = &mut self.pools[p.0 as usize];
-                pool.changeover -= u;
-                pool.changeover_tw.set(now, u64::from(pool.changeover));
-                self.dispatch(p);
-            }
-            PoolEvent::CalendarChange(p) => {
-                let pool = &mut self.pools[p.0 as usize];
-                let cal = pool
-                    .calendar
-                    .as_ref()
-                    .expect("calendar event of a pool without a calendar");
-                pool.scheduled = cal.capacity_at(now);
-                match (pool.scheduled, pool.closed_since) {
-                    (0, None) => pool.closed_since = Some(now),
-                    (1.., Some(since)) => {
-                        pool.closed_total += now.since(since).ticks();
-                        pool.closed_since = None;
-                    }
-                    _ => {}
-                }
-                if let Some(t) = cal.next_change(now, self.end) {
-                    self.schedule_pool_event(t, PoolEvent::CalendarChange(p));
-                }
-                self.capacity_changed(p);
-            }
-            PoolEvent::Breakdown(p) => {
-                let pool = &mut self.pools[p.0 as usize];
-                let b = pool
-                    .breakdowns
-                    .as_mut()
-                    .expect("breakdown of a pool without breakdowns");
-                pool.down += b.units;
-                let repair = Duration::from_ticks_f64(b.repair.sample(&mut b.rng));
-                self.schedule_pool_event(now + repair, PoolEvent::Repair(p));
-                self.capacity_changed(p);
-            }
-            PoolEvent::Repair(p) => {
-                let pool = &mut self.pools[p.0 as usize];
-                let b = pool
-                    .breakdowns
-                    .as_mut()
-                    .expect("repair of a pool without breakdowns");
-                pool.down -= b.units;
-                let up = Duration::from_ticks_f64(b.time_between.sample(&mut b.rng));
-                self.schedule_pool_event(now + up, PoolEvent::Breakdown(p));
-                self.capacity_changed(p);
-            }
-        }
-    }
-
-    /// Applies a change of available capacity: preempt if the policy says so, then grant.
-    fn capacity_changed(&mut self, p: PoolId) {
-        let now = self.now;
-        let pool = &mut self.pools[p.0 as usize];
-        pool.available_tw.set(now, u64::from(pool.available()));
-        if pool.policy == CapacityDrop::Preempt {
-            while self.pools[p.0 as usize].in_use + self.pools[p.0 as usize].changeover
-                > self.pools[p.0 as usize].available()
-                && !self.pools[p.0 as usize].holders.is_empty()
-            {
-                let victim = self.pick_victim(p);
-                self.preempt(victim);
-            }
-        }
-        self.dispatch(p);
-    }
-
-    /// The holder of `p` to interrupt: lowest priority, then latest granted.
-    fn pick_victim(&self, p: PoolId) -> u32 {
-        let reqs = &self.requests;
-        *self.pools[p.0 as usize]
-            .holders
-            .iter()
-            .min_by_key(|&&i| {
-                (
-                    reqs[i as usize].priority,
-                    std::cmp::Reverse(reqs[i as usize].granted_seq),
-                )
-            })
-            .expect("holders is not empty")
-    }
-
-    fn preempt(&mut self, i: u32) {
-        let now = self.now;
-        let r = self.requests[i as usize];
-        for &(q, u) in r.needs() {
-            if u > 0 {
-                self.give_back(i, q, u, Duration::ZERO);
-                self.pools[q.0 as usize].preemptions += 1;
-            }
-        }
-        let mut closed_at = [0u64; MAX_NEEDS];
-        for (k, &(q, _)) in r.needs().iter().enumerate() {
-            closed_at[k] = self.pools[q.0 as usize].closed_until(now);
-        }
-        let req = &mut self.requests[i as usize];
-        req.state = State::Waiting;
-        req.since = now;
-        req.closed_at = closed_at;
-        for &(q, u) in r.needs() {
-            if u > 0 {
-                self.enqueue(q, i);
-            }
-        }
-        self.notices.push_back(Notice::Preempted(r.token));
-        for &(q, _) in r.needs() {
-            self.dispatch(q);
         }
     }
 }

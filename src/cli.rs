@@ -5,11 +5,11 @@
 //! the user gave (arguments or scenario) prints a message that says what to fix and
 //! exits with code 2; it never panics. Results go to stdout, progress and errors to
 //! stderr.
-pub mod report;
+pub(crate) mod report;
 pub mod scenario;
-pub mod size;
-pub mod sweep;
-pub mod validate;
+pub(crate) mod size;
+pub(crate) mod sweep;
+pub(crate) mod validate;
 
 use crate::experiment::simulate;
 use crate::model::{limits, metric_names, pooled_percentiles};

@@ -130,11 +130,6 @@ impl Sweep {
         self.variants
     }
 
-    /// True when the sweep has no variants (never, once loaded).
-    pub fn is_empty(&self) -> bool {
-        self.variants == 0
-    }
-
     /// The axis values of variant `v`.
     pub fn values(&self, v: usize) -> Vec<Value> {
         match self.design {

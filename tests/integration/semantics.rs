@@ -361,7 +361,6 @@ stock = { capacity = 30, shelf_life = "60d" }
 
 #[test]
 fn every_documented_numeric_path_changes_the_outcome_or_is_refused() {
-    use cgtsim::cli::sweep;
     // (path, two values): each must change some metric of the run, or be refused.
     let paths: [(&str, &str, &str); 29] = [
         ("simulation.warmup", "\"50d\"", "\"80d\""),
@@ -424,31 +423,46 @@ fn every_documented_numeric_path_changes_the_outcome_or_is_refused() {
     ];
     let dir = scratch("every-path");
     std::fs::write(dir.join("base.toml"), EVERY_KEY).unwrap();
-    for (path, a, b) in paths {
-        let file = dir.join("sweep.toml");
-        std::fs::write(
-            &file,
-            format!("base = \"base.toml\"\n[grid]\n\"{path}\" = [{a}, {b}]\n"),
-        )
-        .unwrap();
-        let sw = sweep::load(&file).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let runs: Vec<Vec<f64>> = (0..2)
-            .map(|v| {
-                let sc = sw.scenario(v).unwrap();
-                cgtsim::experiment::simulate(&sc.spec, sw.seed, sw.replications, || {}, || false)
-                    .unwrap()
-                    .into_iter()
-                    .flat_map(|r| r.values)
-                    .collect()
-            })
-            .collect();
+    let sweep = |name: &str, axis: String| {
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{axis}\n")).unwrap();
+        cgtsim(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join(name).to_str().unwrap(),
+        ])
+    };
+    for (i, (path, a, b)) in paths.iter().enumerate() {
+        let o = sweep(&format!("p{i}"), format!("\"{path}\" = [{a}, {b}]"));
         assert!(
-            runs[0] != runs[1],
-            "{path} = {a} and {b} give the same results"
+            o.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr)
         );
+        let csv = std::fs::read_to_string(dir.join(format!("p{i}/results.csv"))).unwrap();
+        // Every (metric, mean) of variant 0 and of variant 1: some must differ.
+        let of = |v: &str| -> Vec<(String, String)> {
+            csv.lines()
+                .filter(|l| l.starts_with(&format!("{v},")))
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    (f[2].to_string(), f[4].to_string())
+                })
+                .collect()
+        };
+        let (v0, v1) = (of("0"), of("1"));
+        assert!(!v0.is_empty(), "{path}: no rows");
+        assert!(v0 != v1, "{path} = {a} and {b} give the same results");
     }
-    // Paths that would change nothing are refused.
-    for (path, values, why) in [
+    // Paths that would change nothing are refused, at the axis in the sweep file.
+    let base = replaced(
+        EVERY_KEY,
+        "qc = { capacity = 1 }",
+        "qc = { capacity = 1 }\nfixed = { capacity = 2, calendar = { shifts = [{ days = \"mon-fri\", start = \"08:00\", end = \"16:00\", capacity = 2 }] } }",
+    );
+    std::fs::write(dir.join("base.toml"), base).unwrap();
+    for (i, (path, values, why)) in [
         (
             "simulation.replications",
             "[3, 5]",
@@ -460,25 +474,15 @@ fn every_documented_numeric_path_changes_the_outcome_or_is_refused() {
             "[2, 4]",
             "states its own capacity",
         ),
-    ] {
-        let base = replaced(
-            EVERY_KEY,
-            "qc = { capacity = 1 }",
-            "qc = { capacity = 1 }\nfixed = { capacity = 2, calendar = { shifts = [{ days = \"mon-fri\", start = \"08:00\", end = \"16:00\", capacity = 2 }] } }",
-        );
-        std::fs::write(dir.join("base.toml"), base).unwrap();
-        let file = dir.join("sweep.toml");
-        std::fs::write(
-            &file,
-            format!("base = \"base.toml\"\n[grid]\n\"{path}\" = {values}\n"),
-        )
-        .unwrap();
-        let err = sweep::load(&file)
-            .err()
-            .unwrap_or_else(|| panic!("{path} accepted"))
-            .to_string();
+    ]
+    .iter()
+    .enumerate()
+    {
+        let o = sweep(&format!("r{i}"), format!("\"{path}\" = {values}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{path} accepted: {err}");
         assert!(
-            err.contains("sweep.toml:3:1: ") && err.contains(why),
+            err.contains(&format!("r{i}.toml:3:1: ")) && err.contains(why),
             "{path}: {err}"
         );
     }

@@ -483,18 +483,25 @@ impl Pools {
                 self.requests.len() as u32 - 1
             }
         };
-        let fast = needs.iter().all(|&(p, u)| {
-            let pool = &self.pools[p.0 as usize];
-            pool.queue.is_empty() && pool.free() >= u
-        });
-        if fast {
+        let fits = needs
+            .iter()
+            .all(|&(p, u)| self.pools[p.0 as usize].free() >= u);
+        let queues_empty = needs
+            .iter()
+            .all(|&(p, _)| self.pools[p.0 as usize].queue.is_empty());
+        if fits && queues_empty {
             self.grant(now, id, None);
         } else {
             for &(p, _) in needs {
                 self.enqueue(now, p, id);
             }
-            for &(p, _) in needs {
-                self.dispatch(now, p);
+            // A new request frees nothing, so it is the only one that may now be granted,
+            // and only if every pool it needs has the units free: otherwise no scan (in an
+            // overloaded system a scan of the whole queue on every arrival is quadratic).
+            if fits {
+                for &(p, _) in needs {
+                    self.dispatch(now, p);
+                }
             }
         }
         RequestId(id)

@@ -30,10 +30,12 @@ pub mod limits {
     /// Most failures of one step before a patient is lost: 1,000 (attempts are counted
     /// in 16 bits per patient and step; real rules allow two or three).
     pub const MAX_ATTEMPTS: u32 = 1_000;
-    /// Most patients, batches and orders in the system at once in one replication: one
-    /// million. Each holds about 200 bytes of state; a system this full is overloaded and
-    /// its work in progress grows without bound, so the run stops and says so.
-    pub const MAX_IN_SYSTEM: usize = 1_000_000;
+    /// Most patients, batches and orders in the system at once in one replication:
+    /// 100,000, far beyond any cell-therapy facility (Europe treats a few thousand CAR-T
+    /// patients a year). A system this full is overloaded and its work in progress grows
+    /// without bound, so the run stops and says so, before memory (a few hundred bytes an
+    /// entity) or queue scans grow with it.
+    pub const MAX_IN_SYSTEM: usize = 100_000;
     /// Most replications of one run: 100,000 (each replication's metrics and percentile
     /// sketches, a few kilobytes, are kept for the confidence intervals, the pooled
     /// percentiles and the tidy output).

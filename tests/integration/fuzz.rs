@@ -316,6 +316,22 @@ fn no_scenario_text_panics_or_runs_away() {
     let started = Instant::now();
     let (mut n, mut ran, mut refused) = (0u64, 0u64, 0u64);
     let mut failures = Vec::new();
+    // A watchdog: a case that takes longer than `CASE_LIMIT` has run away; it is printed
+    // and the process ends (a hung case cannot be caught in its own thread).
+    const CASE_LIMIT: Duration = Duration::from_secs(120);
+    let current = std::sync::Arc::new(std::sync::Mutex::new((Instant::now(), String::new())));
+    let watched = current.clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let (since, text) = &*watched.lock().unwrap();
+            if since.elapsed() > CASE_LIMIT {
+                eprintln!("fuzz: a case ran for over {CASE_LIMIT:?}:\n{text}");
+                std::process::exit(101);
+            }
+        }
+    });
+    let mut slowest = (Duration::ZERO, String::new());
     loop {
         match seconds {
             Some(s) if started.elapsed() >= Duration::from_secs(s) => break,
@@ -327,7 +343,13 @@ fn no_scenario_text_panics_or_runs_away() {
         } else {
             edited(&mut rng, &texts)
         };
-        match one(&text) {
+        *current.lock().unwrap() = (Instant::now(), text.clone());
+        let case_started = Instant::now();
+        let outcome = one(&text);
+        if case_started.elapsed() > slowest.0 {
+            slowest = (case_started.elapsed(), text.clone());
+        }
+        match outcome {
             Ok(Outcome::Ran) => ran += 1,
             Ok(Outcome::Refused) => refused += 1,
             Err(f) => failures.push(f),
@@ -338,10 +360,15 @@ fn no_scenario_text_panics_or_runs_away() {
         }
     }
     std::panic::set_hook(hook);
+    *current.lock().unwrap() = (Instant::now() + Duration::from_secs(3600), String::new());
     eprintln!(
-        "fuzz: {n} cases in {:.1} s (seed {seed}): {ran} ran, {refused} refused, {} failed",
+        "fuzz: {n} cases in {:.1} s (seed {seed}): {ran} ran, {refused} refused, {} failed; slowest case {:.2} s",
         started.elapsed().as_secs_f64(),
-        failures.len()
+        failures.len(),
+        slowest.0.as_secs_f64()
     );
+    if slowest.0 > Duration::from_secs(10) {
+        eprintln!("fuzz: the slowest case:\n{}", slowest.1);
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

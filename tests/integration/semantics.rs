@@ -585,3 +585,24 @@ fn sizing_a_staffed_resource_works_and_a_fixed_one_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("states its own capacity"));
 }
+
+#[test]
+fn a_run_whose_work_in_progress_still_grows_says_so() {
+    // rho = 1.8 for 300 days: far from the work-in-progress limit, but the queue grows all
+    // the way; the table warns that the results depend on the horizon. At rho = 0.6 it
+    // does not.
+    let text = replaced(SUITE_BASE, "rate = 0.6", "rate = 1.8");
+    let text = replaced(&text, "horizon = \"1000d\"", "horizon = \"300d\"");
+    let dir = scratch("growing");
+    let run = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let o = cgtsim(&["run", path.to_str().unwrap()]);
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let out = run("over.toml", &text);
+    assert!(out.contains("Warning: work in progress of `p` was still growing"), "{out}");
+    let out = run("stable.toml", SUITE_BASE);
+    assert!(!out.contains("Warning"), "{out}");
+}

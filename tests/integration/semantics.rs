@@ -190,68 +190,8 @@ fn negligible_waits_name_no_bottleneck() {
     assert!(out.contains("Bottleneck: none"), "{out}");
 }
 
-#[test]
-fn waits_are_reported_over_everyone_and_over_the_served() {
-    // An overloaded M/M/1 with impatient patients (lambda 1.5, mu 1 per day; half give up
-    // after 2 hours in the queue, half wait up to 100 days). By
-    // Little's law on the queue, the mean wait of every request that stopped waiting
-    // (served or gone) is the mean queue over the rate of those requests. The served
-    // alone wait much longer than everyone (the impatient leave early), so reporting only
-    // theirs overstates the wait of a referral: both are reported, with denominators.
-    let text = r#"[simulation]
-warmup = "100d"
-horizon = "4000d"
-replications = 10
-seed = 9
-[resources]
-server = { capacity = 1 }
-[[products]]
-name = "p"
-type = "autologous"
-arrivals = { rate = 1.5, per = "day" }
-patience = { empirical = { values = ["2h", "100d"], weights = [1, 1] } }
-  [[products.steps]]
-  name = "serve"
-  uses = ["server"]
-  duration = { exponential = { mean = "1d" } }
-"#;
-    let (m, _) = run_scenario(text, None);
-    let stopped: Vec<f64> = (0..10)
-        .map(|r| m["resources.server.grants"][r] + m["resources.server.withdrawn"][r])
-        .collect();
-    let little: Vec<f64> = (0..10)
-        .map(|r| m["resources.server.queue.mean"][r] * 4000.0 / stopped[r])
-        .collect();
-    for r in 0..10 {
-        let all = m["resources.server.wait.mean_all"][r];
-        assert!(
-            (all - little[r]).abs() < 0.01 * little[r],
-            "rep {r}: {all} vs {}",
-            little[r]
-        );
-        eprintln!(
-            "rep {r}: served {} all {all}",
-            m["resources.server.wait.mean"][r]
-        );
-        assert!(
-            m["resources.server.wait.mean"][r] > all * 1.2,
-            "served wait longer"
-        );
-        let waited = m["products.p.waiting.mean_all"][r];
-        assert!(
-            (waited - all).abs() < 0.01 * all,
-            "per patient {waited} vs per request {all}"
-        );
-    }
-}
-
-#[test]
-fn pooled_percentiles_match_the_m_m_1_sojourn_time() {
-    // M/M/1 FIFO (lambda 0.5, mu 1 per day): the time in system is exponential with rate
-    // mu - lambda, so its 90 % point is ln 10 / 0.5 = 4.605 d. The pooled percentile of
-    // 20 x 4,000 days (about 40,000 patients) must agree within 3 % (sampling error of a
-    // quantile of correlated sojourns, plus the sketch's 0.5 %).
-    let text = r#"[simulation]
+/// M/M/1 (lambda 0.5, mu 1 per day), 20 x 4,000 days after 200.
+const MM1: &str = r#"[simulation]
 warmup = "200d"
 horizon = "4000d"
 replications = 20
@@ -267,6 +207,53 @@ arrivals = { rate = 0.5, per = "day" }
   uses = ["server"]
   duration = { exponential = { mean = "1d" } }
 "#;
+
+#[test]
+fn waits_are_reported_over_everyone_and_over_the_served() {
+    // An overloaded M/M/1 with impatient patients (lambda 1.5, mu 1 per day; half give up
+    // after 2 hours in the queue, half wait up to 100 days). By
+    // Little's law on the queue, the mean wait of every request that stopped waiting
+    // (served or gone) is the mean queue over the rate of those requests. The served
+    // alone wait much longer than everyone (the impatient leave early), so reporting only
+    // theirs overstates the wait of a referral: both are reported, with denominators.
+    let text = replaced(MM1, "rate = 0.5", "rate = 1.5");
+    let text = replaced(
+        &text,
+        "arrivals",
+        "patience = { empirical = { values = [\"2h\", \"100d\"], weights = [1, 1] } }\narrivals",
+    );
+    let text = replaced(&text, "replications = 20", "replications = 10");
+    let (m, _) = run_scenario(&text, None);
+    let stopped: Vec<f64> = (0..10)
+        .map(|r| m["resources.server.grants"][r] + m["resources.server.withdrawn"][r])
+        .collect();
+    let little: Vec<f64> = (0..10)
+        .map(|r| m["resources.server.queue.mean"][r] * 4000.0 / stopped[r])
+        .collect();
+    for r in 0..10 {
+        let all = m["resources.server.wait.mean_all"][r];
+        assert!(
+            (all - little[r]).abs() < 0.01 * little[r],
+            "rep {r}: {all} vs {}",
+            little[r]
+        );
+        let served = m["resources.server.wait.mean"][r];
+        assert!(served > all * 1.2, "rep {r}: served {served} vs all {all}");
+        let waited = m["products.p.waiting.mean_all"][r];
+        assert!(
+            (waited - all).abs() < 0.01 * all,
+            "per patient {waited} vs per request {all}"
+        );
+    }
+}
+
+#[test]
+fn pooled_percentiles_match_the_m_m_1_sojourn_time() {
+    // M/M/1 FIFO (lambda 0.5, mu 1 per day): the time in system is exponential with rate
+    // mu - lambda, so its 90 % point is ln 10 / 0.5 = 4.605 d. The pooled percentile of
+    // 20 x 4,000 days (about 40,000 patients) must agree within 3 % (sampling error of a
+    // quantile of correlated sojourns, plus the sketch's 0.5 %).
+    let text = MM1;
     let dir = scratch("pooled");
     let path = dir.join("s.toml");
     std::fs::write(&path, text).unwrap();
@@ -602,7 +589,10 @@ fn a_run_whose_work_in_progress_still_grows_says_so() {
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let out = run("over.toml", &text);
-    assert!(out.contains("Warning: work in progress of `p` was still growing"), "{out}");
+    assert!(
+        out.contains("Warning: work in progress of `p` was still growing"),
+        "{out}"
+    );
     let out = run("stable.toml", SUITE_BASE);
     assert!(!out.contains("Warning"), "{out}");
 }

@@ -291,6 +291,21 @@ impl Calendar {
         }
     }
 
+    /// Ticks of `[from, to)` during which no unit is scheduled (closed: a shift off, a
+    /// weekend, a holiday).
+    pub fn closed_ticks(&self, from: Time, to: Time) -> u64 {
+        let mut closed = 0;
+        let mut t = from;
+        while t < to {
+            let next = self.next_change(t, to).unwrap_or(to);
+            if self.capacity_at(t) == 0 {
+                closed += next.ticks() - t.ticks();
+            }
+            t = next;
+        }
+        closed
+    }
+
     /// Unit-ticks scheduled over `[from, to)`: the integral of the capacity.
     pub fn unit_ticks(&self, from: Time, to: Time) -> u128 {
         let mut total = 0u128;
@@ -539,6 +554,15 @@ mod week_end_and_repeats {
             None,
             "no change before `until`"
         );
+    }
+
+    #[test]
+    fn closed_time_counts_the_hours_with_no_unit() {
+        // Weekdays 08:00-16:00: Friday 14:00 to Monday 10:00 is closed from Friday 16:00
+        // to Monday 08:00, 64 hours.
+        let c = Calendar::new(Duration::ZERO, &[shift(WEEKDAYS, 8, 16, 1)], 0, &[]).unwrap();
+        assert_eq!(c.closed_ticks(at(4, 14), at(7, 10)), h(64).ticks());
+        assert_eq!(Calendar::constant(2).closed_ticks(at(0, 0), at(9, 0)), 0);
     }
 
     #[test]

@@ -168,8 +168,6 @@ struct Request {
     state: State,
     n: u8,
     needs: [(PoolId, u32); MAX_NEEDS],
-    /// Each needed pool's closed time (`Pool::closed_until`) when the wait began.
-    closed_at: [u64; MAX_NEEDS],
 }
 
 impl Request {
@@ -220,9 +218,6 @@ pub struct Pool {
     /// was closed, and otherwise.
     held_back_closed: u128,
     held_back_busy: u128,
-    /// Ticks with the calendar closed before `closed_since`, and since when it is closed.
-    closed_total: u64,
-    closed_since: Option<Time>,
     window_start: Time,
 }
 
@@ -323,9 +318,11 @@ impl Pool {
             self.held_back_busy as f64 / day,
         )
     }
-    /// Ticks, since the start of the run, during which the calendar scheduled no unit.
-    fn closed_until(&self, now: Time) -> u64 {
-        self.closed_total + self.closed_since.map_or(0, |s| now.since(s).ticks())
+    /// Ticks of `[from, to)` during which the calendar scheduled no unit.
+    fn closed_between(&self, from: Time, to: Time) -> u64 {
+        self.calendar
+            .as_ref()
+            .map_or(0, |c| c.closed_ticks(from, to))
     }
 
     fn reset_statistics(&mut self, now: Time) {
@@ -413,8 +410,6 @@ impl Pools {
             withdrawn_wait: 0,
             held_back_closed: 0,
             held_back_busy: 0,
-            closed_total: 0,
-            closed_since: None,
             window_start: now,
         });
         Ok(PoolId(self.pools.len() as u32 - 1))
@@ -447,9 +442,7 @@ impl Pools {
             "a request needs 1 to {MAX_NEEDS} pools"
         );
         let mut arr = [(PoolId(0), 0u32); MAX_NEEDS];
-        let mut closed_at = [0u64; MAX_NEEDS];
         for (i, &(p, u)) in needs.iter().enumerate() {
-            closed_at[i] = self.pools[p.0 as usize].closed_until(now);
             debug_assert!(
                 u >= 1 && u <= self.pools[p.0 as usize].nominal,
                 "request for {u} units of a pool of {}",
@@ -470,7 +463,6 @@ impl Pools {
             state: State::Waiting,
             n: needs.len() as u8,
             needs: arr,
-            closed_at,
         };
         self.request_seq += 1;
         let id = match self.free_requests.pop() {
@@ -483,12 +475,12 @@ impl Pools {
                 self.requests.len() as u32 - 1
             }
         };
-        let fits = needs
-            .iter()
-            .all(|&(p, u)| self.pools[p.0 as usize].free() >= u);
-        let queues_empty = needs
-            .iter()
-            .all(|&(p, _)| self.pools[p.0 as usize].queue.is_empty());
+        let (mut fits, mut queues_empty) = (true, true);
+        for &(p, u) in needs {
+            let pool = &self.pools[p.0 as usize];
+            fits &= pool.free() >= u;
+            queues_empty &= pool.queue.is_empty();
+        }
         if fits && queues_empty {
             self.grant(now, id, None);
         } else {
@@ -654,10 +646,9 @@ impl Pools {
         let r = self.requests[i as usize];
         if let Some((from, _)) = queued {
             // The pool whose units came free last is the one that held the request back.
-            let k = r.needs().iter().position(|n| n.0 == from).unwrap_or(0);
             let pool = &mut self.pools[from.0 as usize];
             let waited = now.since(r.since).ticks();
-            let closed = (pool.closed_until(now) - r.closed_at[k]).min(waited);
+            let closed = pool.closed_between(r.since, now).min(waited);
             pool.held_back_closed += u128::from(closed);
             pool.held_back_busy += u128::from(waited - closed);
         }

@@ -4,7 +4,7 @@
 //!
 //! This module must not know about models or scenario files.
 
-use super::{CapacityDrop, MAX_NEEDS, Notice, PoolEvent, PoolId, Pools, State};
+use super::{CapacityDrop, Notice, PoolEvent, PoolId, Pools, State};
 use crate::engine::time::{Duration, Time};
 
 impl Pools {
@@ -21,7 +21,6 @@ impl Pools {
             let cap = cal.capacity_at(now);
             let next = cal.next_change(now, end);
             self.pools[p].scheduled = cap;
-            self.pools[p].closed_since = (cap == 0).then_some(now);
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
             if let Some(t) = next {
@@ -56,14 +55,6 @@ impl Pools {
                     .as_ref()
                     .expect("calendar event of a pool without a calendar");
                 pool.scheduled = cal.capacity_at(now);
-                match (pool.scheduled, pool.closed_since) {
-                    (0, None) => pool.closed_since = Some(now),
-                    (1.., Some(since)) => {
-                        pool.closed_total += now.since(since).ticks();
-                        pool.closed_since = None;
-                    }
-                    _ => {}
-                }
                 if let Some(t) = cal.next_change(now, end) {
                     schedule(t, PoolEvent::CalendarChange(p));
                 }
@@ -134,14 +125,9 @@ impl Pools {
                 self.pools[q.0 as usize].preemptions += 1;
             }
         }
-        let mut closed_at = [0u64; MAX_NEEDS];
-        for (k, &(q, _)) in r.needs().iter().enumerate() {
-            closed_at[k] = self.pools[q.0 as usize].closed_until(now);
-        }
         let req = &mut self.requests[i as usize];
         req.state = State::Waiting;
         req.since = now;
-        req.closed_at = closed_at;
         for &(q, u) in r.needs() {
             if u > 0 {
                 self.enqueue(now, q, i);

@@ -436,3 +436,45 @@ mod facility {
         }
     }
 }
+
+mod calendars {
+    use cgtsim::engine::{Calendar, Duration, Shift, Time};
+    use proptest::prelude::*;
+
+    fn shift() -> impl Strategy<Value = Shift> {
+        // Midnight often: shifts that end at 00:00 on a Sunday are the week's edge case.
+        let time = || prop_oneof![Just(0u64), 0u64..1440];
+        (1u8..128, time(), time(), 0u32..6).prop_map(|(days, start, end, capacity)| Shift {
+            days,
+            start: Duration::from_minutes(start),
+            end: Duration::from_minutes(end),
+            capacity,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Every week schedules exactly the unit-hours its shifts promise: for each shift,
+        /// its days x its length (past midnight when the end is not after the start, so
+        /// 00:00-00:00 is 24 hours) x its units, plus the base all week, whatever the
+        /// weekday the run starts on and whichever week is measured.
+        #[test]
+        fn a_week_holds_the_unit_hours_of_its_shifts(
+            shifts in prop::collection::vec(shift(), 0..5),
+            base in 0u32..3,
+            start_day in 0u64..7,
+            week in 0u64..60,
+        ) {
+            let c = Calendar::new(Duration::from_days(start_day), &shifts, base, &[]).unwrap();
+            let minutes: u64 = shifts
+                .iter()
+                .map(|s| u64::from(s.days.count_ones()) * s.length().ticks() / 60_000_000 * u64::from(s.capacity))
+                .sum::<u64>()
+                + u64::from(base) * 7 * 24 * 60;
+            let from = Time::from_days(7 * week);
+            let scheduled = c.unit_ticks(from, Time::from_days(7 * week + 7)) / 60_000_000;
+            prop_assert_eq!(scheduled, u128::from(minutes));
+        }
+    }
+}

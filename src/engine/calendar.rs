@@ -294,25 +294,21 @@ impl Calendar {
     /// Ticks of `[from, to)` during which no unit is scheduled (closed: a shift off, a
     /// weekend, a holiday).
     pub fn closed_ticks(&self, from: Time, to: Time) -> u64 {
-        let mut closed = 0;
-        let mut t = from;
-        while t < to {
-            let next = self.next_change(t, to).unwrap_or(to);
-            if self.capacity_at(t) == 0 {
-                closed += next.ticks() - t.ticks();
-            }
-            t = next;
-        }
-        closed
+        self.integrate(from, to, |units| u128::from(units == 0)) as u64
     }
 
     /// Unit-ticks scheduled over `[from, to)`: the integral of the capacity.
     pub fn unit_ticks(&self, from: Time, to: Time) -> u128 {
+        self.integrate(from, to, u128::from)
+    }
+
+    /// The integral over `[from, to)` of `f(capacity)`, piece by piece.
+    fn integrate(&self, from: Time, to: Time, f: impl Fn(u32) -> u128) -> u128 {
         let mut total = 0u128;
         let mut t = from;
         while t < to {
             let next = self.next_change(t, to).unwrap_or(to);
-            total += u128::from(self.capacity_at(t)) * u128::from(next.ticks() - t.ticks());
+            total += f(self.capacity_at(t)) * u128::from(next.ticks() - t.ticks());
             t = next;
         }
         total

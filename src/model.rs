@@ -28,5 +28,5 @@ pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{Metric, Unit, metric_names, slug, tail_name};
 pub use spec::{
     Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
-    ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,
+    RatePeriod, ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,
 };

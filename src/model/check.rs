@@ -230,12 +230,43 @@ impl Spec {
     }
 
     fn check_arrivals(&self, p: &ProductSpec, at: &str, run_days: f64, e: &mut Errors) {
-        let Arrivals::Renewal(d) = &p.arrivals;
-        let mean_days = days(d.mean());
-        if mean_days.is_nan() || mean_days <= 0.0 {
-            e.add(format!("{at}.arrivals"), "the time between arrivals is zero: arrivals would come without time passing; give a positive interarrival time or rate");
-        } else if run_days / mean_days > limits::MAX_ARRIVALS_PER_RUN {
-            let n = run_days / mean_days;
+        let expected = match &p.arrivals {
+            Arrivals::Renewal(d) => {
+                let mean_days = days(d.mean());
+                if mean_days.is_nan() || mean_days <= 0.0 {
+                    e.add(format!("{at}.arrivals"), "the time between arrivals is zero: arrivals would come without time passing; give a positive interarrival time or rate");
+                    return;
+                }
+                run_days / mean_days
+            }
+            Arrivals::Schedule(periods) => {
+                let end = run_days * limits::DAY;
+                let mut n = 0.0;
+                for (i, q) in periods.iter().enumerate() {
+                    let here = format!("{at}.arrivals.schedule.{i}");
+                    if !(q.rate.is_finite() && q.rate >= 0.0) {
+                        e.add(
+                            format!("{here}.rate"),
+                            "a rate must be a finite number >= 0",
+                        );
+                    }
+                    if i > 0 && q.from <= periods[i - 1].from {
+                        e.add(format!("{here}.from"), format!("periods must start in order: this one starts at {} d, not after the one before ({} d); sort them, and give each its own start", q.from.as_days(), periods[i - 1].from.as_days()));
+                    }
+                    let a = (q.from.ticks() as f64).min(end);
+                    let b = periods
+                        .get(i + 1)
+                        .map_or(end, |r| (r.from.ticks() as f64).min(end));
+                    n += q.rate * (b - a).max(0.0);
+                }
+                if periods.is_empty() {
+                    e.add(format!("{at}.arrivals.schedule"), "the schedule has no periods; give at least one, e.g. [{ from = \"0d\", rate = 20, per = \"year\" }]");
+                }
+                n
+            }
+        };
+        if expected > limits::MAX_ARRIVALS_PER_RUN || expected.is_nan() {
+            let n = expected;
             let about = if n.is_finite() {
                 format!("about {n:.3e}")
             } else {

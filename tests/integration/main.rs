@@ -7,6 +7,7 @@
 //! - `golden`: deterministic runs whose every event time was computed by hand;
 //! - `property`: invariants over random models (proptest).
 mod cli;
+mod demand;
 mod durability;
 mod fuzz;
 mod golden;

@@ -10,7 +10,7 @@ use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
 use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
 use crate::model::{
     Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
-    ResourceSpec, ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task,
+    RatePeriod, ResourceSpec, ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task,
     duration_in_range, limits,
 };
 use std::collections::HashMap;
@@ -546,30 +546,32 @@ fn allogeneic(
     })
 }
 
+/// Days per rate unit (`per`): "hour", "day" (default), "week" or "year" (365 days).
+fn per_days(cx: &Ctx, per: Option<&Spanned<String>>) -> R<f64> {
+    match per.map(|p| p.get_ref().as_str()) {
+        None | Some("day") => Ok(1.0),
+        Some("hour") => Ok(1.0 / 24.0),
+        Some("week") => Ok(7.0),
+        Some("year") => Ok(365.0),
+        Some(other) => cx.err(
+            per.expect("matched Some"),
+            format!(
+                "per must be \"hour\", \"day\", \"week\" or \"year\", not \"{}\"",
+                shown(other)
+            ),
+        ),
+    }
+}
+
 fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
     let f = a.get_ref();
-    match (&f.rate, &f.interarrival) {
-        (Some(rate), None) => {
+    match (&f.rate, &f.interarrival, &f.schedule) {
+        (Some(rate), None, None) => {
             let r = *rate.get_ref();
             if !(r.is_finite() && r > 0.0) {
                 return cx.err(rate, format!("the arrival rate must be a number > 0, not {r}"));
             }
-            let per_days = match f.per.as_ref().map(|p| p.get_ref().as_str()) {
-                None | Some("day") => 1.0,
-                Some("hour") => 1.0 / 24.0,
-                Some("week") => 7.0,
-                Some("year") => 365.0,
-                Some(other) => {
-                    return cx.err(
-                        f.per.as_ref().expect("matched Some"),
-                        format!(
-                            "per must be \"hour\", \"day\", \"week\" or \"year\", not \"{}\"",
-                            shown(other)
-                        ),
-                    );
-                }
-            };
-            let mean_days = per_days / r;
+            let mean_days = per_days(cx, f.per.as_ref())? / r;
             if mean_days.is_nan() || mean_days > limits::MAX_DURATION_DAYS {
                 return cx.err(rate, format!("a rate of {r:e} means fewer than one arrival in 100,000 years, beyond the clock's range; check the value and `per`"));
             }
@@ -578,13 +580,31 @@ fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
                 Err(_) => cx.err(rate, format!("a rate of {r:e} is too high: arrivals would come without time passing between them")),
             }
         }
-        (None, Some(d)) => {
+        (None, Some(d), None) => {
             if f.per.is_some() {
                 return cx.err(a, "`per` goes with `rate`, not with `interarrival`");
             }
             Ok(Arrivals::Renewal(cx.duration_dist(d)?))
         }
-        _ => cx.err(a, "give arrivals either as { rate = 2.0, per = \"day\" } (Poisson) or as { interarrival = <duration or distribution> }"),
+        (None, None, Some(periods)) => {
+            if f.per.is_some() {
+                return cx.err(a, "`per` goes inside each period of the schedule");
+            }
+            let mut out = Vec::new();
+            for p in periods {
+                let pf = p.get_ref();
+                let r = *pf.rate.get_ref();
+                if !(r.is_finite() && r >= 0.0) {
+                    return cx.err(&pf.rate, format!("a rate must be a number >= 0, not {r}"));
+                }
+                out.push(RatePeriod {
+                    from: Time::ZERO + ticks(*pf.from.get_ref()),
+                    rate: r / per_days(cx, pf.per.as_ref())? / TICKS_PER_DAY as f64,
+                });
+            }
+            Ok(Arrivals::Schedule(out))
+        }
+        _ => cx.err(a, "give arrivals as { rate = 2.0, per = \"day\" } (Poisson), { interarrival = <duration or distribution> }, or { schedule = [{ from = \"0d\", rate = 20, per = \"year\" }, ...] } (Poisson with a rate that changes by period)"),
     }
 }
 

@@ -163,6 +163,21 @@ pub struct ArrivalsSpec {
     pub per: Option<Spanned<String>>,
     /// Or: any distribution of the time between arrivals.
     pub interarrival: Option<Spanned<DurationDist>>,
+    /// Or: Poisson arrivals whose rate changes by period, e.g.
+    /// `[{ from = "0d", rate = 20, per = "year" }, { from = "365d", rate = 35, per = "year" }]`.
+    pub schedule: Option<Vec<Spanned<RatePeriodSpec>>>,
+}
+
+/// One period of an arrival schedule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatePeriodSpec {
+    /// When the period starts (time since the start of the run).
+    pub from: Spanned<Days>,
+    /// Arrivals per `per` during the period.
+    pub rate: Spanned<f64>,
+    /// "hour", "day" (default), "week" or "year".
+    pub per: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,17 +5,36 @@
 //! This module must not parse files or print.
 
 use super::{Chain, Ev, Facility, untoken};
+use crate::engine::dist::unit;
 use crate::engine::{Duration, Kernel, Model, Time};
-use crate::model::spec::Arrivals;
+use crate::model::spec::{Arrivals, RatePeriod};
+
+impl Facility<'_> {
+    /// Schedules product `pi`'s next arrival after now, if there is one.
+    fn schedule_arrival(&mut self, pi: u16, k: &mut Kernel<Ev>) {
+        let rng = &mut self.products[pi as usize].arrival_rng;
+        match &self.spec.products[pi as usize].arrivals {
+            Arrivals::Renewal(d) => {
+                k.schedule_in(Duration::from_ticks_f64(d.sample(rng)), Ev::Arrival(pi));
+            }
+            Arrivals::Schedule(periods) => {
+                // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
+                // cumulative rate.
+                let e = -(1.0 - unit(rng)).ln();
+                if let Some(t) = RatePeriod::next_arrival(periods, k.now(), e) {
+                    k.schedule_at(t, Ev::Arrival(pi));
+                }
+            }
+        }
+    }
+}
 
 impl Model for Facility<'_> {
     type Event = Ev;
 
     fn start(&mut self, k: &mut Kernel<Ev>) {
-        for (i, p) in self.spec.products.iter().enumerate() {
-            let Arrivals::Renewal(d) = &p.arrivals;
-            let first = Duration::from_ticks_f64(d.sample(&mut self.products[i].arrival_rng));
-            k.schedule_in(first, Ev::Arrival(i as u16));
+        for i in 0..self.spec.products.len() {
+            self.schedule_arrival(i as u16, k);
             if self.products[i].allo.is_some() {
                 self.start_stock(i as u16, k);
             }
@@ -25,10 +44,7 @@ impl Model for Facility<'_> {
     fn handle(&mut self, ev: Ev, k: &mut Kernel<Ev>) {
         match ev {
             Ev::Arrival(pi) => {
-                let Arrivals::Renewal(d) = &self.spec.products[pi as usize].arrivals;
-                let next =
-                    Duration::from_ticks_f64(d.sample(&mut self.products[pi as usize].arrival_rng));
-                k.schedule_in(next, Ev::Arrival(pi));
+                self.schedule_arrival(pi, k);
                 if self.in_window(k) {
                     self.products[pi as usize].arrived += 1;
                 }

@@ -343,6 +343,7 @@ fn disjoint(list: &[Exception]) -> Vec<Exception> {
     }
     out
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,18 +477,7 @@ mod tests {
             Err(CalendarError::Repeat { index: 1 })
         );
     }
-}
 
-#[cfg(test)]
-mod week_end_and_repeats {
-    use super::*;
-
-    fn h(x: u64) -> Duration {
-        Duration::from_hours(x)
-    }
-    fn at(day: u64, hour: u64) -> Time {
-        Time::from_days(day) + h(hour)
-    }
     fn shift(days: u8, start: u64, end: u64, capacity: u32) -> Shift {
         Shift {
             days,

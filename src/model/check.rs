@@ -80,8 +80,23 @@ fn days(ticks: f64) -> f64 {
     ticks / limits::DAY
 }
 
-fn bad_name(name: &str) -> bool {
-    name.trim().is_empty() || name.contains('.')
+/// The checks every named item shares: a usable name (it becomes part of dotted metric
+/// names), not taken by an earlier item of its list. `what` is "resource", "product"...
+fn check_name(e: &mut Errors, at: &str, what: &str, name: &str, taken: bool) {
+    if name.trim().is_empty() || name.contains('.') {
+        e.add(at, format!("{what} name `{name}` must be non-empty and contain no dots (names become parts of dotted metric names)"));
+    }
+    if taken {
+        let a = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        e.add(
+            format!("{at}.name"),
+            format!("{a} {what} named `{name}` is already defined; names must be unique"),
+        );
+    }
 }
 
 impl Spec {
@@ -108,15 +123,8 @@ impl Spec {
         }
         for (ri, r) in self.resources.iter().enumerate() {
             let at = format!("resources.{}", r.name);
-            if bad_name(&r.name) {
-                e.add(&at, format!("resource name `{}` must be non-empty and contain no dots (names become parts of dotted metric names)", r.name));
-            }
-            if self.resources[..ri].iter().any(|q| q.name == r.name) {
-                e.add(
-                    &at,
-                    format!("a resource named `{}` is already defined", r.name),
-                );
-            }
+            let taken = self.resources[..ri].iter().any(|q| q.name == r.name);
+            check_name(&mut e, &at, "resource", &r.name, taken);
             if let Some(c) = &r.calendar {
                 if c.exceptions.len() > limits::MAX_EXCEPTIONS {
                     e.add(
@@ -193,18 +201,8 @@ impl Spec {
         }
         for (pi, p) in self.products.iter().enumerate() {
             let at = format!("products.{}", p.name);
-            if bad_name(&p.name) {
-                e.add(&at, format!("product name `{}` must be non-empty and contain no dots (names become parts of dotted metric names)", p.name));
-            }
-            if self.products[..pi].iter().any(|q| q.name == p.name) {
-                e.add(
-                    format!("{at}.name"),
-                    format!(
-                        "a product named `{}` is already defined; names must be unique",
-                        p.name
-                    ),
-                );
-            }
+            let taken = self.products[..pi].iter().any(|q| q.name == p.name);
+            check_name(&mut e, &at, "product", &p.name, taken);
             self.check_arrivals(p, &at, run_days, &mut e);
             if p.priority.len() != self.resources.len() {
                 e.add(
@@ -279,18 +277,8 @@ impl Spec {
     fn check_chain(&self, steps: &[StepSpec], at: &str, e: &mut Errors) {
         for (i, s) in steps.iter().enumerate() {
             let here = format!("{at}.{}", s.name);
-            if bad_name(&s.name) {
-                e.add(&here, format!("step name `{}` must be non-empty and contain no dots (names become parts of dotted metric names)", s.name));
-            }
-            if steps[..i].iter().any(|q| q.name == s.name) {
-                e.add(
-                    format!("{here}.name"),
-                    format!(
-                        "step `{}` is already defined; step names must be unique",
-                        s.name
-                    ),
-                );
-            }
+            let taken = steps[..i].iter().any(|q| q.name == s.name);
+            check_name(e, &here, "step", &s.name, taken);
             match &s.kind {
                 StepKind::Work(task, failure) => {
                     self.check_task(task, &here, e);
@@ -307,15 +295,8 @@ impl Spec {
                     }
                     for (j, a) in list.iter().enumerate() {
                         let here = format!("{here}.assays.{}", a.name);
-                        if list[..j].iter().any(|q| q.name == a.name) {
-                            e.add(
-                                format!("{here}.name"),
-                                format!(
-                                    "step `{}` already has an assay named `{}`",
-                                    s.name, a.name
-                                ),
-                            );
-                        }
+                        let taken = list[..j].iter().any(|q| q.name == a.name);
+                        check_name(e, &here, "assay", &a.name, taken);
                         self.check_task(&a.task, &here, e);
                         if let Some(f) = &a.failure {
                             check_failure(f, i, &format!("{here}.failure"), e);

@@ -62,6 +62,7 @@ fn facility(suites: u32) -> Spec {
         name: "car-t".into(),
         // 100 patients a year, Poisson.
         arrivals: Arrivals::Renewal(days(Dist::exponential(365.0 / 100.0).unwrap())),
+        window: None,
         patience: None,
         priority: vec![0, 0],
         steps: vec![
@@ -94,6 +95,8 @@ fn facility(suites: u32) -> Spec {
         products: vec![car_t],
         warmup: Duration::from_days(365),
         horizon: Duration::from_days(730),
+        until_empty: false,
+        timeseries: None,
     }
 }
 

@@ -11,8 +11,8 @@ pub(crate) mod size;
 pub(crate) mod sweep;
 pub(crate) mod validate;
 
-use crate::experiment::simulate;
-use crate::model::{limits, metric_names, pooled_percentiles};
+use crate::experiment::{series_estimates, simulate};
+use crate::model::{limits, metric_names, pooled_percentiles, series_names};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{Provenance, Results};
@@ -117,6 +117,11 @@ struct RunArgs {
     /// Print summary.json on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    /// Record a time series by "week", "month" (365/12 days), "year" or a duration such
+    /// as "14d" (overrides the scenario's `timeseries`); written to DIR/timeseries.csv
+    /// with --out.
+    #[arg(long)]
+    timeseries: Option<String>,
 }
 
 #[derive(Args)]
@@ -207,7 +212,12 @@ fn progress(n: u64) -> ProgressBar {
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
-    let (sc, text) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+    let (mut sc, text) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(p) = &a.timeseries {
+        let period =
+            scenario::period(p).map_err(|m| Failure::Usage(format!("--timeseries: {m}")))?;
+        sc.spec.timeseries = Some(period);
+    }
     let replications = a.replications.unwrap_or(sc.replications);
     check_replications(replications, 1)?;
     let seed = a.seed.unwrap_or(sc.seed);
@@ -234,6 +244,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let wall_time_s = started.elapsed().as_secs_f64();
     let done = runs.len() as u64;
     let pooled = pooled_percentiles(&sc.spec, &runs);
+    let series = series_estimates(&sc.spec, &runs);
     let (values, events): (Vec<Vec<f64>>, Vec<u64>) =
         runs.into_iter().map(|r| (r.values, r.events)).unzip();
     let prov = Provenance {
@@ -270,9 +281,24 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         );
     } else {
         print!("{}", report::table(spec, &results, &prov));
+        if let Some(period) = spec.timeseries {
+            let periods = series.len() / series_names(spec).len().max(1);
+            match &a.out {
+                Some(dir) => println!(
+                    "\nTime series: {periods} periods of {} d in {}",
+                    report::fmt_num(period.as_days()),
+                    dir.join(report::SERIES_FILE).display()
+                ),
+                None => println!(
+                    "\nTime series: {periods} periods of {} d recorded; give --out DIR to write them to DIR/{}",
+                    report::fmt_num(period.as_days()),
+                    report::SERIES_FILE
+                ),
+            }
+        }
     }
     if let Some(dir) = &a.out {
-        report::write_files(dir, spec, &results, &prov)
+        report::write_files(dir, spec, &results, &prov, &series)
             .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     Ok(())

@@ -56,6 +56,19 @@ pub fn simulate(
             ),
         }]));
     }
+    if let Some(period) = spec.timeseries {
+        let periods = ((spec.warmup + spec.horizon).ticks()).div_ceil(period.ticks().max(1));
+        let values = periods as f64 * crate::model::series_names(spec).len() as f64 * n as f64;
+        if values > limits::MAX_SERIES_VALUES {
+            return Err(RunError::Invalid(vec![crate::model::SpecError {
+                path: "simulation.timeseries".into(),
+                message: format!(
+                    "the time series would hold {values:.2e} values ({periods} periods x metrics x {n} replications); at most {:.0e}: choose longer periods or fewer replications",
+                    limits::MAX_SERIES_VALUES
+                ),
+            }]));
+        }
+    }
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
     let failed = std::sync::atomic::AtomicBool::new(false);
@@ -184,6 +197,53 @@ impl Estimate {
     pub fn ci95(&self) -> [f64; 2] {
         [self.mean - self.half_width, self.mean + self.half_width]
     }
+}
+
+/// One point of a time series summarised over replications.
+#[derive(Clone, Debug)]
+pub struct SeriesPoint {
+    /// Start of the period, in days since the start of the run.
+    pub period_start_days: f64,
+    /// The metric, as in [`series_names`](crate::model::series_names).
+    pub metric: String,
+    /// Mean over replications with its confidence interval.
+    pub estimate: Estimate,
+}
+
+/// The time series of `runs` (replications of `spec`) summarised per period and metric:
+/// the mean over replications and its 95 % CI. A replication that ended early (a run
+/// until empty) gives, for the periods after its end, each metric's value after the
+/// end (0 for flows and levels; nothing for means over no one). Empty without a series.
+pub fn series_estimates(spec: &Spec, runs: &[Replication]) -> Vec<SeriesPoint> {
+    let Some(period) = spec.timeseries else {
+        return Vec::new();
+    };
+    let names = crate::model::series_names(spec);
+    let width = names.len();
+    let periods = runs
+        .iter()
+        .filter_map(|r| r.series.as_ref())
+        .map(|rows| rows.len() / width.max(1))
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(periods * width);
+    let mut values = Vec::with_capacity(runs.len());
+    for p in 0..periods {
+        for (m, (metric, after_end)) in names.iter().enumerate() {
+            values.clear();
+            values.extend(
+                runs.iter()
+                    .filter_map(|r| r.series.as_ref())
+                    .map(|rows| rows.get(p * width + m).copied().unwrap_or(*after_end)),
+            );
+            out.push(SeriesPoint {
+                period_start_days: period.as_days() * p as f64,
+                metric: metric.name.clone(),
+                estimate: Estimate::of(&values),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

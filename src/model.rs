@@ -13,6 +13,7 @@
 //! This layer knows the domain (patients, batches, steps, suites, release, vein-to-vein)
 //! but no file format: no serde, no I/O, no printing. Scenario files are parsed by the
 //! CLI layer (`cli::scenario`), which builds a `Spec`.
+mod arrivals;
 mod check;
 mod facility;
 mod inventory;
@@ -25,8 +26,9 @@ pub use run::{Replication, RunError, pooled_percentiles, run_replication};
 
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
-pub use metrics::{Metric, Unit, metric_names, slug, tail_name};
+pub use metrics::{Metric, Unit, metric_names, series_names, slug, tail_name};
 pub use spec::{
-    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
-    RatePeriod, ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,
+    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Cohort, Failure, Growth, Policy,
+    ProductSpec, RatePeriod, ResourceSpec, ShiftSpec, Spec, Spread, Staffing, StepKind, StepSpec,
+    Task, Window,
 };

@@ -6,7 +6,7 @@
 //! CSV files these are constant columns, so files of many runs concatenate into one
 //! table. Files are written atomically (a temporary file, then a rename).
 
-use crate::experiment::Estimate;
+use crate::experiment::{Estimate, SeriesPoint};
 use crate::model::{Metric, Spec, StepSpec, slug};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -93,7 +93,9 @@ impl Results {
     /// The resource with the largest share of the waiting charged to resources, unless
     /// the waits charged to it are negligible (under [`NEGLIGIBLE_WAIT_DAYS`] per grant).
     pub fn bottleneck(&self, spec: &Spec) -> Option<Bottleneck> {
-        let window_days = spec.horizon.as_days();
+        let window_days = self
+            .get("run.days")
+            .map_or(spec.horizon.as_days(), |e| e.mean);
         spec.resources
             .iter()
             .map(|r| {
@@ -134,7 +136,7 @@ impl Results {
     }
 }
 
-fn fmt_num(x: f64) -> String {
+pub(crate) fn fmt_num(x: f64) -> String {
     if x.is_nan() {
         "-".into()
     } else if x.abs() >= 1000.0 {
@@ -226,11 +228,19 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         prov.seed,
         prov.replications
     );
+    let length = match res.get("run.days") {
+        Some(e) => format!(
+            "until empty: {} d {} (horizon {} d as the cap)",
+            fmt_num(e.mean),
+            fmt_ci(e),
+            fmt_num(spec.horizon.as_days())
+        ),
+        None => format!("horizon {} d", fmt_num(spec.horizon.as_days())),
+    };
     let _ = writeln!(
         s,
-        "warm-up {} d, horizon {} d | {} events in {:.2} s ({:.1} million events/s, threads: {})",
+        "warm-up {} d, {length} | {} events in {:.2} s ({:.1} million events/s, threads: {})",
         fmt_num(spec.warmup.as_days()),
-        fmt_num(spec.horizon.as_days()),
         prov.events,
         prov.wall_time_s,
         prov.events as f64 / prov.wall_time_s.max(1e-9) / 1e6,
@@ -462,7 +472,13 @@ pub fn check_writable(dir: &Path) -> io::Result<()> {
 
 /// Writes `summary.json`, `summary.csv` and `replications.csv` into `dir` (created if
 /// needed) as one set: see [`write_set`].
-pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) -> io::Result<()> {
+pub fn write_files(
+    dir: &Path,
+    spec: &Spec,
+    res: &Results,
+    prov: &Provenance,
+    series: &[SeriesPoint],
+) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json =
         serde_json::to_string_pretty(&summary_json(spec, res, prov)).map_err(io::Error::other)?;
@@ -514,14 +530,56 @@ pub fn write_files(dir: &Path, spec: &Spec, res: &Results, prov: &Provenance) ->
     let replications_csv = w
         .into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?;
-    write_set(
-        dir,
-        &[
-            (json_name, (json + "\n").into_bytes()),
-            (summary_name, summary_csv),
-            (replications_name, replications_csv),
-        ],
-    )
+    let mut files = vec![
+        (json_name, (json + "\n").into_bytes()),
+        (summary_name, summary_csv),
+        (replications_name, replications_csv),
+    ];
+    if series.is_empty() {
+        // A series of an earlier run must not pass for this run's.
+        match std::fs::remove_file(dir.join(SERIES_FILE)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    } else {
+        files.push((SERIES_FILE, series_csv(series, spec)?));
+    }
+    write_set(dir, &files)
+}
+
+/// The time series file written with `--out` when the scenario asks for one.
+pub const SERIES_FILE: &str = "timeseries.csv";
+
+/// The tidy time series: one row per period and metric.
+fn series_csv(series: &[SeriesPoint], spec: &Spec) -> io::Result<Vec<u8>> {
+    let units: std::collections::HashMap<String, &str> = crate::model::series_names(spec)
+        .into_iter()
+        .map(|(m, _)| (m.name, m.unit.as_str()))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "period_start",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "unit",
+        "n",
+    ])?;
+    for p in series {
+        let e = &p.estimate;
+        let [low, high] = e.ci95();
+        w.write_record([
+            num(p.period_start_days),
+            p.metric.clone(),
+            num(e.mean),
+            num(low),
+            num(high),
+            units.get(&p.metric).copied().unwrap_or("").to_string(),
+            e.n.to_string(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Writes files that belong together so that `dir` never holds files of two runs: every

@@ -114,6 +114,7 @@ pub fn size(
             return e.met;
         }
         let mut s = spec.clone();
+        s.timeseries = None;
         for (&r, &c) in resources.iter().zip(caps) {
             s.resources[r].capacity = c;
         }

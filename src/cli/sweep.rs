@@ -189,7 +189,11 @@ fn compile_with(
         set_path(&mut doc, path, (*v).clone()).map_err(|m| ScenarioError::file(base_shown, m))?;
     }
     let text = toml::to_string(&doc).expect("a TOML table serialises");
-    scenario::parse(base_shown, &text)
+    // A sweep reports summaries per variant; a time series would be recorded for nothing.
+    scenario::parse(base_shown, &text).map(|mut sc| {
+        sc.spec.timeseries = None;
+        sc
+    })
 }
 
 /// Reads `path` and its base scenario and checks the design (see the module docs).

@@ -208,6 +208,8 @@ pub struct Pool {
     changeover_tw: TimeWeighted,
     available_tw: TimeWeighted,
     queue_tw: TimeWeighted,
+    /// Most units busy (working and changeover) at once in the window.
+    peak_busy: u32,
     wait: Tally,
     grants: u64,
     preemptions: u64,
@@ -271,6 +273,19 @@ impl Pool {
     pub fn mean_queue(&self, now: Time) -> f64 {
         self.queue_tw.mean(now)
     }
+    /// Most units busy (working or in changeover) at once in the window.
+    pub fn peak_busy(&self) -> u32 {
+        self.peak_busy
+    }
+    /// Integrals since the start of the run up to `now`, in units x ticks: units busy
+    /// (working and changeover), units available, and requests waiting.
+    pub fn lifetime_areas(&self, now: Time) -> [u128; 3] {
+        [
+            self.working_tw.lifetime_area(now) + self.changeover_tw.lifetime_area(now),
+            self.available_tw.lifetime_area(now),
+            self.queue_tw.lifetime_area(now),
+        ]
+    }
     /// Busy units (working and changeover) over nominal capacity, time-averaged.
     pub fn utilisation_nominal(&self, now: Time) -> f64 {
         self.mean_busy(now) / f64::from(self.nominal)
@@ -326,6 +341,7 @@ impl Pool {
     }
 
     fn reset_statistics(&mut self, now: Time) {
+        self.peak_busy = self.in_use + self.changeover;
         self.working_tw.reset(now);
         self.changeover_tw.reset(now);
         self.available_tw.reset(now);
@@ -403,6 +419,7 @@ impl Pools {
             changeover_tw: TimeWeighted::new(now, 0),
             available_tw: TimeWeighted::new(now, u64::from(spec.capacity)),
             queue_tw: TimeWeighted::new(now, 0),
+            peak_busy: 0,
             wait: Tally::new(),
             grants: 0,
             preemptions: 0,
@@ -672,6 +689,7 @@ impl Pools {
             let pool = &mut self.pools[p.0 as usize];
             pool.in_use += u;
             pool.working_tw.set(now, u64::from(pool.in_use));
+            pool.peak_busy = pool.peak_busy.max(pool.in_use + pool.changeover);
             pool.wait.record(now.since(r.since).as_days());
             pool.grants += 1;
             if pool.policy == CapacityDrop::Preempt {

@@ -85,13 +85,16 @@ impl Welford {
     }
 }
 
-/// The time average of an integer-valued, piecewise-constant state.
+/// The time average of an integer-valued, piecewise-constant state, over a window that
+/// a reset restarts; the integral since creation is kept too (for time series).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeWeighted {
     value: u64,
     since: Time,
     start: Time,
-    area: u128,
+    /// Integral from creation to `since`, and its value at the last reset.
+    total: u128,
+    at_reset: u128,
 }
 
 impl TimeWeighted {
@@ -101,7 +104,8 @@ impl TimeWeighted {
             value,
             since: now,
             start: now,
-            area: 0,
+            total: 0,
+            at_reset: 0,
         }
     }
     /// The current value.
@@ -113,7 +117,7 @@ impl TimeWeighted {
     #[inline]
     pub fn set(&mut self, now: Time, value: u64) {
         debug_assert!(now >= self.since, "time went backwards");
-        self.area += u128::from(self.value) * u128::from(now.ticks() - self.since.ticks());
+        self.total += u128::from(self.value) * u128::from(now.ticks() - self.since.ticks());
         self.value = value;
         self.since = now;
     }
@@ -127,10 +131,14 @@ impl TimeWeighted {
     pub fn decrement(&mut self, now: Time) {
         self.set(now, self.value - 1);
     }
+    /// Integral of the state from creation to `now`, in value x ticks (exact).
+    pub fn lifetime_area(&self, now: Time) -> u128 {
+        self.total
+            + u128::from(self.value) * u128::from(now.ticks().saturating_sub(self.since.ticks()))
+    }
     /// Integral of the state from the last reset to `now`, in value x ticks (exact).
     pub fn area(&self, now: Time) -> u128 {
-        self.area
-            + u128::from(self.value) * u128::from(now.ticks().saturating_sub(self.since.ticks()))
+        self.lifetime_area(now) - self.at_reset
     }
     /// Time average from the last reset to `now` (NaN over an empty window).
     pub fn mean(&self, now: Time) -> f64 {
@@ -141,9 +149,11 @@ impl TimeWeighted {
             self.area(now) as f64 / span as f64
         }
     }
-    /// Starts a new averaging window at `now`, keeping the current value.
+    /// Starts a new averaging window at `now`, keeping the current value and the
+    /// integral since creation.
     pub fn reset(&mut self, now: Time) {
-        *self = TimeWeighted::new(now, self.value);
+        self.at_reset = self.lifetime_area(now);
+        self.start = now;
     }
 }
 

@@ -8,9 +8,11 @@
 //!
 //! This module must not parse text or know file formats.
 
-use super::spec::{Arrivals, Failure, Policy, ProductSpec, Spec, StepKind, StepSpec, Task};
+use super::spec::{
+    Allogeneic, Arrivals, Failure, Growth, Policy, ProductSpec, Spec, StepKind, StepSpec, Task,
+};
 use crate::engine::pool::MAX_NEEDS;
-use crate::engine::{CalendarError, Dist, Duration};
+use crate::engine::{CalendarError, Dist, Duration, Time};
 
 /// Bounds on what a run may ask for, each with the reason it exists.
 pub mod limits {
@@ -40,6 +42,15 @@ pub mod limits {
     /// sketches, a few kilobytes, are kept for the confidence intervals, the pooled
     /// percentiles and the tidy output).
     pub const MAX_REPLICATIONS: u64 = 100_000;
+    /// Most patients in one cohort: 1,000,000 (a cohort is a trial or a waiting list;
+    /// released all at once, a larger one would be a zero-time loop of arrivals).
+    pub const MAX_COHORT: u32 = 1_000_000;
+    /// Most periods of a time series: 10,000 (200 years of weeks). A replication keeps
+    /// one row per period until its results are summarised.
+    pub const MAX_PERIODS: u64 = 10_000;
+    /// Most values of a run's time series, periods x metrics x replications: 50 million
+    /// (400 MB), the rows every replication keeps until they are summarised.
+    pub const MAX_SERIES_VALUES: f64 = 5e7;
     /// Most exceptions of one calendar: 10,000 (repeating ones count once).
     pub const MAX_EXCEPTIONS: usize = 10_000;
     /// Most events at one instant of simulated time before the run stops as a zero-time
@@ -120,6 +131,24 @@ impl Spec {
                     limits::MAX_RUN_DAYS
                 ),
             );
+        }
+        if let Some(p) = self.timeseries {
+            let periods = (self.warmup + self.horizon).ticks() as f64 / p.ticks() as f64;
+            if p == Duration::ZERO {
+                e.add("simulation.timeseries", "a time series needs periods longer than zero: \"week\", \"month\", \"year\" or a duration such as \"14d\"");
+            } else if periods > limits::MAX_PERIODS as f64 {
+                e.add(
+                    "simulation.timeseries",
+                    format!(
+                        "{periods:.0} periods of {} d; at most {} (choose longer periods)",
+                        p.as_days(),
+                        limits::MAX_PERIODS
+                    ),
+                );
+            }
+        }
+        if self.until_empty && self.warmup > Duration::ZERO {
+            e.add("simulation.warmup", "a run until empty follows its arrivals from the start; it has no warm-up (remove `warmup` or run to the horizon)");
         }
         for (ri, r) in self.resources.iter().enumerate() {
             let at = format!("resources.{}", r.name);
@@ -203,7 +232,19 @@ impl Spec {
             let at = format!("products.{}", p.name);
             let taken = self.products[..pi].iter().any(|q| q.name == p.name);
             check_name(&mut e, &at, "product", &p.name, taken);
-            self.check_arrivals(p, &at, run_days, &mut e);
+            self.check_arrivals(p, &at, &mut e);
+            if self.until_empty {
+                if !(p.arrivals.is_finite() || p.window.is_some()) {
+                    e.add(format!("{at}.arrivals"), "the run is to end when the system is empty, but this product's arrivals never end; give them a window, a cohort, a dated list or a schedule whose last rate is 0");
+                }
+                if let Some(Allogeneic {
+                    policy: Policy::Campaign { .. },
+                    ..
+                }) = &p.allogeneic
+                {
+                    e.add(format!("{at}.policy"), "campaign batches start for ever, so the system is never empty; use a reorder point, or run to the horizon");
+                }
+            }
             if p.priority.len() != self.resources.len() {
                 e.add(
                     format!("{at}.priority"),
@@ -227,21 +268,20 @@ impl Spec {
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
     }
 
-    fn check_arrivals(&self, p: &ProductSpec, at: &str, run_days: f64, e: &mut Errors) {
-        let expected = match &p.arrivals {
+    fn check_arrivals(&self, p: &ProductSpec, at: &str, e: &mut Errors) {
+        let arr = format!("{at}.arrivals");
+        let end = Time::ZERO + self.warmup + self.horizon;
+        match &p.arrivals {
             Arrivals::Renewal(d) => {
                 let mean_days = days(d.mean());
                 if mean_days.is_nan() || mean_days <= 0.0 {
-                    e.add(format!("{at}.arrivals"), "the time between arrivals is zero: arrivals would come without time passing; give a positive interarrival time or rate");
+                    e.add(arr, "the time between arrivals is zero: arrivals would come without time passing; give a positive interarrival time or rate");
                     return;
                 }
-                run_days / mean_days
             }
             Arrivals::Schedule(periods) => {
-                let end = run_days * limits::DAY;
-                let mut n = 0.0;
                 for (i, q) in periods.iter().enumerate() {
-                    let here = format!("{at}.arrivals.schedule.{i}");
+                    let here = format!("{arr}.schedule.{i}");
                     if !(q.rate.is_finite() && q.rate >= 0.0) {
                         e.add(
                             format!("{here}.rate"),
@@ -251,18 +291,74 @@ impl Spec {
                     if i > 0 && q.from <= periods[i - 1].from {
                         e.add(format!("{here}.from"), format!("periods must start in order: this one starts at {} d, not after the one before ({} d); sort them, and give each its own start", q.from.as_days(), periods[i - 1].from.as_days()));
                     }
-                    let a = (q.from.ticks() as f64).min(end);
-                    let b = periods
-                        .get(i + 1)
-                        .map_or(end, |r| (r.from.ticks() as f64).min(end));
-                    n += q.rate * (b - a).max(0.0);
                 }
                 if periods.is_empty() {
-                    e.add(format!("{at}.arrivals.schedule"), "the schedule has no periods; give at least one, e.g. [{ from = \"0d\", rate = 20, per = \"year\" }]");
+                    e.add(format!("{arr}.schedule"), "the schedule has no periods; give at least one, e.g. [{ from = \"0d\", rate = 20, per = \"year\" }]");
                 }
-                n
             }
+            Arrivals::Growth(g) => self.check_growth(g, &arr, e),
+            Arrivals::Cohort(c) => {
+                if c.size == 0 {
+                    e.add(
+                        format!("{arr}.cohort"),
+                        "a cohort of zero patients brings no one; give at least 1",
+                    );
+                }
+                if c.size > limits::MAX_COHORT {
+                    e.add(format!("{arr}.cohort"), format!("a cohort of {} patients; at most {} (a trial or a waiting list, not a population)", c.size, limits::MAX_COHORT));
+                }
+                if c.to < c.from {
+                    e.add(
+                        format!("{arr}.to"),
+                        format!(
+                            "the cohort's window ends ({} d) before it starts ({} d); swap them",
+                            c.to.as_days(),
+                            c.from.as_days()
+                        ),
+                    );
+                }
+                if c.from >= end {
+                    e.add(format!("{arr}.from"), format!("the cohort arrives from day {} but the run ends on day {}: no one would arrive", c.from.as_days(), end.as_days()));
+                }
+            }
+            Arrivals::Dated(times) => {
+                if times.is_empty() {
+                    e.add(
+                        arr.clone(),
+                        "the list of arrivals is empty; give at least one",
+                    );
+                }
+                if times.windows(2).any(|w| w[1] < w[0]) {
+                    e.add(arr.clone(), "the dated arrivals must be in time order");
+                }
+                if times.len() as f64 > limits::MAX_ARRIVALS_PER_RUN {
+                    e.add(
+                        arr.clone(),
+                        format!(
+                            "{} dated arrivals; at most {:.0e}",
+                            times.len(),
+                            limits::MAX_ARRIVALS_PER_RUN
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(w) = &p.window {
+            if matches!(p.arrivals, Arrivals::Cohort(_) | Arrivals::Dated(_)) {
+                e.add(
+                    format!("{arr}.from"),
+                    "a cohort or a dated list has its own times; remove the window",
+                );
+            }
+            if w.to <= w.from {
+                e.add(format!("{arr}.to"), format!("the window ends (day {}) at or before it starts (day {}); give `from` before `to`", w.to.as_days(), w.from.as_days()));
+            }
+        }
+        let (a, b) = match &p.window {
+            Some(w) => (w.from.min(end), w.to.min(end)),
+            None => (Time::ZERO, end),
         };
+        let expected = p.arrivals.expected(a, b);
         if expected > limits::MAX_ARRIVALS_PER_RUN || expected.is_nan() {
             let n = expected;
             let about = if n.is_finite() {
@@ -270,7 +366,38 @@ impl Spec {
             } else {
                 "unboundedly many".into()
             };
-            e.add(format!("{at}.arrivals"), format!("{about} arrivals per replication; at most {:.0e} (is a rate per year written per day?)", limits::MAX_ARRIVALS_PER_RUN));
+            e.add(arr, format!("{about} arrivals per replication; at most {:.0e} (is a rate per year written per day?)", limits::MAX_ARRIVALS_PER_RUN));
+        }
+    }
+
+    fn check_growth(&self, g: &Growth, arr: &str, e: &mut Errors) {
+        let here = format!("{arr}.growth");
+        if !(g.rate.is_finite() && g.rate >= 0.0) {
+            e.add(
+                format!("{here}.rate"),
+                "the starting rate must be a finite number >= 0",
+            );
+        }
+        if !(g.yearly.is_finite() && g.yearly > -1.0) {
+            e.add(
+                format!("{here}.yearly"),
+                format!(
+                    "a change of {} % a year is impossible; give more than -100 %",
+                    g.yearly * 100.0
+                ),
+            );
+        }
+        if let Some(cap) = g.cap {
+            if !(cap.is_finite() && cap >= 0.0) {
+                e.add(format!("{here}.cap"), "the cap must be a finite rate >= 0");
+            } else if (cap - g.rate) * g.yearly < 0.0 {
+                let (way, fix) = if g.yearly > 0.0 {
+                    ("grows", "above")
+                } else {
+                    ("declines", "below")
+                };
+                e.add(format!("{here}.cap"), format!("the rate {way} but the cap is on the other side of the starting rate, so it would never be reached; give a cap {fix} the starting rate"));
+            }
         }
     }
 

@@ -39,6 +39,7 @@
 mod allogeneic;
 mod events;
 mod results;
+mod series;
 
 use super::check::{SpecError, limits};
 use super::spec::{Failure, Spec, StepKind, StepSpec, Task};
@@ -46,7 +47,7 @@ use crate::engine::dist::unit;
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
     Breakdowns, Dist, Duration, Kernel, PoolId, PoolSpec, RequestId, Rng, Streams, Tally, Time,
-    Timer, source_id,
+    TimeWeighted, Timer, source_id,
 };
 use allogeneic::AlloRt;
 
@@ -69,6 +70,8 @@ pub enum Ev {
     Campaign(u16),
     /// Doses of product `.0` may have reached their expiry.
     Expiry(u16),
+    /// A period of the time series ends.
+    Period,
 }
 
 /// Which chain of its product an entity walks.
@@ -111,6 +114,8 @@ struct ChainRt {
 /// Per product: streams, chains and statistics.
 pub(super) struct ProductRt {
     arrival_rng: Rng,
+    /// Arrivals scheduled so far (the next one of a cohort or a dated list).
+    issued: u64,
     patience_rng: Rng,
     chains: Vec<ChainRt>,
     arrived: u64,
@@ -124,7 +129,23 @@ pub(super) struct ProductRt {
     waited_completed: u128,
     /// Vein-to-vein (autologous) or order-to-infusion (allogeneic), in days.
     v2v: Tally,
+    /// Patients (orders) in the system; with `life`, what the time series reads.
+    wip: TimeWeighted,
+    /// Flows since the start of the run (the window's counters above restart after the
+    /// warm-up).
+    life: Flow,
     allo: Option<AlloRt>,
+}
+
+/// A product's flows since the start of the run.
+#[derive(Clone, Copy, Debug, Default)]
+struct Flow {
+    arrived: u64,
+    completed: u64,
+    lost: u64,
+    dropped_out: u64,
+    /// Sum of the vein-to-vein (order-to-infusion) times of the completed, in days.
+    v2v_days: f64,
 }
 
 /// What an entity is waiting for or doing right now (only for entities in the system).
@@ -170,6 +191,12 @@ pub struct Facility<'s> {
     spec: &'s Spec,
     /// Set when a product's entities filled the system past the limit (the run stops).
     overloaded: Option<(u16, Time)>,
+    /// Products whose arrivals have not ended yet.
+    arriving: usize,
+    /// Set when a run until empty stopped because the system emptied.
+    emptied: bool,
+    /// The time series being recorded, if the spec asks for one.
+    series: Option<series::SeriesRec>,
     changeover_rng: Vec<Rng>,
     tasks: Vec<TaskRt>,
     products: Vec<ProductRt>,
@@ -269,6 +296,7 @@ impl<'s> Facility<'s> {
             }
             products.push(ProductRt {
                 arrival_rng: stream("arrivals"),
+                issued: 0,
                 patience_rng: stream("patience"),
                 chains,
                 arrived: 0,
@@ -279,6 +307,8 @@ impl<'s> Facility<'s> {
                 waited_all: 0,
                 waited_completed: 0,
                 v2v: Tally::new(),
+                wip: TimeWeighted::new(Time::ZERO, 0),
+                life: Flow::default(),
                 allo: p
                     .allogeneic
                     .as_ref()
@@ -288,6 +318,9 @@ impl<'s> Facility<'s> {
         Ok(Facility {
             spec,
             overloaded: None,
+            arriving: spec.products.len(),
+            emptied: false,
+            series: spec.timeseries.map(series::SeriesRec::new),
             changeover_rng,
             tasks,
             held: vec![0; spec.products.len() * spec.resources.len()],
@@ -307,6 +340,11 @@ impl<'s> Facility<'s> {
     /// when, if the run was stopped for it.
     pub fn overloaded(&self) -> Option<(usize, Time)> {
         self.overloaded.map(|(p, t)| (usize::from(p), t))
+    }
+
+    /// True when a run until empty ended because the last entity left.
+    pub fn emptied(&self) -> bool {
+        self.emptied
     }
 
     /// Each allogeneic product's lifetime dose counts and doses on hand now (in product
@@ -404,6 +442,9 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
+        if patient {
+            self.products[product as usize].wip.increment(now);
+        }
         if self.overloaded.is_none() && self.in_system() > limits::MAX_IN_SYSTEM {
             self.overloaded = Some((product, now));
             k.stop();
@@ -418,9 +459,12 @@ impl<'s> Facility<'s> {
     /// Entity `c` leaves the system (`completed`: at the end of its chain). A patient of an
     /// autologous product leaving in the window adds its time in queues to its product's
     /// waiting totals.
-    fn leave(&mut self, c: u32, completed: bool, k: &Kernel<Ev>) {
+    fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         let e = self.entities[c as usize];
         let rt = &mut self.products[e.product as usize];
+        if e.chain == Chain::Delivery || rt.allo.is_none() {
+            rt.wip.decrement(k.now());
+        }
         if e.chain == Chain::Main && rt.allo.is_none() && k.now() >= self.spec.warmup_end() {
             let waited: u64 = self.step_times[c as usize * self.max_steps..]
                 [..rt.chains[0].step_wait.len()]
@@ -435,6 +479,7 @@ impl<'s> Facility<'s> {
         }
         self.live[c as usize] = false;
         self.free.push(c);
+        self.stop_if_empty(k);
     }
 
     #[inline]
@@ -645,6 +690,10 @@ impl<'s> Facility<'s> {
     fn lose(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let e = self.entities[c as usize];
         let in_window = self.in_window(k);
+        let batch = e.chain == Chain::Main && self.products[e.product as usize].allo.is_some();
+        if !batch {
+            self.products[e.product as usize].life.lost += 1;
+        }
         match (e.chain, self.products[e.product as usize].allo.is_some()) {
             (Chain::Main, true) => self.batch_failed(e.product, in_window, k),
             _ if in_window => self.products[e.product as usize].lost += 1,
@@ -656,6 +705,11 @@ impl<'s> Facility<'s> {
     /// Entity `c` reached the end of its chain.
     fn finish_chain(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let e = self.entities[c as usize];
+        let rt = &mut self.products[e.product as usize];
+        if e.chain == Chain::Delivery || rt.allo.is_none() {
+            rt.life.completed += 1;
+            rt.life.v2v_days += k.now().since(e.arrived).as_days();
+        }
         if self.in_window(k) {
             let rt = &mut self.products[e.product as usize];
             let ch = &mut rt.chains[e.chain as usize];

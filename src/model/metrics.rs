@@ -11,6 +11,7 @@
 //! | `products.P.dropped_out` | patients | patients whose patience ran out in the window |
 //! | `products.P.wip_end` | patients | patients in the system at the end |
 //! | `products.P.left` | patients | patients who left in the window: completed + lost + dropped out |
+//! | `products.P.wip.mean` | patients | time-average patients in the system over the window |
 //! | `products.P.wip_growth` | patients | arrived - left: how much work in progress grew over the window (near 0 when stable) |
 //! | `products.P.waiting.mean_all` | days | time in queues per patient who left (denominator `left`, drop-outs included) |
 //! | `products.P.waiting.mean_completed` | days | time in queues per completed patient (denominator `completed`) |
@@ -29,6 +30,7 @@
 //! | `resources.R.held_back.closed` | requests | the same while its calendar was closed (shift off, weekend, holiday) |
 //! | `resources.R.waiting_share` | fraction | this pool's share of all waiting charged to pools, busy and closed (the bottleneck has the largest) |
 //!
+//! | `resources.R.in_use.peak` | units | most units busy (working or in changeover) at once in the window |
 //! | `resources.R.utilisation.by_product.P` | fraction | units held by product P (changeover excluded) / nominal capacity |
 //!
 //! An allogeneic product `P` has, instead of the patient metrics above:
@@ -50,6 +52,9 @@
 //! | `products.P.stock.stockouts` | count | times the stock ran out |
 //! | `products.P.steps.S.wait.mean`, `.work.mean` | days | per released batch |
 //! | `products.P.delivery.S.wait.mean`, `.work.mean` | days | per infused order |
+//!
+//! A run until empty (`Spec::until_empty`) also has `run.days` (days): how long the run
+//! lasted, the window every rate and time average above is taken over.
 //!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
@@ -77,6 +82,8 @@ pub enum Unit {
     Doses,
     /// A count of occurrences.
     Count,
+    /// Units of a resource.
+    Units,
 }
 
 impl Unit {
@@ -92,6 +99,7 @@ impl Unit {
             Unit::BatchesPerYear => "batches/year",
             Unit::Doses => "doses",
             Unit::Count => "count",
+            Unit::Units => "units",
         }
     }
 }
@@ -121,7 +129,7 @@ pub fn tail_name(p: &super::spec::ProductSpec) -> &'static str {
 }
 
 /// The per-product metrics of an autologous product (after `products.P.`).
-pub(crate) const AUTOLOGOUS: [(&str, Unit); 14] = [
+pub(crate) const AUTOLOGOUS: [(&str, Unit); 15] = [
     ("arrived", Unit::Patients),
     ("completed", Unit::Patients),
     ("lost", Unit::Patients),
@@ -129,6 +137,7 @@ pub(crate) const AUTOLOGOUS: [(&str, Unit); 14] = [
     ("wip_end", Unit::Patients),
     ("left", Unit::Patients),
     ("wip_growth", Unit::Patients),
+    ("wip.mean", Unit::Patients),
     ("waiting.mean_all", Unit::Days),
     ("waiting.mean_completed", Unit::Days),
     ("completed_per_year", Unit::PatientsPerYear),
@@ -165,7 +174,7 @@ pub(crate) const ALLOGENEIC: [(&str, Unit); 22] = [
 ];
 
 /// The per-resource metrics (after `resources.R.`), before the split by product.
-pub(crate) const RESOURCE: [(&str, Unit); 12] = [
+pub(crate) const RESOURCE: [(&str, Unit); 13] = [
     ("utilisation", Unit::Fraction),
     ("utilisation_available", Unit::Fraction),
     ("utilisation_working", Unit::Fraction),
@@ -178,7 +187,56 @@ pub(crate) const RESOURCE: [(&str, Unit); 12] = [
     ("held_back.busy", Unit::Requests),
     ("held_back.closed", Unit::Requests),
     ("waiting_share", Unit::Fraction),
+    ("in_use.peak", Unit::Units),
 ];
+
+/// The per-product metrics of a time series (after `products.P.`), each with what a
+/// replication that ended (a run until empty) contributes for the periods after its
+/// end: 0 for flows and levels, nothing (NaN) for a mean over no one.
+pub(crate) const SERIES_PRODUCT: [(&str, Unit, f64); 6] = [
+    ("arrived", Unit::Patients, 0.0),
+    ("completed", Unit::Patients, 0.0),
+    ("lost", Unit::Patients, 0.0),
+    ("dropped_out", Unit::Patients, 0.0),
+    ("wip.mean", Unit::Patients, 0.0),
+    ("v2v.mean", Unit::Days, f64::NAN),
+];
+
+/// The per-resource metrics of a time series (after `resources.R.`), as above.
+pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
+    ("in_use.mean", Unit::Units, 0.0),
+    ("available.mean", Unit::Units, f64::NAN),
+    ("queue.mean", Unit::Requests, 0.0),
+];
+
+/// The metrics of each period of a time series (`Spec::timeseries`), in the order a
+/// replication's rows hold them, with the value a replication that has ended gives for
+/// the periods after its end.
+///
+/// | metric | unit | meaning, per period |
+/// |---|---|---|
+/// | `products.P.arrived`, `.completed`, `.lost`, `.dropped_out` | patients (orders) | flows in the period |
+/// | `products.P.wip.mean` | patients | time-average patients (orders) in the system |
+/// | `products.P.v2v.mean` | days | vein-to-vein (order-to-infusion) of those completed in the period |
+/// | `resources.R.in_use.mean` | units | time-average units busy (working or in changeover) |
+/// | `resources.R.available.mean` | units | time-average units available (calendar, breakdowns) |
+/// | `resources.R.queue.mean` | requests | time-average requests waiting |
+pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
+    let mut out = Vec::new();
+    for p in &spec.products {
+        for (what, unit, fill) in SERIES_PRODUCT {
+            let name = format!("products.{}.{what}", slug(&p.name));
+            out.push((Metric { name, unit }, fill));
+        }
+    }
+    for r in &spec.resources {
+        for (what, unit, fill) in SERIES_RESOURCE {
+            let name = format!("resources.{}.{what}", slug(&r.name));
+            out.push((Metric { name, unit }, fill));
+        }
+    }
+    out
+}
 
 /// Every metric of a replication of `spec`, in the order `Facility::results` returns them.
 pub fn metric_names(spec: &Spec) -> Vec<Metric> {
@@ -226,6 +284,9 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
                 Unit::Fraction,
             );
         }
+    }
+    if spec.until_empty {
+        push("run.days".into(), Unit::Days);
     }
     out
 }

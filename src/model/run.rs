@@ -21,6 +21,10 @@ pub struct Replication {
     /// order-to-infusion (allogeneic) time in the window, for percentiles pooled across
     /// replications ([`pooled_percentiles`]).
     pub tails: Vec<QuantileSketch>,
+    /// The time series, if the spec asks for one: one row per period from the start of
+    /// the run, each in the order of [`series_names`](super::series_names); a run until
+    /// empty has rows up to its end only.
+    pub series: Option<Vec<f64>>,
 }
 
 /// The percentiles a planner means by "90 % of patients": each product's vein-to-vein
@@ -106,6 +110,13 @@ pub fn run_replication(spec: &Spec, streams: Streams) -> Result<Replication, Run
             values: facility.results(&kernel),
             events: kernel.events_processed(),
             tails: facility.tail_sketches(),
+            series: facility.finish_series(&kernel),
+        }),
+        RunEnd::Stopped { .. } if facility.emptied() => Ok(Replication {
+            values: facility.results(&kernel),
+            events: kernel.events_processed(),
+            tails: facility.tail_sketches(),
+            series: facility.finish_series(&kernel),
         }),
         RunEnd::Stalled { at } => Err(RunError::Stalled {
             at_days: at.as_days(),

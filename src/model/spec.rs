@@ -7,6 +7,7 @@
 //!
 //! This module must not parse text or know file formats.
 
+pub use super::arrivals::{Arrivals, Cohort, Growth, RatePeriod, Spread, Window};
 use crate::engine::{Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift};
 
 /// A scenario, compiled and checked.
@@ -18,8 +19,14 @@ pub struct Spec {
     pub products: Vec<ProductSpec>,
     /// Time simulated before statistics start.
     pub warmup: Duration,
-    /// Length of the statistics window.
+    /// Length of the statistics window; with `until_empty`, the longest the run may
+    /// take after the warm-up.
     pub horizon: Duration,
+    /// End the run when the last arrival has come and every entity has left (all
+    /// products' arrivals must end), with the horizon as a safety cap.
+    pub until_empty: bool,
+    /// Record a time series with periods of this length (from the start of the run).
+    pub timeseries: Option<Duration>,
 }
 
 impl Spec {
@@ -136,59 +143,6 @@ impl ResourceSpec {
     }
 }
 
-/// How patients (or orders) arrive.
-#[derive(Clone, Debug)]
-pub enum Arrivals {
-    /// A renewal process: independent times between arrivals (Poisson when exponential).
-    /// The first arrival comes one interarrival time after the start.
-    Renewal(Dist),
-    /// A non-homogeneous Poisson process with a piecewise-constant rate: each period
-    /// starts at its time (in order) and lasts until the next; the last lasts for ever.
-    /// No arrival before the first period. Arrivals are drawn by inversion of the
-    /// cumulative rate (exact; see `RatePeriod::next_arrival`).
-    Schedule(Vec<RatePeriod>),
-}
-
-/// One period of an arrival schedule.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RatePeriod {
-    /// When the period starts.
-    pub from: crate::engine::Time,
-    /// Arrivals per clock tick during the period (0: none).
-    pub rate: f64,
-}
-
-impl RatePeriod {
-    /// The first arrival after `now` of a Poisson process with the piecewise-constant
-    /// rate of `periods`, given an exponential draw `e` of mean 1: the time at which the
-    /// cumulative rate since `now` reaches `e`. `None` if it never does.
-    pub fn next_arrival(
-        periods: &[RatePeriod],
-        now: crate::engine::Time,
-        mut e: f64,
-    ) -> Option<crate::engine::Time> {
-        let mut t = now.ticks() as f64;
-        let start = periods.partition_point(|p| p.from <= now).saturating_sub(1);
-        for (i, p) in periods.iter().enumerate().skip(start) {
-            let from = (p.from.ticks() as f64).max(t);
-            let end = periods
-                .get(i + 1)
-                .map_or(f64::INFINITY, |q| q.from.ticks() as f64);
-            if from >= end {
-                continue;
-            }
-            let mass = p.rate * (end - from);
-            if p.rate > 0.0 && e <= mass {
-                let at = from + e / p.rate;
-                return Some(crate::engine::Time::from_ticks(at.round() as u64).max(now));
-            }
-            e -= mass.min(e);
-            t = end;
-        }
-        None
-    }
-}
-
 /// A product: an autologous therapy made one patient at a time, or an allogeneic one
 /// made in batches to stock (`allogeneic` is then set).
 #[derive(Clone, Debug)]
@@ -197,6 +151,8 @@ pub struct ProductSpec {
     pub name: String,
     /// Arrivals of patients (autologous) or of orders (allogeneic).
     pub arrivals: Arrivals,
+    /// Times outside which `arrivals` (a renewal or Poisson process) brings no one.
+    pub window: Option<Window>,
     /// How long a patient or an order waits, in total, before dropping out (if limited).
     pub patience: Option<Dist>,
     /// Priority of this product's requests at each resource (index = resource).
@@ -299,55 +255,4 @@ pub struct Failure {
     pub retry_from: usize,
     /// Failures of this step after which the patient is lost (at least 1).
     pub max_attempts: u32,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RatePeriod;
-    use crate::engine::Time;
-    use crate::engine::time::TICKS_PER_DAY;
-
-    #[test]
-    fn inversion_walks_the_periods() {
-        // 1 a day until day 10, none until day 20, then 2 a day (rates per tick).
-        let per_day = |r: f64| r / TICKS_PER_DAY as f64;
-        let periods = [
-            RatePeriod {
-                from: Time::ZERO,
-                rate: per_day(1.0),
-            },
-            RatePeriod {
-                from: Time::from_days(10),
-                rate: 0.0,
-            },
-            RatePeriod {
-                from: Time::from_days(20),
-                rate: per_day(2.0),
-            },
-        ];
-        let next = |now: u64, e: f64| RatePeriod::next_arrival(&periods, Time::from_days(now), e);
-        assert_eq!(next(5, 3.0), Some(Time::from_days(8)));
-        // 5 units by day 10, nothing to day 20, the last 2 at 2 a day: day 21.
-        assert_eq!(next(5, 7.0), Some(Time::from_days(21)));
-        assert_eq!(next(12, 4.0), Some(Time::from_days(22)));
-        let ending = [
-            RatePeriod {
-                from: Time::from_days(3),
-                rate: per_day(1.0),
-            },
-            RatePeriod {
-                from: Time::from_days(4),
-                rate: 0.0,
-            },
-        ];
-        assert_eq!(
-            RatePeriod::next_arrival(&ending, Time::ZERO, 0.5),
-            Some(Time::ZERO + crate::engine::Duration::from_hours(84))
-        );
-        assert_eq!(
-            RatePeriod::next_arrival(&ending, Time::ZERO, 1.5),
-            None,
-            "the rate ends"
-        );
-    }
 }

@@ -1,9 +1,14 @@
-//! Demand that changes over time (issue 9, first part): arrival schedules with a
-//! piecewise-constant rate, a non-homogeneous Poisson process drawn by inversion.
+//! Demand that changes over time: arrival schedules with a piecewise-constant rate and
+//! growth (non-homogeneous Poisson processes drawn by inversion), windows, cohorts, dated
+//! lists, runs until empty, and the time series that shows them period by period.
 
 use crate::limits::MINI;
 use crate::model::run_scenario;
-use crate::support::{assert_agrees, assert_clean_refusal, replaced, run_file};
+use crate::support::{assert_agrees, assert_clean_refusal, cgtsim, replaced, run_file, scratch};
+use cgtsim::cli::scenario;
+use cgtsim::experiment::simulate;
+use cgtsim::model::{metric_names, series_names};
+use std::collections::HashMap;
 
 /// MINI with a schedule: 1 a day for 100 days, 3 a day for 100, 0.5 a day for 100, then
 /// none; the window is chosen by `warmup` and `horizon`.
@@ -74,5 +79,397 @@ fn a_schedule_out_of_order_or_empty_is_refused() {
         "rate and schedule",
         &run_file("schedule-both", &both, &["run"]),
         "give arrivals as",
+    );
+}
+
+/// Per-replication values of each (period, metric) of a scenario's time series.
+fn series_of(text: &str) -> (HashMap<(usize, String), Vec<f64>>, usize) {
+    let sc = scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let runs = simulate(&sc.spec, sc.seed, sc.replications, || {}, || false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names = series_names(&sc.spec);
+    let mut out: HashMap<(usize, String), Vec<f64>> = HashMap::new();
+    let mut periods = 0;
+    for r in &runs {
+        let rows = r.series.as_ref().expect("a series was asked for");
+        periods = periods.max(rows.len() / names.len());
+        for (i, v) in rows.iter().enumerate() {
+            let name = names[i % names.len()].0.name.clone();
+            out.entry((i / names.len(), name)).or_default().push(*v);
+        }
+    }
+    (out, periods)
+}
+
+/// MINI with `arrivals`, replications, a horizon and a time series by `period`.
+fn with_arrivals(arrivals: &str, horizon: &str, replications: u32, period: &str) -> String {
+    let text = replaced(
+        MINI,
+        "arrivals = { rate = 0.1, per = \"day\" }",
+        &format!("arrivals = {arrivals}"),
+    );
+    let text = replaced(
+        &text,
+        "horizon = \"100d\"",
+        &format!("horizon = \"{horizon}\"\ntimeseries = \"{period}\""),
+    );
+    let text = replaced(&text, "capacity = 2", "capacity = 1000");
+    replaced(
+        &text,
+        "replications = 2",
+        &format!("replications = {replications}"),
+    )
+}
+
+#[test]
+fn growth_counts_per_year_match_the_cumulative_rate() {
+    // Inversion of the cumulative rate, checked per year of a five-year run against the
+    // counts computed here by hand. Tolerance: k standard errors over 300 replications
+    // (k for a false-failure rate of 1e-6); no warm-up is needed for counts of arrivals.
+    let ln = 1.4f64.ln();
+    // 100 a year growing 40 % a year, compounding, capped at 300 a year: the cap is
+    // reached after ln 3 / ln 1.4 = 3.27 years.
+    let t_cap = 3f64.ln() / ln;
+    let compounding = |a: f64, b: f64| {
+        let lam = |t: f64| {
+            if t <= t_cap {
+                100.0 * (1.4f64.powf(t) - 1.0) / ln
+            } else {
+                200.0 / ln + 300.0 * (t - t_cap)
+            }
+        };
+        lam(b) - lam(a)
+    };
+    let text = with_arrivals(
+        "{ growth = { rate = 100, per = \"year\", yearly = \"+40%\", cap = 300 } }",
+        "1825d",
+        300,
+        "year",
+    );
+    let (series, periods) = series_of(&text);
+    assert_eq!(periods, 5);
+    for year in 0..5 {
+        let expected = compounding(year as f64, year as f64 + 1.0);
+        assert_agrees(
+            &format!("compounding growth, year {year}"),
+            &series[&(year, "products.car-t.arrived".to_string())],
+            expected,
+        );
+    }
+    // Linear: 100 a year growing by 40 a year, from the start of year 2 (day 365).
+    let text = with_arrivals(
+        "{ growth = { rate = 100, per = \"year\", yearly = 0.4, kind = \"linear\", from = \"365d\" } }",
+        "1460d",
+        300,
+        "year",
+    );
+    let (series, _) = series_of(&text);
+    for (year, expected) in [(0, 100.0), (1, 120.0), (2, 160.0), (3, 200.0)] {
+        assert_agrees(
+            &format!("linear growth, year {year}"),
+            &series[&(year, "products.car-t.arrived".to_string())],
+            expected,
+        );
+    }
+}
+
+#[test]
+fn a_window_confines_arrivals_and_the_series_shows_it() {
+    // 2 a day between day 50 and day 80 only; periods of 10 days.
+    let text = with_arrivals(
+        "{ rate = 2, per = \"day\", from = \"50d\", to = \"80d\" }",
+        "100d",
+        200,
+        "10d",
+    );
+    let (series, periods) = series_of(&text);
+    assert_eq!(periods, 10);
+    for p in 0..10 {
+        let got = &series[&(p, "products.car-t.arrived".to_string())];
+        if (5..8).contains(&p) {
+            assert_agrees(&format!("arrivals in period {p}"), got, 20.0);
+        } else {
+            assert!(got.iter().all(|&n| n == 0.0), "period {p}: {got:?}");
+        }
+    }
+}
+
+#[test]
+fn the_series_adds_up_to_the_window_figures() {
+    // Each replication: arrivals and completions summed over the periods equal the
+    // window's counts, and the period means of work in progress average to its mean
+    // over the window (equal periods). Exact, up to rounding.
+    let text = with_arrivals("{ rate = 0.5, per = \"day\" }", "100d", 5, "20d");
+    let sc = scenario::parse("test.toml", &text).unwrap();
+    let runs = simulate(&sc.spec, sc.seed, sc.replications, || {}, || false).unwrap();
+    let names = series_names(&sc.spec);
+    let metric = |name: &str| {
+        metric_names(&sc.spec)
+            .iter()
+            .position(|m| m.name == name)
+            .unwrap()
+    };
+    let column = |name: &str| names.iter().position(|(m, _)| m.name == name).unwrap();
+    for r in &runs {
+        let rows = r.series.as_ref().unwrap();
+        let sum =
+            |name: &str| -> f64 { rows.chunks(names.len()).map(|row| row[column(name)]).sum() };
+        for what in ["arrived", "completed"] {
+            let name = format!("products.car-t.{what}");
+            assert_eq!(sum(&name), r.values[metric(&name)], "{name}");
+        }
+        let wip = sum("products.car-t.wip.mean") / 5.0;
+        let window = r.values[metric("products.car-t.wip.mean")];
+        assert!((wip - window).abs() < 1e-9, "{wip} vs {window}");
+    }
+}
+
+#[test]
+fn a_cohort_through_a_deterministic_chain_finishes_when_computed_by_hand() {
+    // Five patients evenly over [0, 10 d): arrivals on days 0, 2, 4, 6, 8. One suite,
+    // 3 days each, then 1 day of shipping: suite from 0-3, 3-6, 6-9, 9-12, 12-15;
+    // infused on days 4, 7, 10, 13, 16; vein-to-vein 4, 5, 6, 7, 8 (mean 6). The run ends
+    // when the last one leaves, on day 16; patients in the system: 30 patient-days / 16.
+    let text = r#"[simulation]
+horizon = "1000d"
+replications = 3
+until_empty = true
+timeseries = "5d"
+
+[resources]
+suite = { capacity = 1 }
+
+[[products]]
+name = "car-t"
+type = "autologous"
+arrivals = { cohort = 5, from = "0d", to = "10d", spread = "even" }
+
+  [[products.steps]]
+  name = "manufacturing"
+  uses = ["suite"]
+  duration = "3d"
+
+  [[products.steps]]
+  name = "shipping"
+  duration = "1d"
+"#;
+    let (m, _) = run_scenario(text, None);
+    for (name, want) in [
+        ("run.days", 16.0),
+        ("products.car-t.arrived", 5.0),
+        ("products.car-t.completed", 5.0),
+        ("products.car-t.v2v.mean", 6.0),
+        ("products.car-t.wip.mean", 30.0 / 16.0),
+        (
+            "products.car-t.steps.manufacturing.wait.mean",
+            1.0 + 2.0 + 3.0 + 4.0,
+        ),
+        ("resources.suite.in_use.peak", 1.0),
+    ] {
+        let want = if name.ends_with("wait.mean") {
+            want / 5.0
+        } else {
+            want
+        };
+        assert!(
+            m[name].iter().all(|&v| (v - want).abs() < 1e-9),
+            "{name}: {:?}, want {want}",
+            m[name]
+        );
+    }
+    // Completions by period of 5 days: day 4 | 7 | 10, 13 | 16 (the last period, [15, 16),
+    // is cut at the end of the run).
+    let (series, periods) = series_of(text);
+    assert_eq!(periods, 4);
+    for (p, want) in [(0, 1.0), (1, 1.0), (2, 2.0), (3, 1.0)] {
+        let got = &series[&(p, "products.car-t.completed".to_string())];
+        assert!(got.iter().all(|&v| v == want), "period {p}: {got:?}");
+    }
+}
+
+#[test]
+fn dated_arrivals_come_from_a_csv_log() {
+    let dir = scratch("dated");
+    std::fs::write(
+        dir.join("referrals.csv"),
+        "patient,date,centre\n# a comment\n1,2021-03-03,lund\n3,2021-03-01,umea\n\n2,2021-03-10,lund\n",
+    )
+    .unwrap();
+    let text = replaced(
+        MINI,
+        "arrivals = { rate = 0.1, per = \"day\" }",
+        "arrivals = { file = \"referrals.csv\" }",
+    );
+    let text = replaced(
+        &text,
+        "seed = 1",
+        "seed = 1\nstart_date = \"2021-03-01\"\nuntil_empty = true",
+    );
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = cgtsim(&["run", "--json", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mean = |name: &str| {
+        json["metrics"][name]["mean"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    // Days 0, 2 and 9 (the log is out of order), 10 days each on two suites: the third
+    // waits for the first suite until day 10 and leaves on day 20.
+    assert_eq!(mean("products.car-t.arrived"), 3.0);
+    assert_eq!(mean("products.car-t.v2v.mean"), 31.0 / 3.0);
+    assert_eq!(mean("run.days"), 20.0);
+    // A line that cannot be read is named with its line and column.
+    std::fs::write(
+        dir.join("referrals.csv"),
+        "patient,date\n1,2021-03-03\n2,2021-02-30\n",
+    )
+    .unwrap();
+    let out = cgtsim(&["run", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("referrals.csv:3:3: `2021-02-30` is not a date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_demand_is_refused_where_it_is_written() {
+    let arrivals = |a: &str| {
+        replaced(
+            MINI,
+            "arrivals = { rate = 0.1, per = \"day\" }",
+            &format!("arrivals = {a}"),
+        )
+    };
+    let until_empty = |t: &str| replaced(t, "seed = 1", "seed = 1\nuntil_empty = true");
+    for (what, text, expected) in [
+        (
+            "a window that ends before it starts",
+            arrivals("{ rate = 1, from = \"20d\", to = \"10d\" }"),
+            "scenario.toml:13:43: the window ends (day 10) at or before it starts (day 20)",
+        ),
+        (
+            "a cohort of zero",
+            arrivals("{ cohort = 0 }"),
+            "scenario.toml:13:23: a cohort's size must be a whole number from 1",
+        ),
+        (
+            "a cohort that ends before it starts",
+            arrivals("{ cohort = 3, from = \"20d\", to = \"10d\" }"),
+            "scenario.toml:13:45: the cohort's window ends (10 d) before it starts (20 d)",
+        ),
+        (
+            "a cap the rate never reaches",
+            arrivals("{ growth = { rate = 10, per = \"year\", yearly = \"+10%\", cap = 5 } }"),
+            "the cap is on the other side of the starting rate",
+        ),
+        (
+            "a decline of more than 100 %",
+            arrivals("{ growth = { rate = 10, yearly = \"-120%\" } }"),
+            "a change of -120 % a year is impossible",
+        ),
+        (
+            "a percentage that is not one",
+            arrivals("{ growth = { rate = 10, yearly = \"fast\" } }"),
+            "`fast` is not a percentage",
+        ),
+        (
+            "runaway growth",
+            replaced(
+                &arrivals("{ growth = { rate = 10, per = \"year\", yearly = \"+900%\" } }"),
+                "horizon = \"100d\"",
+                "horizon = \"36500d\"",
+            ),
+            "arrivals per replication; at most 1e8",
+        ),
+        (
+            "a run until empty whose arrivals never end",
+            until_empty(MINI),
+            "scenario.toml:14:12: the run is to end when the system is empty, but this product's arrivals never end",
+        ),
+        (
+            "a run until empty with a warm-up",
+            replaced(
+                &until_empty(&arrivals("{ cohort = 3 }")),
+                "warmup = \"0d\"",
+                "warmup = \"5d\"",
+            ),
+            "it has no warm-up",
+        ),
+        (
+            "dates without a start date",
+            arrivals("{ file = \"log.csv\" }"),
+            "cannot read the arrivals file",
+        ),
+        (
+            "a time series without a period",
+            replaced(MINI, "seed = 1", "seed = 1\ntimeseries = \"fortnightly\""),
+            "`fortnightly` is not a period",
+        ),
+        (
+            "a time series of too many periods",
+            replaced(
+                &replaced(MINI, "seed = 1", "seed = 1\ntimeseries = \"1h\""),
+                "horizon = \"100d\"",
+                "horizon = \"1000d\"",
+            ),
+            "24000 periods of 0.0416",
+        ),
+    ] {
+        assert_clean_refusal(what, &run_file("bad-demand", &text, &["run"]), expected);
+    }
+}
+
+#[test]
+fn the_time_series_file_is_the_same_on_any_thread_count_and_never_stale() {
+    let dir = scratch("series-file");
+    let path = dir.join("scenario.toml");
+    std::fs::write(
+        &path,
+        replaced(MINI, "replications = 2", "replications = 8"),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("out{threads}"));
+        let o = out.to_str().unwrap();
+        let r = cgtsim(&[
+            "run",
+            p,
+            "--threads",
+            threads,
+            "--timeseries",
+            "week",
+            "--out",
+            o,
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert!(String::from_utf8_lossy(&r.stdout).contains("Time series: 15 periods of 7.000 d"));
+        files.push(std::fs::read(out.join("timeseries.csv")).unwrap());
+    }
+    assert_eq!(files[0], files[1], "timeseries.csv depends on the threads");
+    let text = String::from_utf8(files.swap_remove(0)).unwrap();
+    assert!(
+        text.starts_with(
+            "period_start,metric,mean,ci_low,ci_high,unit,n\n0,products.car-t.arrived,"
+        )
+    );
+    // 100 days in weeks: 14 whole weeks and the 2 days of the 15th.
+    assert!(text.contains("\n98,resources.suite.queue.mean,"), "{text}");
+    // A run without a series into the same directory leaves no series behind.
+    let o = dir.join("out1");
+    let r = cgtsim(&["run", p, "--out", o.to_str().unwrap()]);
+    assert!(r.status.success());
+    assert!(
+        !o.join("timeseries.csv").exists(),
+        "a stale time series was left"
     );
 }

@@ -320,6 +320,7 @@ mod facility {
                 move |(interarrival, patience, priority, steps, allo)| ProductSpec {
                     name: String::new(),
                     arrivals: Arrivals::Renewal(days(interarrival)),
+                    window: None,
                     patience: patience.map(days),
                     priority,
                     allogeneic: allo.map(|(doses, level)| Allogeneic {
@@ -371,6 +372,8 @@ mod facility {
                     products,
                     warmup: Duration::ZERO,
                     horizon: Duration::from_days(horizon),
+                    until_empty: false,
+                    timeseries: None,
                 }
             })
     }

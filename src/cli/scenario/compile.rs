@@ -3,15 +3,15 @@
 //! can run is the model's call ([`Spec::validate`]); its errors name an item by path,
 //! and [`locate`] turns that path back into a place in the file.
 
+use super::demand;
 use super::format::{self, ScenarioFile};
 use super::units::{Days, DurationDist, parse_days, parse_time_of_day, shown};
 use super::{Scenario, ScenarioError};
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
 use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
 use crate::model::{
-    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec,
-    RatePeriod, ResourceSpec, ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task,
-    duration_in_range, limits,
+    Allogeneic, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec, ResourceSpec,
+    ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task, duration_in_range, limits,
 };
 use std::collections::HashMap;
 use std::ops::Range;
@@ -26,12 +26,12 @@ pub(super) struct Ctx<'a> {
 type R<T> = Result<T, ScenarioError>;
 
 impl Ctx<'_> {
-    fn err<T>(&self, at: &Spanned<impl Sized>, msg: impl Into<String>) -> R<T> {
+    pub(super) fn err<T>(&self, at: &Spanned<impl Sized>, msg: impl Into<String>) -> R<T> {
         Err(ScenarioError::at(self.path, self.src, at.span(), msg))
     }
 
     /// A distribution of durations in clock ticks; impossible parameters are refused.
-    fn duration_dist(&self, d: &Spanned<DurationDist>) -> R<Dist> {
+    pub(super) fn duration_dist(&self, d: &Spanned<DurationDist>) -> R<Dist> {
         match d.get_ref().to_dist() {
             Ok(dist) => match duration_in_range(&dist) {
                 Ok(()) => Ok(dist.scaled(TICKS_PER_DAY as f64)),
@@ -42,7 +42,7 @@ impl Ctx<'_> {
     }
 
     /// A whole number from `min` to `u32::MAX`.
-    fn count(&self, v: &Spanned<i64>, what: &str, min: i64) -> R<u32> {
+    pub(super) fn count(&self, v: &Spanned<i64>, what: &str, min: i64) -> R<u32> {
         match u32::try_from(*v.get_ref()) {
             Ok(n) if i64::from(n) >= min => Ok(n),
             _ => self.err(
@@ -103,8 +103,31 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
         Some(s) => return cx.err(s, "the seed must be a whole number >= 0"),
     };
+    let start_date = match &sim.start_date {
+        None => None,
+        Some(d) => match demand::civil_day(d.get_ref()) {
+            Some(day) => Some(day),
+            None => {
+                return cx.err(
+                    d,
+                    format!(
+                        "`{}` is not a date; write it as \"YYYY-MM-DD\"",
+                        shown(d.get_ref())
+                    ),
+                );
+            }
+        },
+    };
+    // 1970-01-01 was a Thursday (weekday 3, counting from Monday = 0).
+    let date_weekday = start_date.map(|d| (d + 3).rem_euclid(7) as u64);
     let week_start = match &sim.start_weekday {
-        None => Duration::ZERO,
+        None => Duration::from_days(date_weekday.unwrap_or(0)),
+        Some(w) if date_weekday.is_some_and(|d| parse_days(w.get_ref()) != Ok(1 << d)) => {
+            return cx.err(
+                w,
+                "start_weekday is not the weekday of start_date; remove one of them",
+            );
+        }
         Some(w) => match parse_days(w.get_ref()) {
             Ok(mask) if mask.count_ones() == 1 => {
                 Duration::from_days(u64::from(mask.trailing_zeros()))
@@ -126,13 +149,21 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
     }
     let mut products: Vec<ProductSpec> = Vec::new();
     for p in &file.products {
-        products.push(product(cx, p, &resources, &index)?);
+        products.push(product(cx, p, &resources, &index, start_date)?);
     }
     let spec = Spec {
         resources,
         products,
         warmup,
         horizon,
+        until_empty: sim.until_empty.as_ref().is_some_and(|u| *u.get_ref()),
+        timeseries: match &sim.timeseries {
+            None => None,
+            Some(p) => match period(p.get_ref()) {
+                Ok(d) => Some(d),
+                Err(m) => return cx.err(p, m),
+            },
+        },
     };
     if let Err(errors) = spec.validate() {
         return Err(locate(cx, &errors));
@@ -340,6 +371,7 @@ fn product(
     p: &Spanned<format::Product>,
     resources: &[ResourceSpec],
     index: &HashMap<String, usize>,
+    start_date: Option<i64>,
 ) -> R<ProductSpec> {
     let f = p.get_ref();
     let name = f.name.get_ref().clone();
@@ -356,7 +388,7 @@ fn product(
             );
         }
     };
-    let arrivals = arrivals(cx, &f.arrivals)?;
+    let (arrivals, window) = demand::arrivals(cx, &f.arrivals, start_date)?;
     let patience = f
         .patience
         .as_ref()
@@ -392,6 +424,7 @@ fn product(
     Ok(ProductSpec {
         name,
         arrivals,
+        window,
         patience,
         priority,
         steps,
@@ -546,66 +579,23 @@ fn allogeneic(
     })
 }
 
-/// Days per rate unit (`per`): "hour", "day" (default), "week" or "year" (365 days).
-fn per_days(cx: &Ctx, per: Option<&Spanned<String>>) -> R<f64> {
-    match per.map(|p| p.get_ref().as_str()) {
-        None | Some("day") => Ok(1.0),
-        Some("hour") => Ok(1.0 / 24.0),
-        Some("week") => Ok(7.0),
-        Some("year") => Ok(365.0),
-        Some(other) => cx.err(
-            per.expect("matched Some"),
-            format!(
-                "per must be \"hour\", \"day\", \"week\" or \"year\", not \"{}\"",
-                shown(other)
-            ),
-        ),
-    }
-}
-
-fn arrivals(cx: &Ctx, a: &Spanned<format::ArrivalsSpec>) -> R<Arrivals> {
-    let f = a.get_ref();
-    match (&f.rate, &f.interarrival, &f.schedule) {
-        (Some(rate), None, None) => {
-            let r = *rate.get_ref();
-            if !(r.is_finite() && r > 0.0) {
-                return cx.err(rate, format!("the arrival rate must be a number > 0, not {r}"));
+/// A time series' period: "week", "month" (365/12 days), "year", or a duration.
+pub fn period(s: &str) -> Result<Duration, String> {
+    let days = match s.trim() {
+        "week" => 7.0,
+        "month" => 365.0 / 12.0,
+        "year" => 365.0,
+        other => match super::units::parse_duration(other) {
+            Ok(d) if d.0 > 0.0 => d.0,
+            _ => {
+                return Err(format!(
+                    "`{}` is not a period: use \"week\", \"month\" (365/12 days), \"year\", or a duration such as \"14d\"",
+                    shown(s)
+                ));
             }
-            let mean_days = per_days(cx, f.per.as_ref())? / r;
-            if mean_days.is_nan() || mean_days > limits::MAX_DURATION_DAYS {
-                return cx.err(rate, format!("a rate of {r:e} means fewer than one arrival in 100,000 years, beyond the clock's range; check the value and `per`"));
-            }
-            match Dist::exponential(mean_days * TICKS_PER_DAY as f64) {
-                Ok(d) => Ok(Arrivals::Renewal(d)),
-                Err(_) => cx.err(rate, format!("a rate of {r:e} is too high: arrivals would come without time passing between them")),
-            }
-        }
-        (None, Some(d), None) => {
-            if f.per.is_some() {
-                return cx.err(a, "`per` goes with `rate`, not with `interarrival`");
-            }
-            Ok(Arrivals::Renewal(cx.duration_dist(d)?))
-        }
-        (None, None, Some(periods)) => {
-            if f.per.is_some() {
-                return cx.err(a, "`per` goes inside each period of the schedule");
-            }
-            let mut out = Vec::new();
-            for p in periods {
-                let pf = p.get_ref();
-                let r = *pf.rate.get_ref();
-                if !(r.is_finite() && r >= 0.0) {
-                    return cx.err(&pf.rate, format!("a rate must be a number >= 0, not {r}"));
-                }
-                out.push(RatePeriod {
-                    from: Time::ZERO + ticks(*pf.from.get_ref()),
-                    rate: r / per_days(cx, pf.per.as_ref())? / TICKS_PER_DAY as f64,
-                });
-            }
-            Ok(Arrivals::Schedule(out))
-        }
-        _ => cx.err(a, "give arrivals as { rate = 2.0, per = \"day\" } (Poisson), { interarrival = <duration or distribution> }, or { schedule = [{ from = \"0d\", rate = 20, per = \"year\" }, ...] } (Poisson with a rate that changes by period)"),
-    }
+        },
+    };
+    Ok(Duration::from_days_f64(days))
 }
 
 fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {

@@ -52,6 +52,14 @@ pub struct Simulation {
     pub replications: Option<Spanned<i64>>,
     pub seed: Option<Spanned<i64>>,
     pub start_weekday: Option<Spanned<String>>,
+    /// The calendar date of t = 0 ("2021-03-01"): dates in arrival files count from it,
+    /// and it sets the weekday.
+    pub start_date: Option<Spanned<String>>,
+    /// End each replication when the last arrival has come and everyone has left (the
+    /// horizon is then a safety cap).
+    pub until_empty: Option<Spanned<bool>>,
+    /// Record a time series by "week", "month" (365/12 days), "year", or a duration.
+    pub timeseries: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +174,80 @@ pub struct ArrivalsSpec {
     /// Or: Poisson arrivals whose rate changes by period, e.g.
     /// `[{ from = "0d", rate = 20, per = "year" }, { from = "365d", rate = 35, per = "year" }]`.
     pub schedule: Option<Vec<Spanned<RatePeriodSpec>>>,
+    /// Or: Poisson arrivals at a rate that grows (or declines) by a share a year.
+    pub growth: Option<Spanned<GrowthSpec>>,
+    /// Or: exactly this many patients, between `from` and `to` (all at `from` without
+    /// `to`), spread "random" (default) or "even".
+    pub cohort: Option<Spanned<i64>>,
+    pub spread: Option<Spanned<String>>,
+    /// Or: the arrivals listed in a CSV file (a `day` or a `date` column), relative to
+    /// the scenario file.
+    pub file: Option<Spanned<String>>,
+    /// A window for a rate, interarrival, schedule or growth: no arrival before `from`
+    /// or from `to` on. For a cohort: its window.
+    pub from: Option<Spanned<Days>>,
+    pub to: Option<Spanned<Days>>,
+}
+
+/// `{ rate = 20, per = "year", yearly = "+40%", kind = "compounding", cap = 60, from = "365d" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrowthSpec {
+    /// The rate before and when growth starts.
+    pub rate: Spanned<f64>,
+    /// "hour", "day" (default), "week" or "year", for `rate` and `cap`.
+    pub per: Option<Spanned<String>>,
+    /// Change per year: "+40%", "-10%", or a fraction (0.4).
+    pub yearly: Spanned<Share>,
+    /// "compounding" (default) or "linear".
+    pub kind: Option<Spanned<String>>,
+    /// The rate at which growth stops, per `per`.
+    pub cap: Option<Spanned<f64>>,
+    /// When growth starts (default "0d").
+    pub from: Option<Spanned<Days>>,
+}
+
+/// A share: "40%", "+40 %", "-10%", or a number (a fraction, 0.4).
+#[derive(Clone, Copy, Debug)]
+pub struct Share(pub f64);
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Share;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a percentage such as \"+40%\", or a fraction such as 0.4"
+                )
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Share, E> {
+                Ok(Share(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Share, E> {
+                Ok(Share(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Share, E> {
+                let t = s.trim();
+                let number = t.strip_suffix('%').map(str::trim).ok_or_else(|| {
+                    E::custom(format!(
+                        "`{}` is not a percentage; write it as \"+40%\" or as a fraction (0.4)",
+                        super::units::shown(s)
+                    ))
+                })?;
+                let number = number.strip_prefix('+').unwrap_or(number).trim();
+                match number.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(Share(v / 100.0)),
+                    _ => Err(E::custom(format!(
+                        "`{}` is not a percentage; write it as \"+40%\" or as a fraction (0.4)",
+                        super::units::shown(s)
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// One period of an arrival schedule.

@@ -202,6 +202,7 @@ impl Facility<'_> {
         let pi = self.entities[c as usize].product;
         let cancelled = self.allo(pi).inv.cancel_backorder(c);
         debug_assert!(cancelled, "the order was waiting for stock");
+        self.products[pi as usize].life.dropped_out += 1;
         if self.in_window(k) {
             self.products[pi as usize].dropped_out += 1;
         }

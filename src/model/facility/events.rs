@@ -7,24 +7,67 @@
 use super::{Chain, Ev, Facility, untoken};
 use crate::engine::dist::unit;
 use crate::engine::{Duration, Kernel, Model, Time};
-use crate::model::spec::{Arrivals, RatePeriod};
+use crate::model::spec::{Arrivals, RatePeriod, Spread};
 
 impl Facility<'_> {
-    /// Schedules product `pi`'s next arrival after now, if there is one.
+    /// Schedules product `pi`'s next arrival after now, if there is one; when there is
+    /// none, its arrivals have ended.
     fn schedule_arrival(&mut self, pi: u16, k: &mut Kernel<Ev>) {
-        let rng = &mut self.products[pi as usize].arrival_rng;
-        match &self.spec.products[pi as usize].arrivals {
+        let p = &self.spec.products[pi as usize];
+        let rt = &mut self.products[pi as usize];
+        let now = k.now();
+        let window_from = p.window.map_or(Time::ZERO, |w| w.from);
+        let exponential = |rng: &mut crate::engine::Rng| -(1.0 - unit(rng)).ln();
+        let next = match &p.arrivals {
             Arrivals::Renewal(d) => {
-                k.schedule_in(Duration::from_ticks_f64(d.sample(rng)), Ev::Arrival(pi));
+                let gap = Duration::from_ticks_f64(d.sample(&mut rt.arrival_rng));
+                Some(now.max(window_from) + gap)
             }
+            // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
+            // cumulative rate.
             Arrivals::Schedule(periods) => {
-                // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
-                // cumulative rate.
-                let e = -(1.0 - unit(rng)).ln();
-                if let Some(t) = RatePeriod::next_arrival(periods, k.now(), e) {
-                    k.schedule_at(t, Ev::Arrival(pi));
+                let e = exponential(&mut rt.arrival_rng);
+                RatePeriod::next_arrival(periods, now.max(window_from), e)
+            }
+            Arrivals::Growth(g) => {
+                let e = exponential(&mut rt.arrival_rng);
+                g.next_arrival(now.max(window_from), e)
+            }
+            Arrivals::Cohort(c) => {
+                let issued = rt.issued as u32;
+                match c.spread {
+                    _ if issued >= c.size => None,
+                    _ if c.to == c.from => Some(c.from),
+                    Spread::Even => Some(c.even(issued)),
+                    Spread::Random => {
+                        let u = unit(&mut rt.arrival_rng);
+                        Some(c.next_random(now.max(c.from), c.size - issued, u))
+                    }
                 }
             }
+            Arrivals::Dated(times) => times.get(rt.issued as usize).copied(),
+        };
+        let end = p.window.map_or(Time::NEVER, |w| w.to);
+        match next {
+            Some(t) if t < end => {
+                rt.issued += 1;
+                k.schedule_at(t.max(now), Ev::Arrival(pi));
+            }
+            _ => self.arrivals_end(k),
+        }
+    }
+
+    /// One product's arrivals have ended; a run until empty may be over.
+    fn arrivals_end(&mut self, k: &mut Kernel<Ev>) {
+        self.arriving -= 1;
+        self.stop_if_empty(k);
+    }
+
+    /// With `until_empty`, stops the run once no arrival is to come and no one is left.
+    pub(super) fn stop_if_empty(&mut self, k: &mut Kernel<Ev>) {
+        if self.spec.until_empty && self.arriving == 0 && self.in_system() == 0 {
+            self.emptied = true;
+            k.stop();
         }
     }
 }
@@ -33,6 +76,7 @@ impl Model for Facility<'_> {
     type Event = Ev;
 
     fn start(&mut self, k: &mut Kernel<Ev>) {
+        self.start_series(k);
         for i in 0..self.spec.products.len() {
             self.schedule_arrival(i as u16, k);
             if self.products[i].allo.is_some() {
@@ -45,6 +89,7 @@ impl Model for Facility<'_> {
         match ev {
             Ev::Arrival(pi) => {
                 self.schedule_arrival(pi, k);
+                self.products[pi as usize].life.arrived += 1;
                 if self.in_window(k) {
                     self.products[pi as usize].arrived += 1;
                 }
@@ -120,6 +165,7 @@ impl Model for Facility<'_> {
                 } else {
                     let withdrawn = k.withdraw(e.request);
                     debug_assert!(withdrawn, "patience timers stop when service starts");
+                    self.products[product as usize].life.dropped_out += 1;
                     if self.in_window(k) {
                         self.products[product as usize].dropped_out += 1;
                     }
@@ -133,6 +179,7 @@ impl Model for Facility<'_> {
             }
             Ev::Campaign(pi) => self.campaign(pi, k),
             Ev::Expiry(pi) => self.expire(pi, k),
+            Ev::Period => self.record_period(k),
         }
     }
 
@@ -163,6 +210,7 @@ impl Model for Facility<'_> {
             rt.waited_all = 0;
             rt.waited_completed = 0;
             rt.v2v.reset();
+            rt.wip.reset(now);
             for ch in &mut rt.chains {
                 ch.step_wait.fill(0);
                 ch.step_work.fill(0);

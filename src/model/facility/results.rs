@@ -18,7 +18,7 @@ impl Facility<'_> {
     /// [`metric_names`](crate::model::metric_names); call after the run.
     pub fn results(&self, kernel: &Kernel<super::Ev>) -> Vec<f64> {
         let now = kernel.now();
-        let years = self.spec.horizon.as_days() / 365.0;
+        let years = now.since(self.spec.warmup_end()).as_days() / 365.0;
         let mut out = Vec::new();
         let mut wip = vec![0u64; self.products.len()];
         for (i, e) in self.entities.iter().enumerate() {
@@ -35,7 +35,7 @@ impl Facility<'_> {
                 None => out.extend(
                     AUTOLOGOUS
                         .iter()
-                        .map(|(what, _)| autologous(rt, what, wip, years)),
+                        .map(|(what, _)| autologous(rt, what, wip, years, now)),
                 ),
                 Some(_) => out.extend(
                     ALLOGENEIC
@@ -73,12 +73,16 @@ impl Facility<'_> {
                 "held_back.closed" => closed / window_days,
                 "waiting_share" if all_charged > 0.0 => charged(pool) / all_charged,
                 "waiting_share" => 0.0,
+                "in_use.peak" => f64::from(pool.peak_busy()),
                 other => unreachable!("no value for resource metric `{other}`"),
             }));
             for pi in 0..self.products.len() {
                 let held = held[pi * self.spec.resources.len() + r] as f64;
                 out.push(held / (window_days * DAY * f64::from(pool.nominal())));
             }
+        }
+        if self.spec.until_empty {
+            out.push(window_days);
         }
         debug_assert_eq!(out.len(), crate::model::metric_names(self.spec).len());
         out
@@ -122,7 +126,7 @@ impl Facility<'_> {
 }
 
 /// An autologous product's metric `what` (after `products.P.`).
-fn autologous(rt: &ProductRt, what: &str, wip: f64, years: f64) -> f64 {
+fn autologous(rt: &ProductRt, what: &str, wip: f64, years: f64, now: Time) -> f64 {
     let done = rt.completed as f64;
     match what {
         "arrived" => rt.arrived as f64,
@@ -132,6 +136,7 @@ fn autologous(rt: &ProductRt, what: &str, wip: f64, years: f64) -> f64 {
         "wip_end" => wip,
         "left" => rt.left as f64,
         "wip_growth" => rt.arrived as f64 - rt.left as f64,
+        "wip.mean" => rt.wip.mean(now),
         "waiting.mean_all" => rt.waited_all as f64 / DAY / rt.left as f64,
         "waiting.mean_completed" => rt.waited_completed as f64 / DAY / done,
         "completed_per_year" => done / years,

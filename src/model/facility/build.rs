@@ -1,0 +1,171 @@
+//! Building a replication's facility from its spec: the pools on the kernel, the tasks
+//! with their random streams (one per source, named by the spec's path), the per-product
+//! chains and statistics.
+//!
+//! This module must not parse files or print.
+
+use super::allogeneic::AlloRt;
+use super::{ChainRt, Ev, Facility, Flow, ProductRt, TaskRt, series};
+use crate::engine::pool::MAX_NEEDS;
+use crate::engine::{
+    Breakdowns, Kernel, PoolId, PoolSpec, Rng, Streams, Tally, Time, TimeWeighted, source_id,
+};
+use crate::model::check::SpecError;
+use crate::model::spec::{Failure, Spec, StepKind, Task};
+
+impl<'s> Facility<'s> {
+    /// Builds the model and its pools on `kernel`, drawing from `streams`. The spec
+    /// should have passed [`Spec::validate`]; a pool that cannot be built is an error.
+    pub fn new(
+        spec: &'s Spec,
+        kernel: &mut Kernel<Ev>,
+        streams: Streams,
+    ) -> Result<Facility<'s>, SpecError> {
+        for r in &spec.resources {
+            let at = |e: &dyn std::fmt::Display| SpecError {
+                path: format!("resources.{}", r.name),
+                message: e.to_string(),
+            };
+            let breakdowns = r.breakdowns.as_ref().map(|b| Breakdowns {
+                time_between: b.time_between.clone(),
+                repair: b.repair.clone(),
+                units: b.units,
+                rng: streams.stream(source_id(&format!("resources.{}.breakdowns", r.name))),
+            });
+            let calendar = match &r.calendar {
+                None => None,
+                Some(c) => Some(c.build(r.capacity).map_err(|e| at(&e))?),
+            };
+            let pool = PoolSpec {
+                capacity: r.capacity,
+                calendar,
+                breakdowns,
+                on_capacity_drop: r.on_capacity_drop,
+            };
+            kernel.add_pool(pool).map_err(|e| at(&e))?;
+        }
+        let changeover_rng = spec
+            .resources
+            .iter()
+            .map(|r| streams.stream(source_id(&format!("resources.{}.changeover", r.name))))
+            .collect();
+        let mut tasks = Vec::new();
+        let mut products = Vec::new();
+        let mut max_assays = 0;
+        let mut max_steps = 0;
+        for p in &spec.products {
+            let stream =
+                |what: &str| streams.stream(source_id(&format!("products.{}.{what}", p.name)));
+            let mut chains = Vec::new();
+            let delivery = p.allogeneic.as_ref().map(|a| a.delivery.as_slice());
+            for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
+                let Some(steps) = steps else { continue };
+                max_steps = max_steps.max(steps.len());
+                let mut step_task = Vec::with_capacity(steps.len());
+                for s in steps {
+                    step_task.push(tasks.len());
+                    let mut add = |task: &Task, failure: Option<Failure>, path: String| {
+                        tasks.push(task_rt(task, failure, &p.priority, |what| {
+                            stream(&format!("{path}.{what}"))
+                        }));
+                    };
+                    match &s.kind {
+                        StepKind::Work(task, failure) => {
+                            add(task, *failure, format!("{prefix}.{}", s.name))
+                        }
+                        StepKind::Assays(list) => {
+                            max_assays = max_assays.max(list.len());
+                            for a in list {
+                                add(
+                                    &a.task,
+                                    a.failure,
+                                    format!("{prefix}.{}.assays.{}", s.name, a.name),
+                                );
+                            }
+                        }
+                    }
+                }
+                let n = steps.len();
+                chains.push(ChainRt {
+                    step_task,
+                    step_wait: vec![0; n],
+                    step_work: vec![0; n],
+                    finished: 0,
+                });
+            }
+            products.push(ProductRt {
+                arrival_rng: stream("arrivals"),
+                issued: 0,
+                patience_rng: stream("patience"),
+                chains,
+                arrived: 0,
+                completed: 0,
+                lost: 0,
+                dropped_out: 0,
+                left: 0,
+                waited_all: 0,
+                waited_completed: 0,
+                v2v: Tally::new(),
+                wip: TimeWeighted::new(Time::ZERO, 0),
+                life: Flow::default(),
+                allo: p
+                    .allogeneic
+                    .as_ref()
+                    .map(|a| AlloRt::new(a, stream("doses"))),
+            });
+        }
+        Ok(Facility {
+            spec,
+            overloaded: None,
+            arriving: spec.products.len(),
+            emptied: false,
+            series: spec.timeseries.map(series::SeriesRec::new),
+            changeover_rng,
+            tasks,
+            held: vec![0; spec.products.len() * spec.resources.len()],
+            products,
+            entities: Vec::with_capacity(1024),
+            live: Vec::with_capacity(1024),
+            free: Vec::with_capacity(1024),
+            attempts: Vec::new(),
+            step_times: Vec::new(),
+            max_steps,
+            assays: Vec::new(),
+            max_assays,
+        })
+    }
+}
+
+fn task_rt(
+    task: &Task,
+    failure: Option<Failure>,
+    priority: &[i32],
+    mut stream: impl FnMut(&str) -> Rng,
+) -> TaskRt {
+    let needs: Vec<(PoolId, u32)> = task
+        .uses
+        .iter()
+        .chain(&task.touch_uses)
+        .map(|&(r, u)| (PoolId(r as u32), u))
+        .collect();
+    assert!(
+        needs.len() <= MAX_NEEDS,
+        "the scenario compiler limits resources per step"
+    );
+    TaskRt {
+        priority: needs.first().map_or(0, |&(r, _)| priority[r.0 as usize]),
+        needs,
+        touch_pools: task
+            .touch_uses
+            .iter()
+            .map(|&(r, _)| PoolId(r as u32))
+            .collect(),
+        holds_to_end: !task.uses.is_empty(),
+        duration: task.duration.clone(),
+        touch: task.touch.clone(),
+        failure,
+        duration_rng: stream("duration"),
+        touch_rng: stream("touch"),
+        failure_rng: stream("failure"),
+    }
+}

@@ -86,6 +86,8 @@ fn facility(suites: u32) -> Spec {
             ),
         ],
         allogeneic: None,
+        milestones: vec![],
+        hazards: vec![],
     };
     Spec {
         resources: vec![

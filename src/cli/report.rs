@@ -156,12 +156,13 @@ fn fmt_ci(e: &Estimate) -> String {
     }
 }
 
-const AUTOLOGOUS_ROWS: [(&str, &str); 13] = [
+const AUTOLOGOUS_ROWS: [(&str, &str); 14] = [
     ("arrived", "arrived"),
     ("completed", "completed"),
     ("lost (failures)", "lost"),
     ("dropped out", "dropped_out"),
     ("in progress at end", "wip_end"),
+    ("in progress, time average", "wip.mean"),
     ("growth of work in progress", "wip_growth"),
     ("queue time, all who left (d)", "waiting.mean_all"),
     ("queue time, completed (d)", "waiting.mean_completed"),
@@ -282,6 +283,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
                 }
             }
         }
+        outcome_rows(&mut s, res, &base, p);
         let (title, per) = match p.allogeneic {
             None => ("vein-to-vein by step", "completed patient"),
             Some(_) => ("batch chain by step", "released batch"),
@@ -394,6 +396,58 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         "\nPercentiles (p50, p90, p95) pool every patient of every replication; the bracket is the\nmean and 95 % CI of the per-replication percentiles."
     );
     s
+}
+
+/// A product's hazard outcomes (by cause, then by step) and milestones, if it has any.
+fn outcome_rows(s: &mut String, res: &Results, base: &str, p: &crate::model::ProductSpec) {
+    let row = |s: &mut String, label: &str, name: &str| {
+        if let Some(e) = res.get(name) {
+            let shown = match res.pooled(name) {
+                Some(v) => format!(
+                    "{:>10}  pooled; per replication {} {}",
+                    fmt_num(v),
+                    fmt_num(e.mean),
+                    fmt_ci(e)
+                ),
+                None => format!("{:>10}  {}", fmt_num(e.mean), fmt_ci(e)),
+            };
+            let _ = writeln!(s, "  {label:<28} {shown}");
+        }
+    };
+    for (cause, steps) in crate::model::metrics::hazard_outcomes(p) {
+        let at = format!("{base}.hazards.{}", slug(&cause));
+        row(s, &format!("{cause} (hazard)"), &at);
+        for st in steps {
+            let step = &p.steps[st].name;
+            row(
+                s,
+                &format!("  in {step}"),
+                &format!("{at}.in.{}", slug(step)),
+            );
+        }
+    }
+    for m in &p.milestones {
+        let at = format!("{base}.milestones.{}", slug(&m.name));
+        for (what, label) in [
+            ("mean", "mean"),
+            ("p50", "p50"),
+            ("p90", "p90"),
+            ("p95", "p95"),
+        ] {
+            row(
+                s,
+                &format!("{} {label} (d)", m.name),
+                &format!("{at}.{what}"),
+            );
+        }
+        if let Some(d) = m.deadline {
+            row(
+                s,
+                &format!("{} within {} d", m.name, fmt_num(d.as_days())),
+                &format!("{at}.on_time"),
+            );
+        }
+    }
 }
 
 /// `summary.json` as a value.

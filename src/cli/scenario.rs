@@ -7,6 +7,7 @@ mod compile;
 pub use compile::period;
 mod demand;
 pub mod format;
+mod outcomes;
 pub mod units;
 
 use crate::model::Spec;

@@ -233,6 +233,7 @@ impl Spec {
             let taken = self.products[..pi].iter().any(|q| q.name == p.name);
             check_name(&mut e, &at, "product", &p.name, taken);
             self.check_arrivals(p, &at, &mut e);
+            check_outcomes(p, &at, &mut e);
             if self.until_empty {
                 if !(p.arrivals.is_finite() || p.window.is_some()) {
                     e.add(format!("{at}.arrivals"), "the run is to end when the system is empty, but this product's arrivals never end; give them a window, a cohort, a dated list or a schedule whose last rate is 0");
@@ -556,6 +557,58 @@ impl Spec {
             }
         }
         self.check_chain(&a.delivery, &format!("{at}.delivery"), e);
+    }
+}
+
+/// Milestones and hazards: names, steps that exist, edges in order.
+fn check_outcomes(p: &ProductSpec, at: &str, e: &mut Errors) {
+    let n = p.steps.len();
+    for (i, m) in p.milestones.iter().enumerate() {
+        let here = format!("{at}.milestones.{}", m.name);
+        let taken = p.milestones[..i].iter().any(|q| q.name == m.name);
+        check_name(e, &here, "milestone", &m.name, taken);
+        if m.from.step >= n || m.to.step >= n {
+            e.add(
+                here,
+                format!(
+                    "a milestone names step {} of a chain of {n}",
+                    m.from.step.max(m.to.step)
+                ),
+            );
+            continue;
+        }
+        if (m.to.step, m.to.end) <= (m.from.step, m.from.end) {
+            e.add(
+                format!("{here}.to"),
+                "the milestone must end after it starts in the chain",
+            );
+        }
+        if m.deadline == Some(Duration::ZERO) {
+            e.add(
+                format!("{here}.deadline"),
+                "a deadline of zero is met by no one; give a positive duration",
+            );
+        }
+    }
+    if !p.hazards.is_empty() && p.allogeneic.is_some() {
+        e.add(format!("{at}.hazards"), "hazards are for patients of autologous products; an allogeneic product's chain is made by batches");
+    }
+    for (i, h) in p.hazards.iter().enumerate() {
+        let here = format!("{at}.hazards.{i}");
+        check_name(e, &here, "cause", &h.cause, false);
+        if h.from >= n || h.to >= n {
+            e.add(
+                here,
+                format!("a hazard names step {} of a chain of {n}", h.from.max(h.to)),
+            );
+            continue;
+        }
+        if h.to < h.from {
+            e.add(format!("{here}.to"), "the hazard's phase ends before it starts: `to` must be the step `from` or a later one");
+        }
+        if let Err(m) = duration_in_range(&h.time.scaled(1.0 / limits::DAY)) {
+            e.add(format!("{here}.time"), m);
+        }
     }
 }
 

@@ -39,6 +39,8 @@
 mod allogeneic;
 mod build;
 mod events;
+mod hazards;
+mod milestones;
 mod results;
 mod series;
 
@@ -71,6 +73,8 @@ pub enum Ev {
     Expiry(u16),
     /// A period of the time series ends.
     Period,
+    /// Hazard `.1` of patient `.0` strikes.
+    Hazard(u32, u16),
 }
 
 /// Which chain of its product an entity walks.
@@ -134,6 +138,9 @@ pub(super) struct ProductRt {
     /// warm-up).
     life: Flow,
     allo: Option<AlloRt>,
+    milestones: milestones::MilestonesRt,
+    hazards: hazards::HazardsRt,
+    hazard_rng: Rng,
 }
 
 /// A product's flows since the start of the run.
@@ -170,6 +177,13 @@ struct Entity {
     patience_timer: Option<Timer>,
     /// An order waiting for doses in stock.
     waiting_for_stock: bool,
+    /// Waiting in the queue of its work step's resources.
+    queued: bool,
+    /// A hazard struck: the patient leaves at the end of the step in progress.
+    struck: bool,
+    /// Left during a step without resources whose end is still scheduled; the slot is
+    /// reused only after that end.
+    zombie: bool,
     /// A batch: when its latest QC release step started (shelf life counts from there).
     qc_started: Option<Time>,
 }
@@ -194,6 +208,8 @@ pub struct Facility<'s> {
     arriving: usize,
     /// Set when a run until empty stopped because the system emptied.
     emptied: bool,
+    /// Entities that left during a step without resources, waiting for its end event.
+    zombies: usize,
     /// The time series being recorded, if the spec asks for one.
     series: Option<series::SeriesRec>,
     changeover_rng: Vec<Rng>,
@@ -207,6 +223,12 @@ pub struct Facility<'s> {
     /// Per entity slot and step, accumulated over attempts: (wait, work) in ticks.
     step_times: Vec<(u64, u64)>,
     max_steps: usize,
+    /// Per entity slot, the milestone marks (`max_marks` each; `Time::NEVER`: not yet).
+    marks: Vec<Time>,
+    max_marks: usize,
+    /// Per entity slot, each hazard's clock (`max_hazards` each).
+    clocks: Vec<hazards::Clock>,
+    max_hazards: usize,
     assays: Vec<AssaySlot>,
     max_assays: usize,
     /// Units x ticks held in the window, per product and resource: `[p * n_res + r]`.
@@ -235,17 +257,22 @@ impl<'s> Facility<'s> {
     }
 
     /// Per product, the sketch of the end-to-end times (vein-to-vein, order-to-infusion)
-    /// recorded in the window.
+    /// recorded in the window; then per product and milestone, the milestone's times.
     pub fn tail_sketches(&self) -> Vec<crate::engine::QuantileSketch> {
+        let milestones = self
+            .products
+            .iter()
+            .flat_map(|p| p.milestones.tally.iter().map(|t| t.sketch().clone()));
         self.products
             .iter()
             .map(|p| p.v2v.sketch().clone())
+            .chain(milestones)
             .collect()
     }
 
     /// Entities in the system now (patients, batches and orders in progress).
     pub fn in_system(&self) -> usize {
-        self.entities.len() - self.free.len()
+        self.entities.len() - self.free.len() - self.zombies
     }
 
     #[inline]
@@ -296,6 +323,9 @@ impl<'s> Facility<'s> {
             patience_left,
             patience_timer: None,
             waiting_for_stock: false,
+            queued: false,
+            struck: false,
+            zombie: false,
             qc_started: None,
         };
         let c = match self.free.pop() {
@@ -309,6 +339,9 @@ impl<'s> Facility<'s> {
                 let n = self.entities.len();
                 self.attempts.resize(n * self.tasks.len(), 0);
                 self.step_times.resize(n * self.max_steps, (0, 0));
+                self.marks.resize(n * self.max_marks, Time::NEVER);
+                self.clocks
+                    .resize(n * self.max_hazards, hazards::Clock::Idle);
                 let empty = AssaySlot {
                     request: RequestId::UNSET,
                     holding: false,
@@ -331,6 +364,8 @@ impl<'s> Facility<'s> {
         self.attempts[c as usize * n_tasks..(c as usize + 1) * n_tasks].fill(0);
         self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps]
             .fill((0, 0));
+        self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
+            .fill(Time::NEVER);
         c
     }
 
@@ -338,6 +373,7 @@ impl<'s> Facility<'s> {
     /// autologous product leaving in the window adds its time in queues to its product's
     /// waiting totals.
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
+        self.stop_clocks(c, k);
         let e = self.entities[c as usize];
         let rt = &mut self.products[e.product as usize];
         if e.chain == Chain::Delivery || rt.allo.is_none() {
@@ -356,7 +392,12 @@ impl<'s> Facility<'s> {
             }
         }
         self.live[c as usize] = false;
-        self.free.push(c);
+        if self.entities[c as usize].zombie {
+            // Its step's end is still scheduled: the slot is freed when it comes.
+            self.zombies += 1;
+        } else {
+            self.free.push(c);
+        }
         self.stop_if_empty(k);
     }
 
@@ -397,6 +438,8 @@ impl<'s> Facility<'s> {
             e.step_start = now;
             e.granted = now;
         }
+        self.mark(c, step, false, now);
+        self.open_phases(c, step, k);
         let base = self.products[pi as usize].chains[chain as usize].step_task[step];
         match &self.steps(pi, chain)[step].kind {
             StepKind::Work(..) => {
@@ -407,6 +450,7 @@ impl<'s> Facility<'s> {
                     let req = k.request(&t.needs, t.priority, token(c, None));
                     self.entities[c as usize].request = req;
                     if k.is_waiting(req) {
+                        self.entities[c as usize].queued = true;
                         self.wait_patiently(c, k);
                     }
                 }
@@ -535,6 +579,7 @@ impl<'s> Facility<'s> {
     fn end_step(&mut self, c: u32, failure: Option<(Failure, usize)>, k: &mut Kernel<Ev>) {
         let now = k.now();
         let e = self.entities[c as usize];
+        self.mark(c, e.step as usize, true, now);
         let elapsed = now.since(e.step_start);
         let wait = match &self.steps(e.product, e.chain)[e.step as usize].kind {
             StepKind::Work(..) => e.granted.since(e.step_start),
@@ -543,6 +588,11 @@ impl<'s> Facility<'s> {
         let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];
         slot.0 += wait.ticks();
         slot.1 += (elapsed - wait).ticks();
+        if e.struck {
+            // A hazard struck during the step: the patient leaves now it is over.
+            self.leave(c, false, k);
+            return;
+        }
         match failure {
             Some((rule, task)) => {
                 let a = &mut self.attempts[c as usize * self.tasks.len() + task];
@@ -554,6 +604,7 @@ impl<'s> Facility<'s> {
                 }
             }
             None => {
+                self.close_phases(c, e.step as usize, k);
                 let next = e.step as usize + 1;
                 if next < self.steps(e.product, e.chain).len() {
                     self.start_step(c, next, k);
@@ -600,6 +651,9 @@ impl<'s> Facility<'s> {
             if e.chain == Chain::Delivery || rt.allo.is_none() {
                 rt.completed += 1;
                 rt.v2v.record(k.now().since(e.arrived).as_days());
+            }
+            if e.chain == Chain::Main {
+                self.record_milestones(c);
             }
         }
         if e.chain == Chain::Main && self.products[e.product as usize].allo.is_some() {

@@ -56,6 +56,21 @@
 //! A run until empty (`Spec::until_empty`) also has `run.days` (days): how long the run
 //! lasted, the window every rate and time average above is taken over.
 //!
+//! Per milestone `M` of product `P` (patients, or batches of an allogeneic product, that
+//! finished the chain in the window):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `products.P.milestones.M.mean`, `.p50`, `.p90`, `.p95` | days | from the first time at its start to the last time at its end |
+//! | `products.P.milestones.M.on_time` | fraction | share within its deadline (with `deadline`) |
+//!
+//! Per hazard cause `C` of product `P` (deaths, progressions in the window):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `products.P.hazards.C` | patients | events in the window |
+//! | `products.P.hazards.C.in.S` | patients | of those, in step S (each step of the cause's phases) |
+//!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 
@@ -218,6 +233,7 @@ pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
 /// | `products.P.arrived`, `.completed`, `.lost`, `.dropped_out` | patients (orders) | flows in the period |
 /// | `products.P.wip.mean` | patients | time-average patients (orders) in the system |
 /// | `products.P.v2v.mean` | days | vein-to-vein (order-to-infusion) of those completed in the period |
+/// | `products.P.hazards.C` | patients | events of hazard cause C in the period |
 /// | `resources.R.in_use.mean` | units | time-average units busy (working or in changeover) |
 /// | `resources.R.available.mean` | units | time-average units available (calendar, breakdowns) |
 /// | `resources.R.queue.mean` | requests | time-average requests waiting |
@@ -228,12 +244,43 @@ pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
             let name = format!("products.{}.{what}", slug(&p.name));
             out.push((Metric { name, unit }, fill));
         }
+        for (cause, _) in hazard_outcomes(p) {
+            let name = format!("products.{}.hazards.{}", slug(&p.name), slug(&cause));
+            out.push((
+                Metric {
+                    name,
+                    unit: Unit::Patients,
+                },
+                0.0,
+            ));
+        }
     }
     for r in &spec.resources {
         for (what, unit, fill) in SERIES_RESOURCE {
             let name = format!("resources.{}.{what}", slug(&r.name));
             out.push((Metric { name, unit }, fill));
         }
+    }
+    out
+}
+
+/// A product's hazard outcomes: each distinct cause (in order of first mention) with the
+/// steps of its phases, where its events can happen (in chain order).
+pub fn hazard_outcomes(p: &super::spec::ProductSpec) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    for h in &p.hazards {
+        let i = match out.iter().position(|(c, _)| *c == h.cause) {
+            Some(i) => i,
+            None => {
+                out.push((h.cause.clone(), Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[i]
+            .1
+            .extend(h.from..=h.to.min(p.steps.len().saturating_sub(1)));
+        out[i].1.sort_unstable();
+        out[i].1.dedup();
     }
     out
 }
@@ -261,6 +308,25 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
                 format!("{base}.steps.{}.work.mean", slug(&s.name)),
                 Unit::Days,
             );
+        }
+        for (cause, steps) in hazard_outcomes(p) {
+            let at = format!("{base}.hazards.{}", slug(&cause));
+            push(at.clone(), Unit::Patients);
+            for s in steps {
+                push(
+                    format!("{at}.in.{}", slug(&p.steps[s].name)),
+                    Unit::Patients,
+                );
+            }
+        }
+        for m in &p.milestones {
+            let at = format!("{base}.milestones.{}", slug(&m.name));
+            for what in ["mean", "p50", "p90", "p95"] {
+                push(format!("{at}.{what}"), Unit::Days);
+            }
+            if m.deadline.is_some() {
+                push(format!("{at}.on_time"), Unit::Fraction);
+            }
         }
         for s in p.allogeneic.iter().flat_map(|a| &a.delivery) {
             push(

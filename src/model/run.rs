@@ -19,7 +19,8 @@ pub struct Replication {
     pub events: u64,
     /// Per product (in spec order): the sketch of every vein-to-vein (autologous) or
     /// order-to-infusion (allogeneic) time in the window, for percentiles pooled across
-    /// replications ([`pooled_percentiles`]).
+    /// replications ([`pooled_percentiles`]); then per product and milestone (in spec
+    /// order), the milestone's times.
     pub tails: Vec<QuantileSketch>,
     /// The time series, if the spec asks for one: one row per period from the start of
     /// the run, each in the order of [`series_names`](super::series_names); a run until
@@ -44,6 +45,27 @@ pub fn pooled_percentiles(spec: &Spec, runs: &[Replication]) -> Vec<(String, f64
                 format!("products.{}.{tail}.{name}", super::slug(&p.name)),
                 all.quantile(q),
             ));
+        }
+    }
+    // Then each product's milestones, in order, after the products' own tails.
+    let mut at = spec.products.len();
+    for p in &spec.products {
+        for m in &p.milestones {
+            let mut all = QuantileSketch::default();
+            for r in runs {
+                all.merge(&r.tails[at]);
+            }
+            at += 1;
+            for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.95, "p95")] {
+                out.push((
+                    format!(
+                        "products.{}.milestones.{}.{name}",
+                        super::slug(&p.name),
+                        super::slug(&m.name)
+                    ),
+                    all.quantile(q),
+                ));
+            }
         }
     }
     out

@@ -161,6 +161,52 @@ pub struct ProductSpec {
     pub steps: Vec<StepSpec>,
     /// Make-to-stock settings of an allogeneic product.
     pub allogeneic: Option<Allogeneic>,
+    /// Named intervals of the chain (turnaround, collection to infusion), measured for
+    /// every entity that finishes the chain (`steps`) in the window.
+    pub milestones: Vec<Milestone>,
+    /// Competing risks over phases of the chain (death, progression), autologous only.
+    pub hazards: Vec<Hazard>,
+}
+
+/// A competing risk of a patient: a time to the event (death, progression, loss of
+/// eligibility) drawn when the patient first starts step `from`, running in calendar
+/// time (not only while queued) until the patient has finished step `to`. If the event
+/// comes first the patient leaves: at once when waiting for resources or in a step
+/// without resources, else at the end of the step in progress (work once started on
+/// resources runs to its end).
+#[derive(Clone, Debug)]
+pub struct Hazard {
+    /// What happens (metric names use it): "death", "progression".
+    pub cause: String,
+    /// Time from the start of `from` to the event, in ticks.
+    pub time: Dist,
+    /// The step whose (first) start starts the clock.
+    pub from: usize,
+    /// The step whose (successful) end stops it.
+    pub to: usize,
+}
+
+/// A named interval between two edges of a product's chain: from the first time an
+/// entity reaches `from` to the last time it reaches `to` (so rework counts in it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Milestone {
+    /// Name, as in the scenario (metric names use it).
+    pub name: String,
+    /// Where the interval starts.
+    pub from: Edge,
+    /// Where it ends.
+    pub to: Edge,
+    /// The service level: the share of entities within this time is reported.
+    pub deadline: Option<Duration>,
+}
+
+/// The start or the end of a step of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// Index of the step.
+    pub step: usize,
+    /// The end of the step (its last attempt's end) rather than its start.
+    pub end: bool,
 }
 
 /// Make-to-stock: batches of doses, a cryo store, orders served from it.

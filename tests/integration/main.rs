@@ -15,6 +15,7 @@ mod invariants;
 mod inventory;
 mod limits;
 mod model;
+mod outcomes;
 mod property;
 mod scenarios;
 mod semantics;

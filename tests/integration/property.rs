@@ -323,6 +323,8 @@ mod facility {
                     window: None,
                     patience: patience.map(days),
                     priority,
+                    milestones: vec![],
+                    hazards: vec![],
                     allogeneic: allo.map(|(doses, level)| Allogeneic {
                         doses: Dist::fixed(f64::from(doses)).unwrap(),
                         order_size: 1,

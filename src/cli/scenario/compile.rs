@@ -3,10 +3,10 @@
 //! can run is the model's call ([`Spec::validate`]); its errors name an item by path,
 //! and [`locate`] turns that path back into a place in the file.
 
-use super::demand;
 use super::format::{self, ScenarioFile};
 use super::units::{Days, DurationDist, parse_days, parse_time_of_day, shown};
 use super::{Scenario, ScenarioError};
+use super::{demand, outcomes};
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
 use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
 use crate::model::{
@@ -421,7 +421,17 @@ fn product(
         }
         None
     };
+    let step_names: Vec<&str> = f
+        .steps
+        .get_ref()
+        .iter()
+        .map(|s| s.get_ref().name.get_ref().as_str())
+        .collect();
+    let milestones = outcomes::milestones(cx, &f.milestones, &step_names)?;
+    let hazards = outcomes::hazards(cx, &f.hazards, &step_names)?;
     Ok(ProductSpec {
+        milestones,
+        hazards,
         name,
         arrivals,
         window,

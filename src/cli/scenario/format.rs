@@ -143,6 +143,38 @@ pub struct Product {
     /// Allogeneic: an order's way from the store to the patient.
     #[serde(default)]
     pub delivery: Vec<Spanned<Step>>,
+    /// Named intervals of the chain, with an optional deadline.
+    #[serde(default)]
+    pub milestones: Vec<Spanned<MilestoneSpec>>,
+    /// Competing risks over phases of the chain.
+    #[serde(default)]
+    pub hazards: Vec<Spanned<HazardSpec>>,
+}
+
+/// `{ cause = "death", time = { exponential = { mean = "395d" } }, from = "waiting list", to = "infusion" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HazardSpec {
+    pub cause: Spanned<String>,
+    /// Time from the start of `from` to the event.
+    pub time: Spanned<DurationDist>,
+    /// The phase: from the start of this step (default: the first)...
+    pub from: Option<Spanned<String>>,
+    /// ...to the end of this one (default: the last).
+    pub to: Option<Spanned<String>>,
+}
+
+/// `{ name = "turnaround", from = "apheresis", to = "qc release", deadline = "28d" }`:
+/// from the start of `from` to the end of `to` (or `from_at = "end"`, `to_at = "start"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneSpec {
+    pub name: Spanned<String>,
+    pub from: Spanned<String>,
+    pub from_at: Option<Spanned<String>>,
+    pub to: Spanned<String>,
+    pub to_at: Option<Spanned<String>>,
+    pub deadline: Option<Spanned<Days>>,
 }
 
 /// `{ reorder_point = 20, max_in_production = 2 }` or `{ campaign_every = "30d" }`.

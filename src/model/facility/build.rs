@@ -5,6 +5,8 @@
 //! This module must not parse files or print.
 
 use super::allogeneic::AlloRt;
+use super::hazards::HazardsRt;
+use super::milestones::MilestonesRt;
 use super::{ChainRt, Ev, Facility, Flow, ProductRt, TaskRt, series};
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
@@ -112,6 +114,9 @@ impl<'s> Facility<'s> {
                     .allogeneic
                     .as_ref()
                     .map(|a| AlloRt::new(a, stream("doses"))),
+                milestones: MilestonesRt::new(&p.milestones, p.steps.len()),
+                hazards: HazardsRt::new(p),
+                hazard_rng: stream("hazards"),
             });
         }
         Ok(Facility {
@@ -119,6 +124,7 @@ impl<'s> Facility<'s> {
             overloaded: None,
             arriving: spec.products.len(),
             emptied: false,
+            zombies: 0,
             series: spec.timeseries.map(series::SeriesRec::new),
             changeover_rng,
             tasks,
@@ -129,6 +135,20 @@ impl<'s> Facility<'s> {
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
             step_times: Vec::new(),
+            marks: Vec::new(),
+            clocks: Vec::new(),
+            max_hazards: spec
+                .products
+                .iter()
+                .map(|p| p.hazards.len())
+                .max()
+                .unwrap_or(0),
+            max_marks: spec
+                .products
+                .iter()
+                .map(|p| 2 * p.milestones.len())
+                .max()
+                .unwrap_or(0),
             max_steps,
             assays: Vec::new(),
             max_assays,

@@ -108,6 +108,12 @@ impl Model for Facility<'_> {
                     self.entities[c as usize].holding = false;
                 }
             }
+            Ev::WorkEnd(c) if self.entities[c as usize].zombie => {
+                // The patient left during this step; its slot is free from now on.
+                self.entities[c as usize].zombie = false;
+                self.zombies -= 1;
+                self.free.push(c);
+            }
             Ev::WorkEnd(c) => {
                 let e = self.entities[c as usize];
                 let ti = self.task_of(c, None);
@@ -165,6 +171,7 @@ impl Model for Facility<'_> {
                 } else {
                     let withdrawn = k.withdraw(e.request);
                     debug_assert!(withdrawn, "patience timers stop when service starts");
+                    self.entities[c as usize].queued = false;
                     self.products[product as usize].life.dropped_out += 1;
                     if self.in_window(k) {
                         self.products[product as usize].dropped_out += 1;
@@ -180,6 +187,7 @@ impl Model for Facility<'_> {
             Ev::Campaign(pi) => self.campaign(pi, k),
             Ev::Expiry(pi) => self.expire(pi, k),
             Ev::Period => self.record_period(k),
+            Ev::Hazard(c, h) => self.strike(c, h, k),
         }
     }
 
@@ -190,6 +198,7 @@ impl Model for Facility<'_> {
             None => {
                 let since = self.entities[c as usize].step_start;
                 self.entities[c as usize].granted = now;
+                self.entities[c as usize].queued = false;
                 self.stop_waiting(c, since, k);
             }
             Some(_) => {
@@ -211,6 +220,8 @@ impl Model for Facility<'_> {
             rt.waited_completed = 0;
             rt.v2v.reset();
             rt.wip.reset(now);
+            rt.milestones.reset();
+            rt.hazards.in_window.fill(0);
             for ch in &mut rt.chains {
                 ch.step_wait.fill(0);
                 ch.step_work.fill(0);

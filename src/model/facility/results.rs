@@ -9,7 +9,7 @@
 use super::{Facility, ProductRt};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
-use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE};
+use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE, hazard_outcomes};
 
 const DAY: f64 = TICKS_PER_DAY as f64;
 
@@ -43,10 +43,28 @@ impl Facility<'_> {
                         .map(|(what, _)| allogeneic(rt, what, wip, years, now)),
                 ),
             }
-            for ch in &rt.chains {
+            for (i, ch) in rt.chains.iter().enumerate() {
                 let per = |ticks: u128| ticks as f64 / DAY / ch.finished as f64;
                 for s in 0..ch.step_wait.len() {
                     out.extend([per(ch.step_wait[s]), per(ch.step_work[s])]);
+                }
+                if i == 0 {
+                    // Hazards and milestones come before the delivery's steps.
+                    let hz = &rt.hazards;
+                    let causes = hazard_outcomes(&self.spec.products[pi]);
+                    for (cause, (_, steps)) in causes.iter().enumerate() {
+                        let row = &hz.in_window[cause * hz.steps..][..hz.steps];
+                        out.push(row.iter().sum::<u64>() as f64);
+                        out.extend(steps.iter().map(|&s| row[s] as f64));
+                    }
+                    let ms = &rt.milestones;
+                    for (m, spec) in self.spec.products[pi].milestones.iter().enumerate() {
+                        let t = &ms.tally[m];
+                        out.extend([t.mean(), t.quantile(0.5), t.quantile(0.9), t.quantile(0.95)]);
+                        if spec.deadline.is_some() {
+                            out.push(ms.on_time[m] as f64 / t.count() as f64);
+                        }
+                    }
                 }
             }
         }

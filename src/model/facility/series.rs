@@ -35,7 +35,7 @@ impl SeriesRec {
     }
 }
 
-/// Cumulative values read per product and per resource.
+/// Cumulative values read per product (then one per hazard cause) and per resource.
 const PER_PRODUCT: usize = 6;
 const PER_RESOURCE: usize = 3;
 
@@ -80,9 +80,8 @@ impl Facility<'_> {
         let s = self.series.as_mut().expect("recording a series");
         let span = now.since(s.last).ticks() as f64;
         let d = |i: usize| cur[i] - s.prev[i];
-        let products = self.spec.products.len();
-        for p in 0..products {
-            let b = p * PER_PRODUCT;
+        let mut b = 0;
+        for rt in &self.products {
             let row = [
                 d(b),
                 d(b + 1),
@@ -93,12 +92,17 @@ impl Facility<'_> {
             ];
             debug_assert_eq!(row.len(), SERIES_PRODUCT.len());
             s.rows.extend(row);
+            b += PER_PRODUCT;
+            for _ in &rt.hazards.life {
+                s.rows.push(d(b));
+                b += 1;
+            }
         }
-        for r in 0..self.spec.resources.len() {
-            let b = products * PER_PRODUCT + r * PER_RESOURCE;
+        for _ in 0..self.spec.resources.len() {
             let row = [d(b) / span, d(b + 1) / span, d(b + 2) / span];
             debug_assert_eq!(row.len(), SERIES_RESOURCE.len());
             s.rows.extend(row);
+            b += PER_RESOURCE;
         }
         s.prev = cur;
         s.last = now;
@@ -118,6 +122,7 @@ impl Facility<'_> {
                 f.v2v_days,
                 rt.wip.lifetime_area(now) as f64,
             ]);
+            out.extend(rt.hazards.life.iter().map(|&n| n as f64));
         }
         for pool in k.pools() {
             out.extend(pool.lifetime_areas(now).map(|a| a as f64));

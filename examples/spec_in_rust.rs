@@ -34,6 +34,7 @@ fn step(name: &str, uses: Vec<(usize, u32)>, duration: Dist, failure: Option<Fai
     StepSpec {
         name: name.into(),
         kind: StepKind::Work(task, failure),
+        slot: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn facility(suites: u32) -> Spec {
         ],
         allogeneic: None,
         milestones: vec![],
+        score: None,
         hazards: vec![],
     };
     Spec {
@@ -99,6 +101,7 @@ fn facility(suites: u32) -> Spec {
         horizon: Duration::from_days(730),
         until_empty: false,
         timeseries: None,
+        slots: vec![],
     }
 }
 

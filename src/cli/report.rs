@@ -367,6 +367,26 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
             let _ = writeln!(s);
         }
     }
+    for sl in &spec.slots {
+        let _ = writeln!(s, "\nSlots {}", sl.name);
+        let base = format!("slots.{}", slug(&sl.name));
+        for (label, key) in [
+            ("released", "released"),
+            ("patients waiting for one", "joined"),
+            ("allocated", "allocated"),
+            ("share of patients served", "share"),
+            ("used", "used"),
+            ("given back", "returned"),
+            ("wasted (expired)", "wasted"),
+            ("open at the end", "open_end"),
+            ("waiting, time average", "waiting.mean"),
+            ("wait to allocation (d)", "wait.mean"),
+        ] {
+            if let Some(e) = res.get(&format!("{base}.{key}")) {
+                let _ = writeln!(s, "  {label:<28} {:>10}  {}", fmt_num(e.mean), fmt_ci(e));
+            }
+        }
+    }
     match res.bottleneck(spec) {
         Some(b) => {
             let _ = writeln!(

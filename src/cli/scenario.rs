@@ -8,6 +8,7 @@ pub use compile::period;
 mod demand;
 pub mod format;
 mod outcomes;
+mod slots;
 pub mod units;
 
 use crate::model::Spec;

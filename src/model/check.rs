@@ -9,7 +9,8 @@
 //! This module must not parse text or know file formats.
 
 use super::spec::{
-    Allogeneic, Arrivals, Failure, Growth, Policy, ProductSpec, Spec, StepKind, StepSpec, Task,
+    Allogeneic, Arrivals, Failure, Growth, Policy, ProductSpec, SlotRelease, Spec, StepKind,
+    StepSpec, Task,
 };
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{CalendarError, Dist, Duration, Time};
@@ -51,6 +52,11 @@ pub mod limits {
     /// Most values of a run's time series, periods x metrics x replications: 50 million
     /// (400 MB), the rows every replication keeps until they are summarised.
     pub const MAX_SERIES_VALUES: f64 = 5e7;
+    /// Most releases of one slot calendar in a run: 10 million (one event each).
+    pub const MAX_SLOT_RELEASES: f64 = 1e7;
+    /// Most slots per release of a slot calendar, on average: 100,000 (each open slot is
+    /// kept until allocated or expired).
+    pub const MAX_SLOTS_PER_RELEASE: f64 = 1e5;
     /// Most exceptions of one calendar: 10,000 (repeating ones count once).
     pub const MAX_EXCEPTIONS: usize = 10_000;
     /// Most events at one instant of simulated time before the run stops as a zero-time
@@ -266,6 +272,7 @@ impl Spec {
         if self.products.is_empty() {
             e.add("products", "the scenario has no products: add at least one");
         }
+        self.check_slots(&mut e);
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
     }
 
@@ -368,6 +375,103 @@ impl Spec {
                 "unboundedly many".into()
             };
             e.add(arr, format!("{about} arrivals per replication; at most {:.0e} (is a rate per year written per day?)", limits::MAX_ARRIVALS_PER_RUN));
+        }
+    }
+
+    fn check_slots(&self, e: &mut Errors) {
+        let end = Time::ZERO + self.warmup + self.horizon;
+        for (si, s) in self.slots.iter().enumerate() {
+            let at = format!("slots.{}", s.name);
+            let taken = self.slots[..si].iter().any(|q| q.name == s.name);
+            check_name(e, &at, "slot calendar", &s.name, taken);
+            let releases_something = match &s.release {
+                SlotRelease::Dates { at: dates, count } => {
+                    if dates.windows(2).any(|w| w[1] < w[0]) {
+                        e.add(
+                            format!("{at}.release.dates"),
+                            "release dates must be in time order",
+                        );
+                    }
+                    *count > 0 && dates.first().is_some_and(|&t| t < end)
+                }
+                SlotRelease::Every {
+                    first,
+                    every,
+                    count,
+                } => {
+                    if *every == Duration::ZERO {
+                        e.add(format!("{at}.release.every"), "slots released every 0 days would never end; give a period such as \"month\"");
+                        continue;
+                    }
+                    let releases = end.since(*first).ticks() as f64 / every.ticks() as f64;
+                    if releases > limits::MAX_SLOT_RELEASES {
+                        e.add(format!("{at}.release.every"), format!("{releases:.0} releases in one run; at most {:.0e} (is the period in days?)", limits::MAX_SLOT_RELEASES));
+                    }
+                    let mean = count.mean();
+                    if !mean.is_finite() || mean > limits::MAX_SLOTS_PER_RELEASE {
+                        e.add(
+                            format!("{at}.release.count"),
+                            format!(
+                                "at most {} slots per release on average",
+                                limits::MAX_SLOTS_PER_RELEASE
+                            ),
+                        );
+                    }
+                    *first < end && count.max() >= 0.5
+                }
+            };
+            if !releases_something {
+                e.add(format!("{at}.release"), format!("this calendar releases no slot before the run ends (day {}); patients waiting for it would wait for ever. Release slots earlier, or more of them", end.as_days()));
+            }
+            let users: Vec<&ProductSpec> = self
+                .products
+                .iter()
+                .filter(|p| {
+                    p.steps
+                        .iter()
+                        .any(|st| st.slot.is_some_and(|u| u.slot == si))
+                })
+                .collect();
+            if users.is_empty() {
+                e.add(at.clone(), "no step waits for this calendar's slots; add `slot` to a step, or remove the calendar");
+            }
+            if s.by_score && users.iter().any(|p| p.score.is_none()) {
+                e.add(format!("{at}.allocation"), "slots are allocated by score, but a product waiting for them gives its patients no `score`; add one, or allocate \"fcfs\"");
+            }
+        }
+        for p in &self.products {
+            let at = format!("products.{}", p.name);
+            let by_score = p.steps.iter().any(|st| {
+                st.slot
+                    .is_some_and(|u| self.slots.get(u.slot).is_some_and(|s| s.by_score))
+            });
+            if p.score.is_some() && !by_score {
+                e.add(format!("{at}.score"), "this score changes nothing: no slot calendar this product waits for allocates by score (allocation = \"score\")");
+            }
+            for (i, st) in p.steps.iter().enumerate() {
+                let Some(u) = st.slot else { continue };
+                let here = format!("{at}.steps.{}.slot", st.name);
+                if u.slot >= self.slots.len() {
+                    e.add(here, format!("slot calendar {} does not exist", u.slot));
+                } else if u.until < i || u.until >= p.steps.len() {
+                    e.add(
+                        format!("{here}_until"),
+                        "a slot is held until this step or a later one starts",
+                    );
+                } else if p.allogeneic.is_some() {
+                    e.add(here, "slots are for autologous chains; an allogeneic product's chain is made by batches");
+                } else if matches!(st.kind, StepKind::Assays(_)) {
+                    e.add(here, "a QC release step cannot wait for a slot");
+                }
+            }
+            for st in p.allogeneic.iter().flat_map(|a| &a.delivery) {
+                if st.slot.is_some() {
+                    e.add(
+                        format!("{at}.delivery.{}.slot", st.name),
+                        "a delivery step cannot wait for a slot",
+                    );
+                }
+            }
         }
     }
 

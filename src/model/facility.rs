@@ -43,6 +43,7 @@ mod hazards;
 mod milestones;
 mod results;
 mod series;
+mod slots;
 
 use super::check::limits;
 use super::spec::{Failure, Spec, StepKind, StepSpec};
@@ -75,6 +76,10 @@ pub enum Ev {
     Period,
     /// Hazard `.1` of patient `.0` strikes.
     Hazard(u32, u16),
+    /// Slot calendar `.0` releases slots.
+    SlotRelease(u16),
+    /// Open slots of calendar `.0` may have expired unallocated.
+    SlotExpiry(u16),
 }
 
 /// Which chain of its product an entity walks.
@@ -141,6 +146,7 @@ pub(super) struct ProductRt {
     milestones: milestones::MilestonesRt,
     hazards: hazards::HazardsRt,
     hazard_rng: Rng,
+    score_rng: Rng,
 }
 
 /// A product's flows since the start of the run.
@@ -184,6 +190,12 @@ struct Entity {
     /// Left during a step without resources whose end is still scheduled; the slot is
     /// reused only after that end.
     zombie: bool,
+    /// Waiting for a slot: its ticket in the calendar's queue (0: not waiting).
+    slot_ticket: u64,
+    /// A slot allocated and not yet used.
+    slot_held: Option<slots::Held>,
+    /// Priority score for slots allocated by score.
+    score: f64,
     /// A batch: when its latest QC release step started (shelf life counts from there).
     qc_started: Option<Time>,
 }
@@ -210,6 +222,10 @@ pub struct Facility<'s> {
     emptied: bool,
     /// Entities that left during a step without resources, waiting for its end event.
     zombies: usize,
+    /// Slot calendars.
+    slots: Vec<slots::SlotRt>,
+    /// The next slot queue ticket.
+    next_ticket: u64,
     /// The time series being recorded, if the spec asks for one.
     series: Option<series::SeriesRec>,
     changeover_rng: Vec<Rng>,
@@ -307,6 +323,10 @@ impl<'s> Facility<'s> {
             ),
             _ => UNLIMITED,
         };
+        let score = match (&self.spec.products[product as usize].score, patient) {
+            (Some(d), true) => d.sample(&mut self.products[product as usize].score_rng),
+            _ => 0.0,
+        };
         let e = Entity {
             product,
             chain,
@@ -326,6 +346,9 @@ impl<'s> Facility<'s> {
             queued: false,
             struck: false,
             zombie: false,
+            slot_ticket: 0,
+            slot_held: None,
+            score,
             qc_started: None,
         };
         let c = match self.free.pop() {
@@ -374,6 +397,9 @@ impl<'s> Facility<'s> {
     /// waiting totals.
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         self.stop_clocks(c, k);
+        if self.waiting_for_slot(c) {
+            self.leave_slot_queue(c, k.now());
+        }
         let e = self.entities[c as usize];
         let rt = &mut self.products[e.product as usize];
         if e.chain == Chain::Delivery || rt.allo.is_none() {
@@ -392,11 +418,16 @@ impl<'s> Facility<'s> {
             }
         }
         self.live[c as usize] = false;
+        // A slot in hand goes back to be offered again (once this patient is gone).
+        let held = self.entities[c as usize].slot_held.is_some();
         if self.entities[c as usize].zombie {
             // Its step's end is still scheduled: the slot is freed when it comes.
             self.zombies += 1;
         } else {
             self.free.push(c);
+        }
+        if held {
+            self.give_back_slot(c, k);
         }
         self.stop_if_empty(k);
     }
@@ -440,6 +471,28 @@ impl<'s> Facility<'s> {
         }
         self.mark(c, step, false, now);
         self.open_phases(c, step, k);
+        let spec_step = &self.steps(pi, chain)[step];
+        if let Some(used) = self.entities[c as usize].slot_held
+            && used.until as usize == step
+        {
+            self.use_slot(c);
+        }
+        if let Some(slot) = spec_step.slot {
+            // The work starts when a slot is allocated (`work_on_slot`).
+            self.join_slot_queue(c, slot.slot, k);
+            return;
+        }
+        self.start_work(c, step, k);
+    }
+
+    /// The work of step `step` of entity `c` starts: its resources are requested, or
+    /// (none needed) the work begins.
+    fn start_work(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
+        let now = k.now();
+        let (pi, chain) = (
+            self.entities[c as usize].product,
+            self.entities[c as usize].chain,
+        );
         let base = self.products[pi as usize].chains[chain as usize].step_task[step];
         match &self.steps(pi, chain)[step].kind {
             StepKind::Work(..) => {

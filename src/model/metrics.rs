@@ -53,6 +53,21 @@
 //! | `products.P.steps.S.wait.mean`, `.work.mean` | days | per released batch |
 //! | `products.P.delivery.S.wait.mean`, `.work.mean` | days | per infused order |
 //!
+//! Per slot calendar `S` (in the window):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `slots.S.released` | count | slots released |
+//! | `slots.S.joined` | patients | patients who started waiting for a slot |
+//! | `slots.S.allocated` | count | slots allocated to a waiting patient |
+//! | `slots.S.share` | fraction | allocated / joined: the share of patients who got a slot |
+//! | `slots.S.used` | count | slots used (the holder reached the step that uses it) |
+//! | `slots.S.returned` | count | slots given back by patients who left holding them |
+//! | `slots.S.wasted` | count | slots that expired unallocated |
+//! | `slots.S.open_end` | count | slots still open (released, not yet allocated or expired) at the end |
+//! | `slots.S.waiting.mean` | patients | time-average patients waiting for a slot |
+//! | `slots.S.wait.mean` | days | wait from joining to allocation, per allocated slot |
+//!
 //! A run until empty (`Spec::until_empty`) also has `run.days` (days): how long the run
 //! lasted, the window every rate and time average above is taken over.
 //!
@@ -237,6 +252,8 @@ pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
 /// | `resources.R.in_use.mean` | units | time-average units busy (working or in changeover) |
 /// | `resources.R.available.mean` | units | time-average units available (calendar, breakdowns) |
 /// | `resources.R.queue.mean` | requests | time-average requests waiting |
+/// | `slots.S.released`, `.allocated`, `.wasted` | slots | slot flows in the period |
+/// | `slots.S.waiting.mean` | patients | time-average patients waiting for a slot |
 pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
     let mut out = Vec::new();
     for p in &spec.products {
@@ -258,6 +275,12 @@ pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
     for r in &spec.resources {
         for (what, unit, fill) in SERIES_RESOURCE {
             let name = format!("resources.{}.{what}", slug(&r.name));
+            out.push((Metric { name, unit }, fill));
+        }
+    }
+    for s in &spec.slots {
+        for (what, unit, fill) in SERIES_SLOT {
+            let name = format!("slots.{}.{what}", slug(&s.name));
             out.push((Metric { name, unit }, fill));
         }
     }
@@ -351,8 +374,35 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
             );
         }
     }
+    for s in &spec.slots {
+        for (what, unit) in SLOT {
+            push(format!("slots.{}.{what}", slug(&s.name)), unit);
+        }
+    }
     if spec.until_empty {
         push("run.days".into(), Unit::Days);
     }
     out
 }
+
+/// The metrics of a slot calendar (after `slots.S.`).
+pub(crate) const SLOT: [(&str, Unit); 10] = [
+    ("released", Unit::Count),
+    ("joined", Unit::Patients),
+    ("allocated", Unit::Count),
+    ("share", Unit::Fraction),
+    ("used", Unit::Count),
+    ("returned", Unit::Count),
+    ("wasted", Unit::Count),
+    ("open_end", Unit::Count),
+    ("waiting.mean", Unit::Patients),
+    ("wait.mean", Unit::Days),
+];
+
+/// The per-calendar metrics of a time series (after `slots.S.`), as above.
+pub(crate) const SERIES_SLOT: [(&str, Unit, f64); 4] = [
+    ("released", Unit::Count, 0.0),
+    ("allocated", Unit::Count, 0.0),
+    ("wasted", Unit::Count, 0.0),
+    ("waiting.mean", Unit::Patients, 0.0),
+];

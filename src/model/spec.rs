@@ -8,7 +8,9 @@
 //! This module must not parse text or know file formats.
 
 pub use super::arrivals::{Arrivals, Cohort, Growth, RatePeriod, Spread, Window};
-use crate::engine::{Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift};
+use crate::engine::{
+    Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift, Time,
+};
 
 /// A scenario, compiled and checked.
 #[derive(Clone, Debug)]
@@ -27,6 +29,57 @@ pub struct Spec {
     pub until_empty: bool,
     /// Record a time series with periods of this length (from the start of the run).
     pub timeseries: Option<Duration>,
+    /// Slot calendars: manufacturing slots released over time, allocated to patients.
+    pub slots: Vec<SlotSpec>,
+}
+
+/// A slot calendar: manufacturing slots released on dates or periodically, allocated to
+/// waiting patients first come first served or by their priority score. A slot not
+/// allocated within `open_for` of its release is wasted.
+#[derive(Clone, Debug)]
+pub struct SlotSpec {
+    /// Name, as in the scenario (metric names use it).
+    pub name: String,
+    /// When slots are released, and how many.
+    pub release: SlotRelease,
+    /// How long a released slot waits for a patient (zero: only those already waiting).
+    pub open_for: Duration,
+    /// Allocate by the patients' priority scores (highest first; ties first come first
+    /// served) rather than first come first served.
+    pub by_score: bool,
+}
+
+/// When a slot calendar releases slots.
+#[derive(Clone, Debug)]
+pub enum SlotRelease {
+    /// `count` slots at each of these times (in order).
+    Dates {
+        /// Release times.
+        at: Vec<Time>,
+        /// Slots per release.
+        count: u32,
+    },
+    /// A release every `every` from `first`, each of a count drawn from `count` (rounded
+    /// to a whole number, at least 0).
+    Every {
+        /// The first release.
+        first: Time,
+        /// Time between releases.
+        every: Duration,
+        /// Slots per release.
+        count: Dist,
+    },
+}
+
+/// A step that waits for a slot before its work: the slot is held from allocation to the
+/// start of step `until` (this step or a later one), when it is used. A patient who
+/// leaves while holding one gives it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotUse {
+    /// Index of the slot calendar.
+    pub slot: usize,
+    /// The step whose start uses the slot.
+    pub until: usize,
 }
 
 impl Spec {
@@ -166,6 +219,8 @@ pub struct ProductSpec {
     pub milestones: Vec<Milestone>,
     /// Competing risks over phases of the chain (death, progression), autologous only.
     pub hazards: Vec<Hazard>,
+    /// Each patient's priority score for slot allocation (higher first), if drawn.
+    pub score: Option<Dist>,
 }
 
 /// A competing risk of a patient: a time to the event (death, progression, loss of
@@ -253,6 +308,8 @@ pub struct StepSpec {
     pub name: String,
     /// What the step does.
     pub kind: StepKind,
+    /// A slot the step waits for before its work, if any (autologous chains).
+    pub slot: Option<SlotUse>,
 }
 
 /// What a step does.

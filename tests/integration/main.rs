@@ -20,6 +20,7 @@ mod property;
 mod scenarios;
 mod semantics;
 mod size;
+mod slots;
 mod support;
 mod sweep;
 mod validation;

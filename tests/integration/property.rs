@@ -279,6 +279,7 @@ mod facility {
                 .enumerate()
                 .map(|(i, (task, fail, assays))| StepSpec {
                     name: format!("s{i}"),
+                    slot: None,
                     kind: if assays.is_empty() {
                         let failure = fail.map(|p| Failure {
                             probability: p,
@@ -324,6 +325,7 @@ mod facility {
                     patience: patience.map(days),
                     priority,
                     milestones: vec![],
+                    score: None,
                     hazards: vec![],
                     allogeneic: allo.map(|(doses, level)| Allogeneic {
                         doses: Dist::fixed(f64::from(doses)).unwrap(),
@@ -336,6 +338,7 @@ mod facility {
                         shelf_life: None,
                         delivery: vec![StepSpec {
                             name: "d".into(),
+                            slot: None,
                             kind: StepKind::Work(
                                 Task {
                                     uses: vec![],
@@ -376,6 +379,7 @@ mod facility {
                     horizon: Duration::from_days(horizon),
                     until_empty: false,
                     timeseries: None,
+                    slots: vec![],
                 }
             })
     }

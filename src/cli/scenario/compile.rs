@@ -6,7 +6,7 @@
 use super::format::{self, ScenarioFile};
 use super::units::{Days, DurationDist, parse_days, parse_time_of_day, shown};
 use super::{Scenario, ScenarioError};
-use super::{demand, outcomes};
+use super::{demand, outcomes, slots};
 use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
 use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
 use crate::model::{
@@ -147,9 +147,10 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         index.insert(name.get_ref().clone(), resources.len());
         resources.push(resource(cx, name.get_ref().clone(), r, week_start)?);
     }
+    let (slot_specs, slot_index) = slots::calendars(cx, &file.slots)?;
     let mut products: Vec<ProductSpec> = Vec::new();
     for p in &file.products {
-        products.push(product(cx, p, &resources, &index, start_date)?);
+        products.push(product(cx, p, &resources, &index, start_date, &slot_index)?);
     }
     let spec = Spec {
         resources,
@@ -157,6 +158,7 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         warmup,
         horizon,
         until_empty: sim.until_empty.as_ref().is_some_and(|u| *u.get_ref()),
+        slots: slot_specs,
         timeseries: match &sim.timeseries {
             None => None,
             Some(p) => match period(p.get_ref()) {
@@ -372,6 +374,7 @@ fn product(
     resources: &[ResourceSpec],
     index: &HashMap<String, usize>,
     start_date: Option<i64>,
+    slot_index: &HashMap<String, usize>,
 ) -> R<ProductSpec> {
     let f = p.get_ref();
     let name = f.name.get_ref().clone();
@@ -402,7 +405,18 @@ fn product(
             None => return cx.err(r, unknown_resource(r.get_ref(), index)),
         }
     }
-    let steps = chain(cx, f.steps.get_ref(), index)?;
+    let mut steps = chain(cx, f.steps.get_ref(), index)?;
+    slots::step_slots(cx, f.steps.get_ref(), &mut steps, slot_index)?;
+    if let Some(s) = f.delivery.iter().find_map(|s| s.get_ref().slot.as_ref()) {
+        return cx.err(s, "an allogeneic order's delivery cannot wait for a slot; slots are for autologous chains");
+    }
+    let score = match &f.score {
+        None => None,
+        Some(d) => match d.get_ref().to_dist() {
+            Ok(d) => Some(d),
+            Err(e) => return cx.err(d, format!("{e}; fix the parameters")),
+        },
+    };
     let allogeneic = if allo {
         Some(allogeneic(cx, f, &name, index)?)
     } else {
@@ -430,6 +444,7 @@ fn product(
     let milestones = outcomes::milestones(cx, &f.milestones, &step_names)?;
     let hazards = outcomes::hazards(cx, &f.hazards, &step_names)?;
     Ok(ProductSpec {
+        score,
         milestones,
         hazards,
         name,
@@ -475,7 +490,7 @@ fn chain(
                     let task = task(
                         cx,
                         (&af.uses, &af.touch_uses),
-                        Some(&af.duration),
+                        Ok(&af.duration),
                         af.touch.as_ref(),
                         a,
                         index,
@@ -494,10 +509,11 @@ fn chain(
                 StepKind::Assays(assays)
             }
             None => {
+                // A wait for a slot needs no work of its own.
                 let task = task(
                     cx,
                     (&sf.uses, &sf.touch_uses),
-                    sf.duration.as_ref(),
+                    sf.duration.as_ref().ok_or(sf.slot.is_some()),
                     sf.touch.as_ref(),
                     s,
                     index,
@@ -510,7 +526,11 @@ fn chain(
                 StepKind::Work(task, failure)
             }
         };
-        steps.push(StepSpec { name: sname, kind });
+        steps.push(StepSpec {
+            name: sname,
+            kind,
+            slot: None,
+        });
     }
     Ok(steps)
 }
@@ -626,16 +646,21 @@ fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
 fn task<T>(
     cx: &Ctx,
     (uses, touch_uses): (&[Spanned<format::Use>], &[Spanned<format::Use>]),
-    duration: Option<&Spanned<DurationDist>>,
+    duration: Result<&Spanned<DurationDist>, bool>,
     touch: Option<&Spanned<DurationDist>>,
     owner: &Spanned<T>,
     index: &HashMap<String, usize>,
 ) -> R<Task> {
-    let Some(duration) = duration else {
-        return cx.err(
-            owner,
-            "this step has no `duration`; add one, e.g. duration = \"1d\"",
-        );
+    let duration = match duration {
+        Ok(d) => cx.duration_dist(d)?,
+        // (`Err(true)`: no duration needed, zero.)
+        Err(true) => Dist::fixed(0.0).expect("zero is a duration"),
+        Err(false) => {
+            return cx.err(
+                owner,
+                "this step has no `duration`; add one, e.g. duration = \"1d\"",
+            );
+        }
     };
     let resolve = |list: &[Spanned<format::Use>]| -> R<Vec<(usize, u32)>> {
         let mut out = Vec::new();
@@ -661,7 +686,7 @@ fn task<T>(
     Ok(Task {
         uses: resolve(uses)?,
         touch_uses: resolve(touch_uses)?,
-        duration: cx.duration_dist(duration)?,
+        duration,
         touch: touch.map(|t| cx.duration_dist(t)).transpose()?,
     })
 }

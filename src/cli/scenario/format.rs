@@ -42,6 +42,32 @@ pub struct ScenarioFile {
     pub resources: IndexMap<Spanned<String>, Spanned<Resource>>,
     #[serde(default)]
     pub products: Vec<Spanned<Product>>,
+    /// Slot calendars, by name.
+    #[serde(default)]
+    pub slots: IndexMap<Spanned<String>, Spanned<SlotCalendar>>,
+}
+
+/// `[slots.bcma]`: `release = { every = "month", count = { uniform = { min = 0, max = 4 } } }`
+/// or `release = { dates = ["10d", "40d"], count = 1 }`; `open_for = "7d"`;
+/// `allocation = "fcfs"` (default) or `"score"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotCalendar {
+    pub release: Spanned<SlotReleaseSpec>,
+    pub open_for: Option<Spanned<Days>>,
+    pub allocation: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotReleaseSpec {
+    pub dates: Option<Vec<Spanned<Days>>>,
+    /// "week", "month" (365/12 days), "year" or a duration.
+    pub every: Option<Spanned<String>>,
+    /// The first periodic release (default "0d").
+    pub from: Option<Spanned<Days>>,
+    /// Slots per release: a number, or a distribution (periodic releases).
+    pub count: Option<Spanned<CountDist>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +175,9 @@ pub struct Product {
     /// Competing risks over phases of the chain.
     #[serde(default)]
     pub hazards: Vec<Spanned<HazardSpec>>,
+    /// Each patient's priority score for slots allocated by score (a number or a
+    /// distribution; higher first).
+    pub score: Option<Spanned<CountDist>>,
 }
 
 /// `{ cause = "death", time = { exponential = { mean = "395d" } }, from = "waiting list", to = "infusion" }`.
@@ -308,6 +337,10 @@ pub struct Step {
     pub touch: Option<Spanned<DurationDist>>,
     pub failure: Option<Spanned<FailureSpec>>,
     pub assays: Option<Vec<Spanned<AssaySpec>>>,
+    /// Wait for a slot of this calendar before the work...
+    pub slot: Option<Spanned<String>>,
+    /// ...and hold it until the start of this step (default: this one).
+    pub slot_until: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

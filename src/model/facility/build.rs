@@ -117,6 +117,7 @@ impl<'s> Facility<'s> {
                 milestones: MilestonesRt::new(&p.milestones, p.steps.len()),
                 hazards: HazardsRt::new(p),
                 hazard_rng: stream("hazards"),
+                score_rng: stream("score"),
             });
         }
         Ok(Facility {
@@ -125,6 +126,16 @@ impl<'s> Facility<'s> {
             arriving: spec.products.len(),
             emptied: false,
             zombies: 0,
+            slots: spec
+                .slots
+                .iter()
+                .map(|s| {
+                    super::slots::SlotRt::new(
+                        streams.stream(source_id(&format!("slots.{}.count", s.name))),
+                    )
+                })
+                .collect(),
+            next_ticket: 1,
             series: spec.timeseries.map(series::SeriesRec::new),
             changeover_rng,
             tasks,

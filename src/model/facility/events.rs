@@ -77,6 +77,7 @@ impl Model for Facility<'_> {
 
     fn start(&mut self, k: &mut Kernel<Ev>) {
         self.start_series(k);
+        self.start_slots(k);
         for i in 0..self.spec.products.len() {
             self.schedule_arrival(i as u16, k);
             if self.products[i].allo.is_some() {
@@ -188,6 +189,8 @@ impl Model for Facility<'_> {
             Ev::Expiry(pi) => self.expire(pi, k),
             Ev::Period => self.record_period(k),
             Ev::Hazard(c, h) => self.strike(c, h, k),
+            Ev::SlotRelease(s) => self.release_slots(s, k),
+            Ev::SlotExpiry(s) => self.expire_slots(s, k),
         }
     }
 
@@ -210,6 +213,9 @@ impl Model for Facility<'_> {
     }
 
     fn reset_statistics(&mut self, now: Time) {
+        for s in &mut self.slots {
+            s.reset(now);
+        }
         for rt in &mut self.products {
             rt.arrived = 0;
             rt.completed = 0;

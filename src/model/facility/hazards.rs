@@ -132,7 +132,10 @@ impl Facility<'_> {
             self.steps(e.product, e.chain)[e.step as usize].kind,
             StepKind::Work(..)
         ) && self.tasks[self.task_of(c, None)].needs.is_empty();
-        if idle {
+        if self.waiting_for_slot(c) {
+            self.leave_slot_queue(c, k.now());
+            self.leave(c, false, k);
+        } else if idle {
             // A step of time alone (a wait, a courier): the patient leaves now.
             self.entities[c as usize].zombie = true;
             self.step_times[c as usize * self.max_steps + e.step as usize].1 +=

@@ -9,7 +9,7 @@
 use super::{Facility, ProductRt};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
-use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE, hazard_outcomes};
+use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE, SLOT, hazard_outcomes};
 
 const DAY: f64 = TICKS_PER_DAY as f64;
 
@@ -98,6 +98,22 @@ impl Facility<'_> {
                 let held = held[pi * self.spec.resources.len() + r] as f64;
                 out.push(held / (window_days * DAY * f64::from(pool.nominal())));
             }
+        }
+        for rt in &self.slots {
+            let w = rt.window;
+            out.extend(SLOT.iter().map(|(what, _)| match *what {
+                "released" => w.released as f64,
+                "joined" => w.joined as f64,
+                "allocated" => w.allocated as f64,
+                "share" => w.allocated as f64 / w.joined as f64,
+                "used" => w.used as f64,
+                "returned" => w.returned as f64,
+                "wasted" => w.wasted as f64,
+                "open_end" => rt.open_slots() as f64,
+                "waiting.mean" => rt.waiting.mean(now),
+                "wait.mean" => w.wait as f64 / DAY / w.allocated as f64,
+                other => unreachable!("no value for slot metric `{other}`"),
+            }));
         }
         if self.spec.until_empty {
             out.push(window_days);

@@ -11,7 +11,7 @@
 
 use super::{Ev, Facility};
 use crate::engine::{Duration, Kernel, Time};
-use crate::model::metrics::{SERIES_PRODUCT, SERIES_RESOURCE};
+use crate::model::metrics::{SERIES_PRODUCT, SERIES_RESOURCE, SERIES_SLOT};
 
 /// A replication's time series while it runs.
 pub(crate) struct SeriesRec {
@@ -104,6 +104,12 @@ impl Facility<'_> {
             s.rows.extend(row);
             b += PER_RESOURCE;
         }
+        for _ in 0..self.spec.slots.len() {
+            let row = [d(b), d(b + 1), d(b + 2), d(b + 3) / span];
+            debug_assert_eq!(row.len(), SERIES_SLOT.len());
+            s.rows.extend(row);
+            b += SERIES_SLOT.len();
+        }
         s.prev = cur;
         s.last = now;
     }
@@ -126,6 +132,15 @@ impl Facility<'_> {
         }
         for pool in k.pools() {
             out.extend(pool.lifetime_areas(now).map(|a| a as f64));
+        }
+        for rt in &self.slots {
+            let f = rt.life;
+            out.extend([
+                f.released as f64,
+                f.allocated as f64,
+                f.wasted as f64,
+                rt.waiting.lifetime_area(now) as f64,
+            ]);
         }
         out
     }

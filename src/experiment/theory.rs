@@ -68,6 +68,29 @@ pub fn erlang_a_abandonment(lambda: f64, mu: f64, theta: f64) -> f64 {
     rate / lambda
 }
 
+/// Erlang A (M/M/c+M) by its birth-death chain: the share of arrivals who abandon and
+/// the mean number waiting, `(P(abandon), Lq)`.
+pub fn erlang_a(lambda: f64, mu: f64, theta: f64, c: u32) -> (f64, f64) {
+    let c = c as usize;
+    let mut p = vec![1.0f64];
+    // Enough states for the tail to vanish: past c + (lambda - c mu) / theta the chain
+    // drifts down.
+    let n_max = c + 50 + (8.0 * lambda / theta.max(1e-9)).min(1e5) as usize;
+    for n in 1..n_max {
+        let served = n.min(c) as f64 * mu;
+        let waiting = n.saturating_sub(c) as f64 * theta;
+        let prev = p[n - 1];
+        p.push(prev * lambda / (served + waiting));
+    }
+    let total: f64 = p.iter().sum();
+    let lq: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(n, pn)| pn / total * n.saturating_sub(c) as f64)
+        .sum();
+    (lq * theta / lambda, lq)
+}
+
 fn poisson_pmf(mean: f64, k: u64) -> f64 {
     (0..k).fold((-mean).exp(), |p, i| p * mean / (i + 1) as f64)
 }

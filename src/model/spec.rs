@@ -68,6 +68,8 @@ pub enum SlotRelease {
         every: Duration,
         /// Slots per release.
         count: Dist,
+        /// No release from this time on.
+        until: Time,
     },
 }
 

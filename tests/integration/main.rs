@@ -17,6 +17,7 @@ mod limits;
 mod model;
 mod outcomes;
 mod property;
+mod published;
 mod scenarios;
 mod semantics;
 mod size;

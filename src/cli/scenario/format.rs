@@ -64,8 +64,10 @@ pub struct SlotReleaseSpec {
     pub dates: Option<Vec<Spanned<Days>>>,
     /// "week", "month" (365/12 days), "year" or a duration.
     pub every: Option<Spanned<String>>,
-    /// The first periodic release (default "0d").
+    /// The first periodic release (default "0d")...
     pub from: Option<Spanned<Days>>,
+    /// ...and no release from this time on (default: none).
+    pub to: Option<Spanned<Days>>,
     /// Slots per release: a number, or a distribution (periodic releases).
     pub count: Option<Spanned<CountDist>>,
 }

@@ -39,10 +39,10 @@ pub(super) fn calendars(
         };
         let release = match (&r.dates, &r.every) {
             (Some(dates), None) => {
-                if let Some(from) = &r.from {
+                if let Some(from) = r.from.as_ref().or(r.to.as_ref()) {
                     return cx.err(
                         from,
-                        "`from` goes with `every`; dated releases have their own dates",
+                        "`from` and `to` go with `every`; dated releases have their own dates",
                     );
                 }
                 let n = match count(false)? {
@@ -77,6 +77,9 @@ pub(super) fn calendars(
                 }),
                 every: period(every.get_ref()).or_else(|m| cx.err(every, m))?,
                 count: count(true)?.expect("required"),
+                until: r.to.as_ref().map_or(Time::NEVER, |d| {
+                    Time::ZERO + Duration::from_days_f64(d.get_ref().0)
+                }),
             },
             _ => {
                 return cx.err(

@@ -130,6 +130,7 @@ impl Spec {
                     first,
                     every,
                     count,
+                    until,
                 } => {
                     if *every == Duration::ZERO {
                         e.add(format!("{at}.release.every"), "slots released every 0 days would never end; give a period such as \"month\"");
@@ -149,7 +150,7 @@ impl Spec {
                             ),
                         );
                     }
-                    *first < end && count.max() >= 0.5
+                    *first < end.min(*until) && count.max() >= 0.5
                 }
             };
             if !releases_something {

@@ -134,6 +134,9 @@ impl Facility<'_> {
         ) && self.tasks[self.task_of(c, None)].needs.is_empty();
         if self.waiting_for_slot(c) {
             self.leave_slot_queue(c, k.now());
+            // The wait for the slot counts as time in queues.
+            self.step_times[c as usize * self.max_steps + e.step as usize].0 +=
+                k.now().since(e.step_start).ticks();
             self.leave(c, false, k);
         } else if idle {
             // A step of time alone (a wait, a courier): the patient leaves now.

@@ -95,7 +95,7 @@ impl Facility<'_> {
         for (s, spec) in self.spec.slots.iter().enumerate() {
             let first = match &spec.release {
                 SlotRelease::Dates { at, .. } => at.first().copied(),
-                SlotRelease::Every { first, .. } => Some(*first),
+                SlotRelease::Every { first, until, .. } => Some(*first).filter(|t| t < until),
             };
             if let Some(t) = first {
                 k.schedule_at(t, Ev::SlotRelease(s as u16));
@@ -116,8 +116,15 @@ impl Facility<'_> {
                 }
                 u64::from(*count)
             }
-            SlotRelease::Every { every, count, .. } => {
-                k.schedule_in(*every, Ev::SlotRelease(s));
+            SlotRelease::Every {
+                every,
+                count,
+                until,
+                ..
+            } => {
+                if now + *every < *until {
+                    k.schedule_in(*every, Ev::SlotRelease(s));
+                }
                 (count.sample(&mut rt.count_rng).round().max(0.0) as u64).min(MAX_PER_RELEASE)
             }
         };

@@ -35,6 +35,8 @@ fn step(name: &str, uses: Vec<(usize, u32)>, duration: Dist, failure: Option<Fai
         name: name.into(),
         kind: StepKind::Work(task, failure),
         slot: None,
+        seize: vec![],
+        release: vec![],
     }
 }
 

@@ -12,7 +12,7 @@ use super::spec::{Allogeneic, Failure, Policy, ProductSpec, Spec, StepKind, Step
 mod demand;
 
 use crate::engine::pool::MAX_NEEDS;
-use crate::engine::{CalendarError, Dist, Duration};
+use crate::engine::{CalendarError, CapacityDrop, Dist, Duration};
 
 /// Bounds on what a run may ask for, each with the reason it exists.
 pub mod limits {
@@ -276,13 +276,17 @@ impl Spec {
     }
 
     fn check_chain(&self, steps: &[StepSpec], at: &str, e: &mut Errors) {
+        self.check_holds(steps, at, e);
         for (i, s) in steps.iter().enumerate() {
             let here = format!("{at}.{}", s.name);
             let taken = steps[..i].iter().any(|q| q.name == s.name);
             check_name(e, &here, "step", &s.name, taken);
             match &s.kind {
                 StepKind::Work(task, failure) => {
-                    self.check_task(task, &here, e);
+                    // Seized resources are granted with the step's own.
+                    let mut all = task.clone();
+                    all.uses.extend(&s.seize);
+                    self.check_task(&all, &here, e);
                     if let Some(f) = failure {
                         check_failure(f, i, &format!("{here}.failure"), e);
                     }
@@ -305,6 +309,72 @@ impl Spec {
                     }
                 }
             }
+        }
+    }
+
+    /// Resources held across steps: each `seize` released by exactly one later step,
+    /// nothing released that is not held, one group held at a time.
+    fn check_holds(&self, steps: &[StepSpec], at: &str, e: &mut Errors) {
+        let mut open: Option<(usize, Vec<usize>)> = None;
+        let name = |r: &usize| {
+            self.resources
+                .get(*r)
+                .map_or_else(|| format!("#{r}"), |x| format!("`{}`", x.name))
+        };
+        for (i, s) in steps.iter().enumerate() {
+            let here = format!("{at}.{}", s.name);
+            if !s.release.is_empty() {
+                let mut released = s.release.clone();
+                released.sort_unstable();
+                match open.take() {
+                    None => e.add(format!("{here}.release"), format!("{} is released at step `{}` but not seized before it; seize it (seize = [...]) at the step that starts holding it, or remove the release", name(&released[0]), s.name)),
+                    Some((from, held)) if held != released => e.add(format!("{here}.release"), format!("release must name what step `{}` seized: {}", steps[from].name, held.iter().map(name).collect::<Vec<_>>().join(", "))),
+                    Some(_) => {}
+                }
+            }
+            if !s.seize.is_empty() {
+                if !s.release.is_empty() {
+                    e.add(format!("{here}.seize"), "a step that seizes and releases the same resources just uses them: list them in `uses`");
+                    continue;
+                }
+                if let Some((from, _)) = &open {
+                    e.add(
+                        format!("{here}.seize"),
+                        format!(
+                            "what step `{}` seized is still held; release it before seizing again",
+                            steps[*from].name
+                        ),
+                    );
+                }
+                if matches!(s.kind, StepKind::Assays(_)) {
+                    e.add(
+                        format!("{here}.seize"),
+                        "a QC release step cannot seize resources",
+                    );
+                }
+                for &(r, _) in &s.seize {
+                    if self
+                        .resources
+                        .get(r)
+                        .is_some_and(|x| x.on_capacity_drop == CapacityDrop::Preempt)
+                    {
+                        e.add(format!("{here}.seize"), format!("{} preempts work when its capacity drops, which a hold across steps cannot survive; use on_capacity_drop = \"finish\"", name(&r)));
+                    }
+                }
+                let mut held: Vec<usize> = s.seize.iter().map(|x| x.0).collect();
+                held.sort_unstable();
+                open = Some((i, held));
+            }
+        }
+        if let Some((from, held)) = open {
+            e.add(
+                format!("{at}.{}.seize", steps[from].name),
+                format!(
+                    "{} seized at step `{}` is never released; add release = [...] to a later step",
+                    held.iter().map(name).collect::<Vec<_>>().join(", "),
+                    steps[from].name
+                ),
+            );
         }
     }
 

@@ -40,6 +40,7 @@ mod allogeneic;
 mod build;
 mod events;
 mod hazards;
+mod holding;
 mod milestones;
 mod results;
 mod series;
@@ -97,8 +98,10 @@ struct TaskRt {
     needs: Vec<(PoolId, u32)>,
     /// The pools released at the end of the touch time (`touch_uses`).
     touch_pools: Vec<PoolId>,
-    /// True when some pool is held for the whole work (`uses` not empty).
+    /// True when some pool is held for the whole work (`uses` or `seize` not empty).
     holds_to_end: bool,
+    /// The pools of `needs` kept after the work (the step's `seize`).
+    seize_pools: Vec<PoolId>,
     priority: i32,
     duration: Dist,
     touch: Option<Dist>,
@@ -196,6 +199,8 @@ struct Entity {
     slot_held: Option<slots::Held>,
     /// Priority score for slots allocated by score.
     score: f64,
+    /// Resources seized at an earlier step and still held.
+    seized: Option<holding::Seized>,
     /// A batch: when its latest QC release step started (shelf life counts from there).
     qc_started: Option<Time>,
 }
@@ -349,6 +354,7 @@ impl<'s> Facility<'s> {
             slot_ticket: 0,
             slot_held: None,
             score,
+            seized: None,
             qc_started: None,
         };
         let c = match self.free.pop() {
@@ -397,6 +403,7 @@ impl<'s> Facility<'s> {
     /// waiting totals.
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         self.stop_clocks(c, k);
+        self.release_seized(c, k);
         if self.waiting_for_slot(c) {
             self.leave_slot_queue(c, k.now());
         }
@@ -566,68 +573,6 @@ impl<'s> Facility<'s> {
         }
     }
 
-    /// Books `units` of pool `p` held by product `pi` since `since` (clipped to the window).
-    #[inline]
-    fn book(&mut self, pi: u16, p: PoolId, units: u32, since: Time, now: Time) {
-        let from = since.max(self.window_start());
-        if now > from {
-            let at = pi as usize * self.spec.resources.len() + p.0 as usize;
-            self.held[at] += u128::from(units) * u128::from(now.since(from).ticks());
-        }
-    }
-
-    /// Gives back everything request `req` of task `ti` still holds (booking it to the
-    /// product), each pool with a changeover draw. `touch_done`: the touch pools already
-    /// went back.
-    fn release(
-        &mut self,
-        c: u32,
-        ti: usize,
-        req: RequestId,
-        since: Time,
-        touch_done: bool,
-        k: &mut Kernel<Ev>,
-    ) {
-        let (pi, now) = (self.entities[c as usize].product, k.now());
-        for i in 0..self.tasks[ti].needs.len() {
-            let (p, u) = self.tasks[ti].needs[i];
-            if !(touch_done && self.tasks[ti].touch_pools.contains(&p)) {
-                self.book(pi, p, u, since, now);
-            }
-        }
-        let (spec, rngs) = (self.spec, &mut self.changeover_rng);
-        k.release_with_changeover(req, |pool| changeover_draw(spec, rngs, pool));
-    }
-
-    /// The hands-on time of task `ti` is over: its `touch_uses` go back. When nothing is
-    /// held for the whole work, that ends the request; returns true then.
-    fn end_touch(
-        &mut self,
-        c: u32,
-        ti: usize,
-        req: RequestId,
-        since: Time,
-        k: &mut Kernel<Ev>,
-    ) -> bool {
-        if !self.tasks[ti].holds_to_end {
-            self.release(c, ti, req, since, false, k);
-            return true;
-        }
-        let (pi, now) = (self.entities[c as usize].product, k.now());
-        for i in 0..self.tasks[ti].touch_pools.len() {
-            let pool = self.tasks[ti].touch_pools[i];
-            let units = self.tasks[ti]
-                .needs
-                .iter()
-                .find(|n| n.0 == pool)
-                .map_or(0, |n| n.1);
-            self.book(pi, pool, units, since, now);
-            let changeover = changeover_draw(self.spec, &mut self.changeover_rng, pool);
-            k.release_part(req, pool, changeover);
-        }
-        false
-    }
-
     /// The step is over: book its times, then fail or move on.
     fn end_step(&mut self, c: u32, failure: Option<(Failure, usize)>, k: &mut Kernel<Ev>) {
         let now = k.now();
@@ -641,6 +586,19 @@ impl<'s> Facility<'s> {
         let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];
         slot.0 += wait.ticks();
         slot.1 += (elapsed - wait).ticks();
+        let step = &self.steps(e.product, e.chain)[e.step as usize];
+        match failure {
+            None if !step.release.is_empty() => self.release_seized(c, k),
+            Some((rule, _))
+                if self.entities[c as usize]
+                    .seized
+                    .is_some_and(|s| rule.retry_from <= s.step as usize) =>
+            {
+                // Rework from before the seizing step: seized again there.
+                self.release_seized(c, k);
+            }
+            _ => {}
+        }
         if e.struck {
             // A hazard struck during the step: the patient leaves now it is over.
             self.leave(c, false, k);
@@ -721,17 +679,6 @@ impl<'s> Facility<'s> {
         let rule = t.failure?;
         (unit(&mut t.failure_rng) < rule.probability).then_some(rule)
     }
-}
-
-/// How long a unit of `pool` stays busy after a use: a draw of its changeover, if any.
-fn changeover_draw(spec: &Spec, rngs: &mut [Rng], pool: PoolId) -> Duration {
-    let r = pool.0 as usize;
-    spec.resources[r]
-        .changeover
-        .as_ref()
-        .map_or(Duration::ZERO, |d| {
-            Duration::from_ticks_f64(d.sample(&mut rngs[r]))
-        })
 }
 
 fn token(c: u32, assay: Option<u16>) -> u64 {

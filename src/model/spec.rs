@@ -312,6 +312,13 @@ pub struct StepSpec {
     pub kind: StepKind,
     /// A slot the step waits for before its work, if any (autologous chains).
     pub slot: Option<SlotUse>,
+    /// Resources (index, units) granted with the step's own and held after its work,
+    /// across the steps that follow, until a step that releases them (a device seized at
+    /// seeding and released at harvest). Work steps only.
+    pub seize: Vec<(usize, u32)>,
+    /// Resources seized at an earlier step that go back at the end of this one (all of
+    /// them, by index).
+    pub release: Vec<usize>,
 }
 
 /// What a step does.

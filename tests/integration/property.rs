@@ -280,6 +280,8 @@ mod facility {
                 .map(|(i, (task, fail, assays))| StepSpec {
                     name: format!("s{i}"),
                     slot: None,
+                    seize: vec![],
+                    release: vec![],
                     kind: if assays.is_empty() {
                         let failure = fail.map(|p| Failure {
                             probability: p,
@@ -339,6 +341,8 @@ mod facility {
                         delivery: vec![StepSpec {
                             name: "d".into(),
                             slot: None,
+                            seize: vec![],
+                            release: vec![],
                             kind: StepKind::Work(
                                 Task {
                                     uses: vec![],

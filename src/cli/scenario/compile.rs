@@ -526,13 +526,39 @@ fn chain(
                 StepKind::Work(task, failure)
             }
         };
+        let (seize, release) = held_across(cx, sf, s, index)?;
         steps.push(StepSpec {
             name: sname,
             kind,
             slot: None,
+            seize,
+            release,
         });
     }
     Ok(steps)
+}
+
+/// A step's `seize` (resource, units) and `release` (resources), resolved.
+type Held = (Vec<(usize, u32)>, Vec<usize>);
+
+fn held_across(
+    cx: &Ctx,
+    sf: &format::Step,
+    s: &Spanned<format::Step>,
+    index: &HashMap<String, usize>,
+) -> R<Held> {
+    if sf.assays.is_some() && !(sf.seize.is_empty() && sf.release.is_empty()) {
+        return cx.err(s, "a QC release step cannot seize or release resources held across steps; put them on a work step");
+    }
+    let seize = task(cx, (&sf.seize, &[]), Err(true), None, s, index)?.uses;
+    let mut release = Vec::new();
+    for r in &sf.release {
+        match index.get(r.get_ref()) {
+            Some(&i) => release.push(i),
+            None => return cx.err(r, unknown_resource(r.get_ref(), index)),
+        }
+    }
+    Ok((seize, release))
 }
 
 /// The make-to-stock settings of an allogeneic product.

@@ -343,6 +343,13 @@ pub struct Step {
     pub slot: Option<Spanned<String>>,
     /// ...and hold it until the start of this step (default: this one).
     pub slot_until: Option<Spanned<String>>,
+    /// Granted with the step's own resources and held after its work, until a later
+    /// step's `release`.
+    #[serde(default)]
+    pub seize: Vec<Spanned<Use>>,
+    /// Resources seized at an earlier step, given back at the end of this one.
+    #[serde(default)]
+    pub release: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

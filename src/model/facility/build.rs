@@ -73,7 +73,14 @@ impl<'s> Facility<'s> {
                     };
                     match &s.kind {
                         StepKind::Work(task, failure) => {
-                            add(task, *failure, format!("{prefix}.{}", s.name))
+                            add(task, *failure, format!("{prefix}.{}", s.name));
+                            // Seized resources are granted with the step's own.
+                            let t = tasks.last_mut().expect("just added");
+                            for &(r, u) in &s.seize {
+                                t.needs.push((PoolId(r as u32), u));
+                                t.seize_pools.push(PoolId(r as u32));
+                                t.holds_to_end = true;
+                            }
                         }
                         StepKind::Assays(list) => {
                             max_assays = max_assays.max(list.len());
@@ -192,6 +199,7 @@ fn task_rt(
             .map(|&(r, _)| PoolId(r as u32))
             .collect(),
         holds_to_end: !task.uses.is_empty(),
+        seize_pools: Vec::new(),
         duration: task.duration.clone(),
         touch: task.touch.clone(),
         failure,

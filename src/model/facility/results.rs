@@ -132,6 +132,15 @@ impl Facility<'_> {
             if !self.live[c] || e.waiting_for_stock {
                 continue;
             }
+            if let Some(s) = e.seized {
+                let t = &self.tasks[s.task as usize];
+                for &(p, u) in &t.needs {
+                    if t.seize_pools.contains(&p) {
+                        held[e.product as usize * n_res + p.0 as usize] +=
+                            u128::from(u) * u128::from(from_window(s.since));
+                    }
+                }
+            }
             let mut open = |ti: usize, touch_over: bool, since: Time| {
                 let t = &self.tasks[ti];
                 for &(p, u) in &t.needs {

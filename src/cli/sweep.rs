@@ -369,6 +369,9 @@ fn no_effect(path: &str, base: &Scenario) -> Option<String> {
     if path == "simulation.replications" {
         return Some("a sweep runs the `replications` of the sweep file (default: the base scenario's), so this axis would change nothing; set replications in the sweep file".into());
     }
+    if path == "simulation.timeseries" {
+        return Some("a sweep writes summaries per variant, not time series, so this axis would change nothing; run a variant with `cgtsim run --timeseries`".into());
+    }
     if path == "simulation.seed" {
         return Some("every variant of a sweep uses the sweep's seed (common random numbers), so this axis would change nothing; set seed in the sweep file, or run the sweep once per seed".into());
     }
@@ -426,7 +429,13 @@ pub fn set_path(doc: &mut toml::Table, path: &str, value: Value) -> Result<(), S
                 };
                 i += 1;
                 let found = items.iter_mut().find_map(|item| match item {
-                    Value::Table(t) if t.get("name").and_then(Value::as_str) == Some(*name) => {
+                    // Elements are named by `name` (a hazard by its `cause`).
+                    Value::Table(t)
+                        if t.get("name")
+                            .or_else(|| t.get("cause"))
+                            .and_then(Value::as_str)
+                            == Some(*name) =>
+                    {
                         Some(t)
                     }
                     _ => None,

@@ -534,3 +534,150 @@ arrivals = { growth = { rate = 2, per = "day", yearly = 0.1825, kind = "linear" 
     }
     eprintln!("largest relative difference: {:.2} %", 100.0 * worst);
 }
+
+/// A scenario with every key of demand, slots, hazards, milestones and holds.
+const DEMAND_KEYS: &str = r#"[simulation]
+horizon = "400d"
+replications = 4
+seed = 3
+until_empty = false
+timeseries = "month"
+
+[slots.lab]
+release = { every = "week", count = 2, from = "3d", to = "300d" }
+open_for = "2d"
+allocation = "score"
+
+[resources]
+suite = { capacity = 2 }
+incubator = { capacity = 2 }
+
+[[products]]
+name = "a"
+type = "autologous"
+arrivals = { growth = { rate = 100, per = "year", yearly = "+40%", kind = "compounding", cap = 150, from = "50d" }, from = "10d", to = "350d" }
+score = { uniform = { min = 0, max = 1 } }
+hazards = [{ cause = "death", time = { exponential = { mean = "60d" } }, from = "list", to = "make" }]
+milestones = [{ name = "m", from = "list", to = "make", deadline = "20d" }]
+
+  [[products.steps]]
+  name = "list"
+  slot = "lab"
+  slot_until = "list"
+
+  [[products.steps]]
+  name = "seed"
+  uses = ["suite"]
+  seize = ["incubator"]
+  duration = "1d"
+
+  [[products.steps]]
+  name = "make"
+  uses = ["suite"]
+  release = ["incubator"]
+  duration = "3d"
+
+[[products]]
+name = "b"
+type = "autologous"
+arrivals = { cohort = 30, from = "5d", to = "200d", spread = "random" }
+score = 0.5
+
+  [[products.steps]]
+  name = "list"
+  slot = "lab"
+
+  [[products.steps]]
+  name = "make"
+  uses = ["suite"]
+  duration = "4d"
+"#;
+
+#[test]
+fn every_demand_path_changes_the_outcome_or_is_refused() {
+    let paths: [(&str, &str, &str); 20] = [
+        ("products.a.arrivals.growth.rate", "100", "60"),
+        ("products.a.arrivals.growth.yearly", "\"+40%\"", "\"+10%\""),
+        ("products.a.arrivals.growth.cap", "150", "110"),
+        ("products.a.arrivals.growth.from", "\"50d\"", "\"150d\""),
+        (
+            "products.a.arrivals.growth.kind",
+            "\"compounding\"",
+            "\"linear\"",
+        ),
+        ("products.a.arrivals.from", "\"10d\"", "\"40d\""),
+        ("products.a.arrivals.to", "\"350d\"", "\"250d\""),
+        (
+            "products.a.score",
+            "{ uniform = { min = 0, max = 1 } }",
+            "0.1",
+        ),
+        (
+            "products.a.hazards.death.time",
+            "{ exponential = { mean = \"60d\" } }",
+            "\"5d\"",
+        ),
+        ("products.a.milestones.m.deadline", "\"20d\"", "\"5d\""),
+        ("products.a.steps.list.slot_until", "\"list\"", "\"make\""),
+        ("products.b.arrivals.cohort", "30", "10"),
+        ("products.b.arrivals.from", "\"5d\"", "\"100d\""),
+        ("products.b.arrivals.spread", "\"random\"", "\"even\""),
+        ("slots.lab.release.every", "\"week\"", "\"month\""),
+        (
+            "slots.lab.release.count",
+            "2",
+            "{ uniform = { min = 0, max = 2 } }",
+        ),
+        ("slots.lab.release.from", "\"3d\"", "\"30d\""),
+        ("slots.lab.release.to", "\"300d\"", "\"100d\""),
+        ("slots.lab.open_for", "\"2d\"", "\"0d\""),
+        ("simulation.until_empty", "false", "true"),
+    ];
+    let dir = scratch("demand-paths");
+    std::fs::write(dir.join("base.toml"), DEMAND_KEYS).unwrap();
+    let sweep = |name: &str, axis: String| {
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{axis}\n")).unwrap();
+        cgtsim(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join(name).to_str().unwrap(),
+        ])
+    };
+    for (i, (path, a, b)) in paths.iter().enumerate() {
+        let o = sweep(&format!("p{i}"), format!("\"{path}\" = [{a}, {b}]"));
+        assert!(
+            o.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let csv = std::fs::read_to_string(dir.join(format!("p{i}/results.csv"))).unwrap();
+        let of = |v: &str| -> Vec<(String, String)> {
+            csv.lines()
+                .filter(|l| l.starts_with(&format!("{v},")))
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    (f[2].to_string(), f[4].to_string())
+                })
+                .collect()
+        };
+        let (v0, v1) = (of("0"), of("1"));
+        assert!(!v0.is_empty(), "{path}: no rows");
+        assert!(v0 != v1, "{path} = {a} and {b} give the same results");
+    }
+    // A time series is not part of a sweep's results: the axis is refused.
+    let o = sweep(
+        "ts",
+        "\"simulation.timeseries\" = [\"week\", \"month\"]".into(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("would change nothing"));
+    // A start date with neither calendars nor dated arrivals would change nothing.
+    let r = run_file(
+        "start-date",
+        &replaced(MINI, "seed = 1", "seed = 1\nstart_date = \"2021-03-01\""),
+        &["run"],
+    );
+    assert_clean_refusal("start date", &r, "it would change nothing");
+}

@@ -118,6 +118,22 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
             }
         },
     };
+    if let Some(d) = &sim.start_date {
+        let calendars = file
+            .resources
+            .values()
+            .any(|r| r.get_ref().calendar.is_some());
+        let dated = file
+            .products
+            .iter()
+            .any(|p| p.get_ref().arrivals.get_ref().file.is_some());
+        if !calendars && !dated {
+            return cx.err(
+                d,
+                "start_date places calendars and dated arrivals on the clock, and this scenario has neither, so it would change nothing; remove it",
+            );
+        }
+    }
     // 1970-01-01 was a Thursday (weekday 3, counting from Monday = 0).
     let date_weekday = start_date.map(|d| (d + 3).rem_euclid(7) as u64);
     let week_start = match &sim.start_weekday {

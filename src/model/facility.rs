@@ -193,6 +193,14 @@ struct Entity {
     /// Left during a step without resources whose end is still scheduled; the slot is
     /// reused only after that end.
     zombie: bool,
+    /// A batch: when its latest QC release step started (shelf life counts from there).
+    qc_started: Option<Time>,
+}
+
+/// What an entity has only with slots or holds across steps: kept beside `Entity`, so
+/// that the entities of scenarios without them stay small to copy.
+#[derive(Clone, Copy, Debug, Default)]
+struct Extra {
     /// Waiting for a slot: its ticket in the calendar's queue (0: not waiting).
     slot_ticket: u64,
     /// A slot allocated and not yet used.
@@ -201,8 +209,6 @@ struct Entity {
     score: f64,
     /// Resources seized at an earlier step and still held.
     seized: Option<holding::Seized>,
-    /// A batch: when its latest QC release step started (shelf life counts from there).
-    qc_started: Option<Time>,
 }
 
 /// Per entity and assay.
@@ -237,6 +243,10 @@ pub struct Facility<'s> {
     tasks: Vec<TaskRt>,
     products: Vec<ProductRt>,
     entities: Vec<Entity>,
+    /// Per entity slot, what only slots and holds need (empty without them).
+    extras: Vec<Extra>,
+    /// The spec has slots or holds across steps (`extras` is kept).
+    with_extras: bool,
     live: Vec<bool>,
     free: Vec<u32>,
     /// Failures so far, per entity slot and task: `attempts[slot * n_tasks + task]`.
@@ -351,10 +361,6 @@ impl<'s> Facility<'s> {
             queued: false,
             struck: false,
             zombie: false,
-            slot_ticket: 0,
-            slot_held: None,
-            score,
-            seized: None,
             qc_started: None,
         };
         let c = match self.free.pop() {
@@ -382,6 +388,15 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
+        if self.with_extras {
+            if self.extras.len() <= c as usize {
+                self.extras.resize(c as usize + 1, Extra::default());
+            }
+            self.extras[c as usize] = Extra {
+                score,
+                ..Extra::default()
+            };
+        }
         if patient {
             self.products[product as usize].wip.increment(now);
         }
@@ -393,8 +408,10 @@ impl<'s> Facility<'s> {
         self.attempts[c as usize * n_tasks..(c as usize + 1) * n_tasks].fill(0);
         self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps]
             .fill((0, 0));
-        self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
-            .fill(Time::NEVER);
+        if self.max_marks > 0 {
+            self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
+                .fill(Time::NEVER);
+        }
         c
     }
 
@@ -403,9 +420,11 @@ impl<'s> Facility<'s> {
     /// waiting totals.
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         self.stop_clocks(c, k);
-        self.release_seized(c, k);
-        if self.waiting_for_slot(c) {
-            self.leave_slot_queue(c, k.now());
+        if self.with_extras {
+            self.release_seized(c, k);
+            if self.waiting_for_slot(c) {
+                self.leave_slot_queue(c, k.now());
+            }
         }
         let e = self.entities[c as usize];
         let rt = &mut self.products[e.product as usize];
@@ -426,7 +445,7 @@ impl<'s> Facility<'s> {
         }
         self.live[c as usize] = false;
         // A slot in hand goes back to be offered again (once this patient is gone).
-        let held = self.entities[c as usize].slot_held.is_some();
+        let held = self.with_extras && self.extras[c as usize].slot_held.is_some();
         if self.entities[c as usize].zombie {
             // Its step's end is still scheduled: the slot is freed when it comes.
             self.zombies += 1;
@@ -478,22 +497,24 @@ impl<'s> Facility<'s> {
         }
         self.mark(c, step, false, now);
         self.open_phases(c, step, k);
-        let spec_step = &self.steps(pi, chain)[step];
-        if let Some(used) = self.entities[c as usize].slot_held
-            && used.until as usize == step
-        {
-            self.use_slot(c);
-        }
-        if let Some(slot) = spec_step.slot {
-            // The work starts when a slot is allocated (`work_on_slot`).
-            self.join_slot_queue(c, slot.slot, k);
-            return;
+        if self.with_extras {
+            if let Some(used) = self.extras[c as usize].slot_held
+                && used.until as usize == step
+            {
+                self.use_slot(c);
+            }
+            if let Some(slot) = self.steps(pi, chain)[step].slot {
+                // The work starts when a slot is allocated (`allocate_slots`).
+                self.join_slot_queue(c, slot.slot, k);
+                return;
+            }
         }
         self.start_work(c, step, k);
     }
 
     /// The work of step `step` of entity `c` starts: its resources are requested, or
     /// (none needed) the work begins.
+    #[inline(always)]
     fn start_work(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
         let now = k.now();
         let (pi, chain) = (
@@ -586,18 +607,19 @@ impl<'s> Facility<'s> {
         let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];
         slot.0 += wait.ticks();
         slot.1 += (elapsed - wait).ticks();
-        let step = &self.steps(e.product, e.chain)[e.step as usize];
-        match failure {
-            None if !step.release.is_empty() => self.release_seized(c, k),
-            Some((rule, _))
-                if self.entities[c as usize]
-                    .seized
-                    .is_some_and(|s| rule.retry_from <= s.step as usize) =>
-            {
+        if self.with_extras {
+            let releases = !self.steps(e.product, e.chain)[e.step as usize]
+                .release
+                .is_empty();
+            let seized = self.extras[c as usize].seized;
+            match failure {
+                None if releases => self.release_seized(c, k),
                 // Rework from before the seizing step: seized again there.
-                self.release_seized(c, k);
+                Some((rule, _)) if seized.is_some_and(|s| rule.retry_from <= s.step as usize) => {
+                    self.release_seized(c, k);
+                }
+                _ => {}
             }
-            _ => {}
         }
         if e.struck {
             // A hazard struck during the step: the patient leaves now it is over.
@@ -663,7 +685,7 @@ impl<'s> Facility<'s> {
                 rt.completed += 1;
                 rt.v2v.record(k.now().since(e.arrived).as_days());
             }
-            if e.chain == Chain::Main {
+            if e.chain == Chain::Main && self.max_marks > 0 {
                 self.record_milestones(c);
             }
         }

@@ -149,6 +149,17 @@ impl<'s> Facility<'s> {
             held: vec![0; spec.products.len() * spec.resources.len()],
             products,
             entities: Vec::with_capacity(1024),
+            extras: Vec::new(),
+            with_extras: !spec.slots.is_empty()
+                || spec
+                    .products
+                    .iter()
+                    .flat_map(|p| {
+                        p.steps
+                            .iter()
+                            .chain(p.allogeneic.iter().flat_map(|a| &a.delivery))
+                    })
+                    .any(|s| !s.seize.is_empty()),
             live: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),

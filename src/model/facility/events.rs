@@ -15,6 +15,12 @@ impl Facility<'_> {
     fn schedule_arrival(&mut self, pi: u16, k: &mut Kernel<Ev>) {
         let p = &self.spec.products[pi as usize];
         let rt = &mut self.products[pi as usize];
+        if let (Arrivals::Renewal(d), None) = (&p.arrivals, &p.window) {
+            // The common case, kept as lean as before windows and cohorts existed.
+            let gap = Duration::from_ticks_f64(d.sample(&mut rt.arrival_rng));
+            k.schedule_in(gap, Ev::Arrival(pi));
+            return;
+        }
         let now = k.now();
         let window_from = p.window.map_or(Time::ZERO, |w| w.from);
         let exponential = |rng: &mut crate::engine::Rng| -(1.0 - unit(rng)).ln();

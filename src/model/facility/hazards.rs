@@ -63,10 +63,13 @@ impl HazardsRt {
 
 impl Facility<'_> {
     /// Patient `c` starts step `step`: start the clocks of the phases it opens.
-    #[inline]
+    #[inline(always)]
     pub(super) fn open_phases(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
+        if self.max_hazards == 0 {
+            return;
+        }
         let e = &self.entities[c as usize];
-        if e.chain != Chain::Main || self.max_hazards == 0 {
+        if e.chain != Chain::Main {
             return;
         }
         let pi = e.product as usize;
@@ -83,10 +86,13 @@ impl Facility<'_> {
 
     /// Patient `c` finished step `step` and moves on: stop the clocks of the phases it
     /// closes.
-    #[inline]
+    #[inline(always)]
     pub(super) fn close_phases(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
+        if self.max_hazards == 0 {
+            return;
+        }
         let e = &self.entities[c as usize];
-        if e.chain != Chain::Main || self.max_hazards == 0 {
+        if e.chain != Chain::Main {
             return;
         }
         for (h, spec) in self.spec.products[e.product as usize]
@@ -105,7 +111,11 @@ impl Facility<'_> {
     }
 
     /// Patient `c` leaves: no clock of it may run on.
+    #[inline(always)]
     pub(super) fn stop_clocks(&mut self, c: u32, k: &mut Kernel<Ev>) {
+        if self.max_hazards == 0 {
+            return;
+        }
         let range = c as usize * self.max_hazards..(c as usize + 1) * self.max_hazards;
         for clock in &mut self.clocks[range] {
             if let Clock::Running(t) = *clock {

@@ -46,7 +46,18 @@ impl Facility<'_> {
         k: &mut Kernel<Ev>,
     ) {
         let (pi, now) = (self.entities[c as usize].product, k.now());
-        let seizes = !self.tasks[ti].seize_pools.is_empty();
+        if self.tasks[ti].seize_pools.is_empty() {
+            for i in 0..self.tasks[ti].needs.len() {
+                let (p, u) = self.tasks[ti].needs[i];
+                if !(touch_done && self.tasks[ti].touch_pools.contains(&p)) {
+                    self.book(pi, p, u, since, now);
+                }
+            }
+            let (spec, rngs) = (self.spec, &mut self.changeover_rng);
+            k.release_with_changeover(req, |pool| changeover_draw(spec, rngs, pool));
+            return;
+        }
+        let seizes = true;
         for i in 0..self.tasks[ti].needs.len() {
             let (p, u) = self.tasks[ti].needs[i];
             let touch_gone = touch_done && self.tasks[ti].touch_pools.contains(&p);
@@ -61,12 +72,12 @@ impl Facility<'_> {
         }
         if seizes {
             // The seized pools stay held, by the same request, until a step releases them.
-            let e = &mut self.entities[c as usize];
-            e.seized = Some(Seized {
+            let step = self.entities[c as usize].step;
+            self.extras[c as usize].seized = Some(Seized {
                 request: req,
                 since,
                 task: ti as u32,
-                step: e.step,
+                step,
             });
             return;
         }
@@ -76,7 +87,7 @@ impl Facility<'_> {
 
     /// Entity `c` gives back what it seized at an earlier step, if anything.
     pub(super) fn release_seized(&mut self, c: u32, k: &mut Kernel<Ev>) {
-        let Some(s) = self.entities[c as usize].seized.take() else {
+        let Some(s) = self.extras[c as usize].seized.take() else {
             return;
         };
         let (pi, now) = (self.entities[c as usize].product, k.now());

@@ -45,8 +45,11 @@ impl MilestonesRt {
 
 impl Facility<'_> {
     /// Entity `c` reaches the start (`end` false) or the end of step `step` now.
-    #[inline]
+    #[inline(always)]
     pub(super) fn mark(&mut self, c: u32, step: usize, end: bool, now: Time) {
+        if self.max_marks == 0 {
+            return;
+        }
         let e = &self.entities[c as usize];
         if e.chain != Chain::Main {
             return;

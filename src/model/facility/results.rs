@@ -132,7 +132,7 @@ impl Facility<'_> {
             if !self.live[c] || e.waiting_for_stock {
                 continue;
             }
-            if let Some(s) = e.seized {
+            if let Some(s) = self.extras.get(c).and_then(|x| x.seized) {
                 let t = &self.tasks[s.task as usize];
                 for &(p, u) in &t.needs {
                     if t.seize_pools.contains(&p) {

@@ -156,17 +156,17 @@ impl Facility<'_> {
 
     /// Patient `c` waits for a slot of calendar `s`.
     pub(super) fn join_slot_queue(&mut self, c: u32, s: usize, k: &mut Kernel<Ev>) {
-        if self.entities[c as usize].slot_held.is_some() {
+        if self.extras[c as usize].slot_held.is_some() {
             // Back at a slot step with a slot in hand (rework): it goes back first.
             self.give_back_slot(c, k);
         }
         let (now, in_window) = (k.now(), self.in_window(k));
         let ticket = self.next_ticket;
         self.next_ticket += 1;
-        let e = &mut self.entities[c as usize];
-        e.slot_ticket = ticket;
+        let x = &mut self.extras[c as usize];
+        x.slot_ticket = ticket;
         let rt = &mut self.slots[s];
-        rt.queue.push((score_key(e.score), Reverse(ticket), c));
+        rt.queue.push((score_key(x.score), Reverse(ticket), c));
         rt.waiting.increment(now);
         rt.life.joined += 1;
         if in_window {
@@ -177,13 +177,13 @@ impl Facility<'_> {
 
     /// True while patient `c` waits for a slot.
     pub(super) fn waiting_for_slot(&self, c: u32) -> bool {
-        self.entities[c as usize].slot_ticket != 0
+        self.with_extras && self.extras[c as usize].slot_ticket != 0
     }
 
     /// Patient `c` leaves the slot queue it waits in (its entry is skipped later).
     pub(super) fn leave_slot_queue(&mut self, c: u32, now: Time) {
-        let e = &mut self.entities[c as usize];
-        e.slot_ticket = 0;
+        self.extras[c as usize].slot_ticket = 0;
+        let e = &self.entities[c as usize];
         let s = self.spec.products[e.product as usize].steps[e.step as usize]
             .slot
             .expect("waiting at a slot step")
@@ -193,7 +193,7 @@ impl Facility<'_> {
 
     /// Patient `c` reached the step that uses its slot.
     pub(super) fn use_slot(&mut self, c: u32) {
-        let Some(held) = self.entities[c as usize].slot_held.take() else {
+        let Some(held) = self.extras[c as usize].slot_held.take() else {
             return;
         };
         let in_window = self.entities[c as usize].step_start >= self.window_start();
@@ -206,7 +206,7 @@ impl Facility<'_> {
 
     /// Patient `c` gives its slot back (it leaves, or needs a new one): offered again.
     pub(super) fn give_back_slot(&mut self, c: u32, k: &mut Kernel<Ev>) {
-        let Some(held) = self.entities[c as usize].slot_held.take() else {
+        let Some(held) = self.extras[c as usize].slot_held.take() else {
             return;
         };
         let (now, in_window) = (k.now(), self.in_window(k));
@@ -235,24 +235,24 @@ impl Facility<'_> {
                 return;
             };
             rt.queue.pop();
-            if self.entities[c as usize].slot_ticket != ticket {
+            if self.extras[c as usize].slot_ticket != ticket {
                 continue; // left the queue
             }
             rt.open.pop_front();
             rt.waiting.decrement(now);
+            self.extras[c as usize].slot_ticket = 0;
             let e = &mut self.entities[c as usize];
-            e.slot_ticket = 0;
             e.granted = now;
             let until = self.spec.products[e.product as usize].steps[e.step as usize]
                 .slot
                 .expect("waiting at a slot step")
                 .until;
-            e.slot_held = Some(Held {
+            let (step_start, step) = (e.step_start, e.step as usize);
+            self.extras[c as usize].slot_held = Some(Held {
                 slot: s,
                 until: until as u16,
             });
-            let waited = u128::from(now.since(e.step_start).ticks());
-            let step = e.step as usize;
+            let waited = u128::from(now.since(step_start).ticks());
             let rt = &mut self.slots[s as usize];
             rt.life.allocated += 1;
             if in_window {

@@ -4,7 +4,10 @@
 
 use crate::limits::MINI;
 use crate::model::run_scenario;
-use crate::support::{assert_agrees, assert_clean_refusal, cgtsim, replaced, run_file, scratch};
+use crate::support::{
+    assert_agrees, assert_clean_refusal, assert_every_path_changes, cgtsim, replaced, run_file,
+    scratch, sweeper,
+};
 use cgtsim::cli::scenario;
 use cgtsim::experiment::simulate;
 use cgtsim::model::{metric_names, series_names};
@@ -633,39 +636,8 @@ fn every_demand_path_changes_the_outcome_or_is_refused() {
         ("slots.lab.open_for", "\"2d\"", "\"0d\""),
         ("simulation.until_empty", "false", "true"),
     ];
-    let dir = scratch("demand-paths");
-    std::fs::write(dir.join("base.toml"), DEMAND_KEYS).unwrap();
-    let sweep = |name: &str, axis: String| {
-        let file = dir.join(format!("{name}.toml"));
-        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{axis}\n")).unwrap();
-        cgtsim(&[
-            "sweep",
-            file.to_str().unwrap(),
-            "--out",
-            dir.join(name).to_str().unwrap(),
-        ])
-    };
-    for (i, (path, a, b)) in paths.iter().enumerate() {
-        let o = sweep(&format!("p{i}"), format!("\"{path}\" = [{a}, {b}]"));
-        assert!(
-            o.status.success(),
-            "{path}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let csv = std::fs::read_to_string(dir.join(format!("p{i}/results.csv"))).unwrap();
-        let of = |v: &str| -> Vec<(String, String)> {
-            csv.lines()
-                .filter(|l| l.starts_with(&format!("{v},")))
-                .map(|l| {
-                    let f: Vec<&str> = l.split(',').collect();
-                    (f[2].to_string(), f[4].to_string())
-                })
-                .collect()
-        };
-        let (v0, v1) = (of("0"), of("1"));
-        assert!(!v0.is_empty(), "{path}: no rows");
-        assert!(v0 != v1, "{path} = {a} and {b} give the same results");
-    }
+    assert_every_path_changes("demand-paths", DEMAND_KEYS, &paths);
+    let sweep = sweeper("demand-paths-refused", DEMAND_KEYS);
     // A time series is not part of a sweep's results: the axis is refused.
     let o = sweep(
         "ts",

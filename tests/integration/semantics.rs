@@ -3,7 +3,9 @@
 //! percentiles. Each test failed on the code before the trust issue.
 
 use crate::model::run_scenario;
-use crate::support::{assert_agrees, cgtsim, replaced, scratch};
+use crate::support::{
+    assert_agrees, assert_every_path_changes, cgtsim, replaced, scratch, sweeper,
+};
 use cgtsim::engine::{
     Calendar, Duration, Kernel, Model, PoolId, PoolSpec, RequestId, RunEnd, RunLength, Shift, Time,
     run,
@@ -408,47 +410,14 @@ fn every_documented_numeric_path_changes_the_outcome_or_is_refused() {
         ("products.c.stock.shelf_life", "\"60d\"", "\"20d\""),
         ("products.c.delivery.courier.duration", "\"1d\"", "\"2d\""),
     ];
-    let dir = scratch("every-path");
-    std::fs::write(dir.join("base.toml"), EVERY_KEY).unwrap();
-    let sweep = |name: &str, axis: String| {
-        let file = dir.join(format!("{name}.toml"));
-        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{axis}\n")).unwrap();
-        cgtsim(&[
-            "sweep",
-            file.to_str().unwrap(),
-            "--out",
-            dir.join(name).to_str().unwrap(),
-        ])
-    };
-    for (i, (path, a, b)) in paths.iter().enumerate() {
-        let o = sweep(&format!("p{i}"), format!("\"{path}\" = [{a}, {b}]"));
-        assert!(
-            o.status.success(),
-            "{path}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let csv = std::fs::read_to_string(dir.join(format!("p{i}/results.csv"))).unwrap();
-        // Every (metric, mean) of variant 0 and of variant 1: some must differ.
-        let of = |v: &str| -> Vec<(String, String)> {
-            csv.lines()
-                .filter(|l| l.starts_with(&format!("{v},")))
-                .map(|l| {
-                    let f: Vec<&str> = l.split(',').collect();
-                    (f[2].to_string(), f[4].to_string())
-                })
-                .collect()
-        };
-        let (v0, v1) = (of("0"), of("1"));
-        assert!(!v0.is_empty(), "{path}: no rows");
-        assert!(v0 != v1, "{path} = {a} and {b} give the same results");
-    }
+    assert_every_path_changes("every-path", EVERY_KEY, &paths);
     // Paths that would change nothing are refused, at the axis in the sweep file.
     let base = replaced(
         EVERY_KEY,
         "qc = { capacity = 1 }",
         "qc = { capacity = 1 }\nfixed = { capacity = 2, calendar = { shifts = [{ days = \"mon-fri\", start = \"08:00\", end = \"16:00\", capacity = 2 }] } }",
     );
-    std::fs::write(dir.join("base.toml"), base).unwrap();
+    let sweep = sweeper("every-path-refused", &base);
     for (i, (path, values, why)) in [
         (
             "simulation.replications",

@@ -145,3 +145,55 @@ pub fn assert_clean_refusal(
         err.len()
     );
 }
+
+/// Writes `base` as `base.toml` in a scratch directory named `name` and returns a
+/// function that runs a sweep of one grid axis over it (the sweep's name, the axis line).
+pub fn sweeper(name: &str, base: &str) -> impl Fn(&str, String) -> std::process::Output {
+    let dir = scratch(name);
+    std::fs::write(dir.join("base.toml"), base).unwrap();
+    move |sweep: &str, axis: String| {
+        let file = dir.join(format!("{sweep}.toml"));
+        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{axis}\n")).unwrap();
+        let out = dir.join(sweep);
+        cgtsim(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    }
+}
+
+/// Sweeps each `(path, a, b)` over `base` and asserts that the two variants' results
+/// differ: every accepted path must change the model.
+pub fn assert_every_path_changes(name: &str, base: &str, paths: &[(&str, &str, &str)]) {
+    let sweep = sweeper(name, base);
+    for (i, (path, a, b)) in paths.iter().enumerate() {
+        let o = sweep(&format!("p{i}"), format!("\"{path}\" = [{a}, {b}]"));
+        assert!(
+            o.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let results = scratch_path(name).join(format!("p{i}/results.csv"));
+        let csv = std::fs::read_to_string(results).unwrap();
+        // Every (metric, mean) of variant 0 and of variant 1: some must differ.
+        let of = |v: &str| -> Vec<(String, String)> {
+            csv.lines()
+                .filter(|l| l.starts_with(&format!("{v},")))
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    (f[2].to_string(), f[4].to_string())
+                })
+                .collect()
+        };
+        let (v0, v1) = (of("0"), of("1"));
+        assert!(!v0.is_empty(), "{path}: no rows");
+        assert!(v0 != v1, "{path} = {a} and {b} give the same results");
+    }
+}
+
+/// The scratch directory of test `name`, without emptying it.
+pub fn scratch_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("cgtsim-test-{}-{name}", std::process::id()))
+}

@@ -671,6 +671,16 @@ pub fn period(s: &str) -> Result<Duration, String> {
 }
 
 fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
+    unknown("resource", name, "[resources]", index)
+}
+
+/// "unknown `what` `name`; define it under `section` (defined: ...)", the names sorted.
+pub(super) fn unknown(
+    what: &str,
+    name: &str,
+    section: &str,
+    index: &HashMap<String, usize>,
+) -> String {
     let mut known: Vec<&String> = index.keys().collect();
     known.sort();
     let list = known
@@ -679,7 +689,7 @@ fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "unknown resource `{}`; define it under [resources] (defined: {})",
+        "unknown {what} `{}`; define it under {section} (defined: {})",
         shown(name),
         if list.is_empty() { "none".into() } else { list }
     )

@@ -2,7 +2,7 @@
 //! model.
 
 use super::ScenarioError;
-use super::compile::{Ctx, period};
+use super::compile::{Ctx, period, unknown};
 use super::format;
 use super::outcomes::step_index;
 use super::units::shown;
@@ -135,20 +135,9 @@ pub(super) fn step_slots(
             continue;
         };
         let Some(&si) = index.get(slot.get_ref()) else {
-            let mut known: Vec<&String> = index.keys().collect();
-            known.sort();
-            let list = known
-                .iter()
-                .map(|k| format!("`{}`", shown(k)))
-                .collect::<Vec<_>>()
-                .join(", ");
             return cx.err(
                 slot,
-                format!(
-                    "unknown slot calendar `{}`; define it under [slots] (defined: {})",
-                    shown(slot.get_ref()),
-                    if list.is_empty() { "none".into() } else { list }
-                ),
+                unknown("slot calendar", slot.get_ref(), "[slots]", index),
             );
         };
         if f.assays.is_some() {

@@ -23,14 +23,14 @@ impl Facility<'_> {
         }
         let now = k.now();
         let window_from = p.window.map_or(Time::ZERO, |w| w.from);
+        // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
+        // cumulative rate.
         let exponential = |rng: &mut crate::engine::Rng| -(1.0 - unit(rng)).ln();
         let next = match &p.arrivals {
             Arrivals::Renewal(d) => {
                 let gap = Duration::from_ticks_f64(d.sample(&mut rt.arrival_rng));
                 Some(now.max(window_from) + gap)
             }
-            // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
-            // cumulative rate.
             Arrivals::Schedule(periods) => {
                 let e = exponential(&mut rt.arrival_rng);
                 RatePeriod::next_arrival(periods, now.max(window_from), e)

@@ -57,32 +57,25 @@ impl Facility<'_> {
             k.release_with_changeover(req, |pool| changeover_draw(spec, rngs, pool));
             return;
         }
-        let seizes = true;
+        // The step seizes: everything else goes back now, the seized pools stay held by
+        // the same request until a step releases them.
         for i in 0..self.tasks[ti].needs.len() {
             let (p, u) = self.tasks[ti].needs[i];
             let touch_gone = touch_done && self.tasks[ti].touch_pools.contains(&p);
-            if touch_gone || (seizes && self.tasks[ti].seize_pools.contains(&p)) {
+            if touch_gone || self.tasks[ti].seize_pools.contains(&p) {
                 continue;
             }
             self.book(pi, p, u, since, now);
-            if seizes {
-                let changeover = changeover_draw(self.spec, &mut self.changeover_rng, p);
-                k.release_part(req, p, changeover);
-            }
+            let changeover = changeover_draw(self.spec, &mut self.changeover_rng, p);
+            k.release_part(req, p, changeover);
         }
-        if seizes {
-            // The seized pools stay held, by the same request, until a step releases them.
-            let step = self.entities[c as usize].step;
-            self.extras[c as usize].seized = Some(Seized {
-                request: req,
-                since,
-                task: ti as u32,
-                step,
-            });
-            return;
-        }
-        let (spec, rngs) = (self.spec, &mut self.changeover_rng);
-        k.release_with_changeover(req, |pool| changeover_draw(spec, rngs, pool));
+        let step = self.entities[c as usize].step;
+        self.extras[c as usize].seized = Some(Seized {
+            request: req,
+            since,
+            task: ti as u32,
+            step,
+        });
     }
 
     /// Entity `c` gives back what it seized at an earlier step, if anything.

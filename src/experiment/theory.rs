@@ -50,26 +50,15 @@ pub fn cobham_wq(classes: &[(f64, f64, f64)]) -> Vec<f64> {
 }
 
 /// Erlang A (M/M/1+M): the probability that an arrival abandons, for arrival rate
-/// `lambda`, service rate `mu` and abandonment rate `theta` of each waiting customer.
-/// Birth-death chain: birth lambda, death mu + (n - 1) theta in state n >= 1; abandonment
-/// rate sum_n p_n (n - 1) theta, over lambda (the chain is truncated at 200).
+/// `lambda`, service rate `mu` and abandonment rate `theta` of each waiting customer
+/// ([`erlang_a`] with one server).
 pub fn erlang_a_abandonment(lambda: f64, mu: f64, theta: f64) -> f64 {
-    let mut p = vec![1.0f64];
-    for n in 1..200 {
-        let prev = p[n - 1];
-        p.push(prev * lambda / (mu + (n - 1) as f64 * theta));
-    }
-    let total: f64 = p.iter().sum();
-    let rate: f64 = p
-        .iter()
-        .enumerate()
-        .map(|(n, pn)| pn / total * n.saturating_sub(1) as f64 * theta)
-        .sum();
-    rate / lambda
+    erlang_a(lambda, mu, theta, 1).0
 }
 
-/// Erlang A (M/M/c+M) by its birth-death chain: the share of arrivals who abandon and
-/// the mean number waiting, `(P(abandon), Lq)`.
+/// Erlang A (M/M/c+M) by its birth-death chain (birth lambda, death min(n, c) mu +
+/// (n - c)+ theta in state n; abandonment rate sum_n p_n (n - c)+ theta, over lambda):
+/// the share of arrivals who abandon and the mean number waiting, `(P(abandon), Lq)`.
 pub fn erlang_a(lambda: f64, mu: f64, theta: f64, c: u32) -> (f64, f64) {
     let c = c as usize;
     let mut p = vec![1.0f64];

@@ -474,6 +474,25 @@ impl<'s> Facility<'s> {
         }
     }
 
+    /// Entity `c` stops waiting at its step unserved (its patience ran out, a hazard
+    /// struck): its resource request is withdrawn (and its patience clock stopped), or
+    /// it leaves the slot queue. The wait so far counts as time in queues.
+    fn stop_queueing(&mut self, c: u32, k: &mut Kernel<Ev>) {
+        let e = self.entities[c as usize];
+        if e.queued {
+            let withdrawn = k.withdraw(e.request);
+            debug_assert!(withdrawn, "a queued request can be withdrawn");
+            self.entities[c as usize].queued = false;
+            if let Some(timer) = self.entities[c as usize].patience_timer.take() {
+                k.cancel(timer);
+            }
+        } else if self.waiting_for_slot(c) {
+            self.leave_slot_queue(c, k.now());
+        }
+        self.step_times[c as usize * self.max_steps + e.step as usize].0 +=
+            k.now().since(e.step_start).ticks();
+    }
+
     /// Stops the patience clock of entity `c`, which waited since `since`.
     fn stop_waiting(&mut self, c: u32, since: Time, k: &mut Kernel<Ev>) {
         let e = &mut self.entities[c as usize];

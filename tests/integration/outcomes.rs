@@ -4,7 +4,7 @@
 //! a scenario can make with them.
 
 use crate::model::run_scenario;
-use crate::support::{assert_agrees, assert_clean_refusal, replaced, run_file};
+use crate::support::{assert_agrees, assert_clean_refusal, assert_exact, replaced, run_file};
 
 /// Five patients on days 0, 2, 4, 6, 8 through one suite (3 days) and shipping (1 day):
 /// infused on days 4, 7, 10, 13, 16 (see `demand`).
@@ -39,25 +39,22 @@ milestones = [
 #[test]
 fn milestones_and_deadlines_by_hand() {
     let (m, _) = run_scenario(CHAIN, None);
-    let p = "products.car-t.milestones";
-    for (name, want) in [
-        // 4, 5, 6, 7, 8 days; 3 of 5 within 6.5 days.
-        ("vein_to_vein.mean", 6.0),
-        ("vein_to_vein.on_time", 0.6),
-        // The courier's day, for everyone.
-        ("courier.mean", 1.0),
-        // From the request for the suite to the end of its work: 3, 4, 5, 6, 7 days.
-        ("suite.mean", 5.0),
-    ] {
-        let got = &m[&format!("{p}.{name}")];
-        assert!(
-            got.iter().all(|&v| (v - want).abs() < 1e-9),
-            "{name}: {got:?}, want {want}"
-        );
-    }
+    let p = |name: &str| format!("products.car-t.milestones.{name}");
+    assert_exact(
+        &m,
+        &[
+            // 4, 5, 6, 7, 8 days; 3 of 5 within 6.5 days.
+            (&p("vein_to_vein.mean"), 6.0),
+            (&p("vein_to_vein.on_time"), 0.6),
+            // The courier's day, for everyone.
+            (&p("courier.mean"), 1.0),
+            // From the request for the suite to the end of its work: 3, 4, 5, 6, 7 days.
+            (&p("suite.mean"), 5.0),
+        ],
+    );
     // The percentiles come from a sketch with 0.5 % relative accuracy.
     for (name, want) in [("courier.p90", 1.0), ("vein_to_vein.p50", 6.0)] {
-        let got = m[&format!("{p}.{name}")][0];
+        let got = m[&p(name)][0];
         assert!(
             (got / want - 1.0).abs() <= 0.0051,
             "{name}: {got}, want {want}"
@@ -226,21 +223,18 @@ fn a_resource_held_from_seeding_to_harvest_by_hand() {
     // incubator until day 4: seeds 4-5, feeds 5-7, harvests 7-8. The incubator is held
     // for all 8 days, the operator works all 8.
     let (m, _) = run_scenario(HELD, None);
-    for (name, want) in [
-        ("run.days", 8.0),
-        ("products.car-t.v2v.mean", 6.0),
-        ("products.car-t.steps.seeding.wait.mean", 2.0),
-        ("resources.incubator.utilisation", 1.0),
-        ("resources.incubator.utilisation.by_product.car-t", 1.0),
-        ("resources.operator.utilisation", 1.0),
-        ("resources.incubator.grants", 2.0),
-    ] {
-        let got = &m[name];
-        assert!(
-            got.iter().all(|&v| (v - want).abs() < 1e-9),
-            "{name}: {got:?}, want {want}"
-        );
-    }
+    assert_exact(
+        &m,
+        &[
+            ("run.days", 8.0),
+            ("products.car-t.v2v.mean", 6.0),
+            ("products.car-t.steps.seeding.wait.mean", 2.0),
+            ("resources.incubator.utilisation", 1.0),
+            ("resources.incubator.utilisation.by_product.car-t", 1.0),
+            ("resources.operator.utilisation", 1.0),
+            ("resources.incubator.grants", 2.0),
+        ],
+    );
     // Without the hold (the incubator used at seeding only) the second seeds as soon as
     // the operator is free, on day 1 (its request came before the first's feeding).
     let plain = replaced(

@@ -3,7 +3,7 @@
 //! mistakes a scenario can make with slots.
 
 use crate::model::run_scenario;
-use crate::support::{assert_clean_refusal, replaced, run_file};
+use crate::support::{assert_clean_refusal, assert_exact, replaced, run_file};
 
 /// Three patients at time 0 wait for slots released on days 5, 10 and 20 (one each),
 /// then collection (2 d) and one suite (10 d), the slot held until manufacturing starts.
@@ -37,16 +37,6 @@ arrivals = { cohort = 3 }
   uses = ["suite"]
   duration = "10d"
 "#;
-
-fn assert_exact(m: &std::collections::HashMap<String, Vec<f64>>, expected: &[(&str, f64)]) {
-    for &(name, want) in expected {
-        let got = &m[name];
-        assert!(
-            got.iter().all(|&v| (v - want).abs() < 1e-9),
-            "{name}: {got:?}, want {want}"
-        );
-    }
-}
 
 #[test]
 fn dated_slots_by_hand() {

@@ -197,3 +197,15 @@ pub fn assert_every_path_changes(name: &str, base: &str, paths: &[(&str, &str, &
 pub fn scratch_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("cgtsim-test-{}-{name}", std::process::id()))
 }
+
+/// Asserts that every replication's value of each named metric is exactly `want` (up to
+/// rounding): for golden runs computed by hand.
+pub fn assert_exact(m: &std::collections::HashMap<String, Vec<f64>>, expected: &[(&str, f64)]) {
+    for &(name, want) in expected {
+        let got = &m[name];
+        assert!(
+            got.iter().all(|&v| (v - want).abs() < 1e-9),
+            "{name}: {got:?}, want {want}"
+        );
+    }
+}

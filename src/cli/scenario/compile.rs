@@ -566,7 +566,7 @@ fn held_across(
     if sf.assays.is_some() && !(sf.seize.is_empty() && sf.release.is_empty()) {
         return cx.err(s, "a QC release step cannot seize or release resources held across steps; put them on a work step");
     }
-    let seize = task(cx, (&sf.seize, &[]), Err(true), None, s, index)?.uses;
+    let seize = resolve_uses(cx, &sf.seize, index)?;
     let mut release = Vec::new();
     for r in &sf.release {
         match index.get(r.get_ref()) {
@@ -695,6 +695,33 @@ pub(super) fn unknown(
     )
 }
 
+/// A list of resources a step uses, as (index, units).
+fn resolve_uses(
+    cx: &Ctx,
+    list: &[Spanned<format::Use>],
+    index: &HashMap<String, usize>,
+) -> R<Vec<(usize, u32)>> {
+    let mut out = Vec::new();
+    for u in list {
+        let uf = u.get_ref();
+        let Some(&r) = index.get(&uf.resource) else {
+            return cx.err(u, unknown_resource(&uf.resource, index));
+        };
+        let units = u32::try_from(uf.units).or_else(|_| {
+            cx.err(
+                u,
+                format!(
+                    "units must be a whole number from 1 to {}, not {}",
+                    u32::MAX,
+                    uf.units
+                ),
+            )
+        })?;
+        out.push((r, units));
+    }
+    Ok(out)
+}
+
 fn task<T>(
     cx: &Ctx,
     (uses, touch_uses): (&[Spanned<format::Use>], &[Spanned<format::Use>]),
@@ -714,30 +741,9 @@ fn task<T>(
             );
         }
     };
-    let resolve = |list: &[Spanned<format::Use>]| -> R<Vec<(usize, u32)>> {
-        let mut out = Vec::new();
-        for u in list {
-            let uf = u.get_ref();
-            let Some(&r) = index.get(&uf.resource) else {
-                return cx.err(u, unknown_resource(&uf.resource, index));
-            };
-            let units = u32::try_from(uf.units).or_else(|_| {
-                cx.err(
-                    u,
-                    format!(
-                        "units must be a whole number from 1 to {}, not {}",
-                        u32::MAX,
-                        uf.units
-                    ),
-                )
-            })?;
-            out.push((r, units));
-        }
-        Ok(out)
-    };
     Ok(Task {
-        uses: resolve(uses)?,
-        touch_uses: resolve(touch_uses)?,
+        uses: resolve_uses(cx, uses, index)?,
+        touch_uses: resolve_uses(cx, touch_uses, index)?,
         duration,
         touch: touch.map(|t| cx.duration_dist(t)).transpose()?,
     })

@@ -176,18 +176,12 @@ impl Model for Facility<'_> {
                 if e.waiting_for_stock {
                     self.order_gives_up(c, k);
                 } else {
-                    let withdrawn = k.withdraw(e.request);
-                    debug_assert!(withdrawn, "patience timers stop when service starts");
-                    self.entities[c as usize].queued = false;
+                    debug_assert!(e.queued, "patience timers stop when service starts");
                     self.products[product as usize].life.dropped_out += 1;
                     if self.in_window(k) {
                         self.products[product as usize].dropped_out += 1;
                     }
-                    // The wait that ran out counts as time in queues.
-                    let e = self.entities[c as usize];
-                    let (step, since) = (e.step as usize, e.step_start);
-                    self.step_times[c as usize * self.max_steps + step].0 +=
-                        k.now().since(since).ticks();
+                    self.stop_queueing(c, k);
                     self.leave(c, false, k);
                 }
             }

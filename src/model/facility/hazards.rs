@@ -142,27 +142,13 @@ impl Facility<'_> {
             self.steps(e.product, e.chain)[e.step as usize].kind,
             StepKind::Work(..)
         ) && self.tasks[self.task_of(c, None)].needs.is_empty();
-        if self.waiting_for_slot(c) {
-            self.leave_slot_queue(c, k.now());
-            // The wait for the slot counts as time in queues.
-            self.step_times[c as usize * self.max_steps + e.step as usize].0 +=
-                k.now().since(e.step_start).ticks();
+        if e.queued || self.waiting_for_slot(c) {
+            self.stop_queueing(c, k);
             self.leave(c, false, k);
         } else if idle {
             // A step of time alone (a wait, a courier): the patient leaves now.
             self.entities[c as usize].zombie = true;
             self.step_times[c as usize * self.max_steps + e.step as usize].1 +=
-                k.now().since(e.step_start).ticks();
-            self.leave(c, false, k);
-        } else if e.queued {
-            let withdrawn = k.withdraw(e.request);
-            debug_assert!(withdrawn, "a queued request can be withdrawn");
-            self.entities[c as usize].queued = false;
-            if let Some(timer) = self.entities[c as usize].patience_timer.take() {
-                k.cancel(timer);
-            }
-            // The wait so far counts as time in queues.
-            self.step_times[c as usize * self.max_steps + e.step as usize].0 +=
                 k.now().since(e.step_start).ticks();
             self.leave(c, false, k);
         }

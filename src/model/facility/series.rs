@@ -114,7 +114,8 @@ impl Facility<'_> {
         s.last = now;
     }
 
-    /// Flows and integrals since the start of the run, per product then per resource.
+    /// Flows and integrals since the start of the run: per product (then one per hazard
+    /// cause), per resource, per slot calendar.
     fn cumulative(&self, k: &Kernel<Ev>, now: Time) -> Vec<f64> {
         let mut out =
             Vec::with_capacity(self.products.len() * PER_PRODUCT + k.pools().len() * PER_RESOURCE);

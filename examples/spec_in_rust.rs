@@ -37,6 +37,7 @@ fn step(name: &str, uses: Vec<(usize, u32)>, duration: Dist, failure: Option<Fai
         slot: None,
         seize: vec![],
         release: vec![],
+        booking: None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The simulation engine: clock, future-event list, random streams, distributions,
-//! resource pools, calendars and statistics.
+//! resource pools, calendars, reservation calendars and statistics.
 //!
 //! The engine knows nothing of cell therapy, files or formats: no I/O, no serde, no
 //! printing. Models above it (the CGT chains, the queueing station) are written against
@@ -9,6 +9,7 @@ pub mod dist;
 pub mod kernel;
 pub mod pool;
 pub mod queue;
+pub mod reservations;
 pub mod rng;
 pub mod stats;
 pub mod time;
@@ -20,6 +21,7 @@ pub use kernel::{
 };
 pub use pool::{Breakdowns, CapacityDrop, PoolEvent, PoolId, PoolSpec, RequestId};
 pub use queue::{EventQueue, Timer};
+pub use reservations::{Reservations, Reserved};
 pub use rng::{Rng, Streams, source_id};
 pub use stats::{QuantileSketch, Tally, TimeWeighted, Welford};
 pub use time::{Duration, Time};

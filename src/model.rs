@@ -28,7 +28,7 @@ pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{Metric, Unit, metric_names, series_names, slug, tail_name};
 pub use spec::{
-    Allogeneic, Arrivals, Assay, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure, Growth,
-    Hazard, Milestone, Policy, ProductSpec, RatePeriod, ResourceSpec, ShiftSpec, SlotRelease,
-    SlotSpec, SlotUse, Spec, Spread, Staffing, StepKind, StepSpec, Task, Window,
+    Allogeneic, Arrivals, Assay, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,
+    Growth, Hazard, Late, Milestone, Policy, ProductSpec, RatePeriod, ResourceSpec, ShiftSpec,
+    SlotRelease, SlotSpec, SlotUse, Spec, Spread, Staffing, StepKind, StepSpec, Task, Window,
 };

@@ -418,7 +418,8 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
     s
 }
 
-/// A product's hazard outcomes (by cause, then by step) and milestones, if it has any.
+/// A product's hazard outcomes (by cause, then by step), bookings and milestones, if it
+/// has any.
 fn outcome_rows(s: &mut String, res: &Results, base: &str, p: &crate::model::ProductSpec) {
     let row = |s: &mut String, label: &str, name: &str| {
         if let Some(e) = res.get(name) {
@@ -444,6 +445,20 @@ fn outcome_rows(s: &mut String, res: &Results, base: &str, p: &crate::model::Pro
                 &format!("  in {step}"),
                 &format!("{at}.in.{}", slug(step)),
             );
+        }
+    }
+    for st in p.steps.iter().filter(|st| st.booking.is_some()) {
+        let at = format!("{base}.bookings.{}", slug(&st.name));
+        let _ = writeln!(s, "  bookings of {}:", st.name);
+        for (what, label) in [
+            ("requested", "requested"),
+            ("on_time", "booked by the deadline"),
+            ("late", "booked late"),
+            ("refused", "refused"),
+            ("cancelled", "cancelled (left before)"),
+            ("lead.mean", "request to window (d)"),
+        ] {
+            row(s, &format!("  {label}"), &format!("{at}.{what}"));
         }
     }
     for m in &p.milestones {

@@ -9,6 +9,7 @@
 //! This module must not parse text or know file formats.
 
 use super::spec::{Allogeneic, Failure, Policy, ProductSpec, Spec, StepKind, StepSpec, Task};
+mod booking;
 mod demand;
 
 use crate::engine::pool::MAX_NEEDS;
@@ -56,6 +57,9 @@ pub mod limits {
     /// Most slots per release of a slot calendar, on average: 100,000 (each open slot is
     /// kept until allocated or expired).
     pub const MAX_SLOTS_PER_RELEASE: f64 = 1e5;
+    /// Most units of a resource booked ahead: 1,000 labs (every booking searches each
+    /// unit's calendar for the earliest window).
+    pub const MAX_BOOKED_UNITS: u32 = 1_000;
     /// Most exceptions of one calendar: 10,000 (repeating ones count once).
     pub const MAX_EXCEPTIONS: usize = 10_000;
     /// Most events at one instant of simulated time before the run stops as a zero-time
@@ -272,6 +276,7 @@ impl Spec {
             e.add("products", "the scenario has no products: add at least one");
         }
         self.check_slots(&mut e);
+        self.check_bookings(&mut e);
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
     }
 

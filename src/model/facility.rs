@@ -37,6 +37,7 @@
 //! This module must not parse files or print.
 
 mod allogeneic;
+mod booking;
 mod build;
 mod events;
 mod hazards;
@@ -81,6 +82,8 @@ pub enum Ev {
     SlotRelease(u16),
     /// Open slots of calendar `.0` may have expired unallocated.
     SlotExpiry(u16),
+    /// Entity `.0`'s booked window starts.
+    BookedStart(u32),
 }
 
 /// Which chain of its product an entity walks.
@@ -150,6 +153,7 @@ pub(super) struct ProductRt {
     hazards: hazards::HazardsRt,
     hazard_rng: Rng,
     score_rng: Rng,
+    bookings: booking::BookingsRt,
 }
 
 /// A product's flows since the start of the run.
@@ -197,7 +201,7 @@ struct Entity {
     qc_started: Option<Time>,
 }
 
-/// What an entity has only with slots or holds across steps: kept beside `Entity`, so
+/// What an entity has only with slots, holds across steps or bookings: kept beside `Entity`, so
 /// that the entities of scenarios without them stay small to copy.
 #[derive(Clone, Copy, Debug, Default)]
 struct Extra {
@@ -209,6 +213,8 @@ struct Extra {
     score: f64,
     /// Resources seized at an earlier step and still held.
     seized: Option<holding::Seized>,
+    /// A window booked ahead whose work has not begun.
+    booked: Option<booking::Pending>,
 }
 
 /// Per entity and assay.
@@ -235,6 +241,9 @@ pub struct Facility<'s> {
     zombies: usize,
     /// Slot calendars.
     slots: Vec<slots::SlotRt>,
+    /// Per resource, its reservation calendar (units only for resources booked ahead;
+    /// empty without bookings).
+    reservations: Vec<crate::engine::Reservations>,
     /// The next slot queue ticket.
     next_ticket: u64,
     /// The time series being recorded, if the spec asks for one.
@@ -245,7 +254,7 @@ pub struct Facility<'s> {
     entities: Vec<Entity>,
     /// Per entity slot, what only slots and holds need (empty without them).
     extras: Vec<Extra>,
-    /// The spec has slots or holds across steps (`extras` is kept).
+    /// The spec has slots, holds across steps or bookings (`extras` is kept).
     with_extras: bool,
     live: Vec<bool>,
     free: Vec<u32>,
@@ -422,6 +431,7 @@ impl<'s> Facility<'s> {
         self.stop_clocks(c, k);
         if self.with_extras {
             self.release_seized(c, k);
+            self.cancel_booking(c, k);
             if self.waiting_for_slot(c) {
                 self.leave_slot_queue(c, k.now());
             }
@@ -541,6 +551,10 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].chain,
         );
         let base = self.products[pi as usize].chains[chain as usize].step_task[step];
+        if self.with_extras && self.steps(pi, chain)[step].booking.is_some() {
+            self.book_ahead(c, step, k);
+            return;
+        }
         match &self.steps(pi, chain)[step].kind {
             StepKind::Work(..) => {
                 if self.tasks[base].needs.is_empty() {
@@ -580,8 +594,13 @@ impl<'s> Facility<'s> {
     /// Resources granted (or none needed): draw the work and schedule its end.
     fn begin_work(&mut self, c: u32, assay: Option<u16>, k: &mut Kernel<Ev>) {
         let ti = self.task_of(c, assay);
+        let booked = match assay {
+            None => self.booked_work(c, k.now()),
+            Some(_) => None,
+        };
         let t = &mut self.tasks[ti];
-        let duration = Duration::from_ticks_f64(t.duration.sample(&mut t.duration_rng));
+        let duration = booked
+            .unwrap_or_else(|| Duration::from_ticks_f64(t.duration.sample(&mut t.duration_rng)));
         let touch = t
             .touch
             .as_ref()

@@ -249,6 +249,7 @@ pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
 /// | `products.P.wip.mean` | patients | time-average patients (orders) in the system |
 /// | `products.P.v2v.mean` | days | vein-to-vein (order-to-infusion) of those completed in the period |
 /// | `products.P.hazards.C` | patients | events of hazard cause C in the period |
+/// | `products.P.bookings.S.late`, `.refused` | count | bookings of step S postponed past their deadline, refused |
 /// | `resources.R.in_use.mean` | units | time-average units busy (working or in changeover) |
 /// | `resources.R.available.mean` | units | time-average units available (calendar, breakdowns) |
 /// | `resources.R.queue.mean` | requests | time-average requests waiting |
@@ -270,6 +271,16 @@ pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
                 },
                 0.0,
             ));
+        }
+        for st in p.steps.iter().filter(|s| s.booking.is_some()) {
+            for (what, unit, fill) in SERIES_BOOKING {
+                let name = format!(
+                    "products.{}.bookings.{}.{what}",
+                    slug(&p.name),
+                    slug(&st.name)
+                );
+                out.push((Metric { name, unit }, fill));
+            }
         }
     }
     for r in &spec.resources {
@@ -351,6 +362,11 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
                 push(format!("{at}.on_time"), Unit::Fraction);
             }
         }
+        for s in p.steps.iter().filter(|s| s.booking.is_some()) {
+            for (what, unit) in BOOKING {
+                push(format!("{base}.bookings.{}.{what}", slug(&s.name)), unit);
+            }
+        }
         for s in p.allogeneic.iter().flat_map(|a| &a.delivery) {
             push(
                 format!("{base}.delivery.{}.wait.mean", slug(&s.name)),
@@ -384,6 +400,20 @@ pub fn metric_names(spec: &Spec) -> Vec<Metric> {
     }
     out
 }
+
+/// The metrics of a booking step (after `products.P.bookings.S.`).
+pub(crate) const BOOKING: [(&str, Unit); 6] = [
+    ("requested", Unit::Count),
+    ("on_time", Unit::Count),
+    ("late", Unit::Count),
+    ("refused", Unit::Count),
+    ("cancelled", Unit::Count),
+    ("lead.mean", Unit::Days),
+];
+
+/// The per-step metrics of a time series (after `products.P.bookings.S.`), as above.
+pub(crate) const SERIES_BOOKING: [(&str, Unit, f64); 2] =
+    [("late", Unit::Count, 0.0), ("refused", Unit::Count, 0.0)];
 
 /// The metrics of a slot calendar (after `slots.S.`).
 pub(crate) const SLOT: [(&str, Unit); 10] = [

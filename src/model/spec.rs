@@ -319,6 +319,36 @@ pub struct StepSpec {
     /// Resources seized at an earlier step that go back at the end of this one (all of
     /// them, by index).
     pub release: Vec<usize>,
+    /// The step's resource is booked ahead rather than queued for (work steps only).
+    pub booking: Option<Booking>,
+}
+
+/// Booking ahead (a campaign reserving a lab of a process-development testbed): when the
+/// step starts, its work is drawn and one unit of its one resource is reserved for a
+/// window that long, the earliest that starts `lead` or more later and that one unit has
+/// free (a campaign does not move between units). The patient (the campaign) waits for
+/// the window, works in it and gives the unit back at its end. A window ending more than
+/// `deadline` after the request does not fit: the booking is then refused (the campaign
+/// leaves) or postponed (made anyway, counted late). A resource booked ahead is used by
+/// booking steps alone, with no calendar, breakdowns or changeover, so that a window once
+/// booked is always there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Booking {
+    /// The earliest a window may start after the request (planning, shipping material).
+    pub lead: Duration,
+    /// The latest a window may end after the request, if limited.
+    pub deadline: Option<Duration>,
+    /// What happens to a booking that does not fit before its deadline.
+    pub late: Late,
+}
+
+/// What happens to a booking whose earliest window ends after its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Late {
+    /// Refused: the campaign leaves unserved.
+    Refuse,
+    /// Postponed: booked at its earliest window all the same, and counted late.
+    Postpone,
 }
 
 /// What a step does.

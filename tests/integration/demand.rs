@@ -86,7 +86,7 @@ fn a_schedule_out_of_order_or_empty_is_refused() {
 }
 
 /// Per-replication values of each (period, metric) of a scenario's time series.
-fn series_of(text: &str) -> (HashMap<(usize, String), Vec<f64>>, usize) {
+pub fn series_of(text: &str) -> (HashMap<(usize, String), Vec<f64>>, usize) {
     let sc = scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
     let runs = simulate(&sc.spec, sc.seed, sc.replications, || {}, || false)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -278,6 +278,15 @@ arrivals = { cohort = 5, from = "0d", to = "10d", spread = "even" }
         let got = &series[&(p, "products.car-t.completed".to_string())];
         assert!(got.iter().all(|&v| v == want), "period {p}: {got:?}");
     }
+    // The last arrival of a run until empty, arriving to an empty system, is followed to
+    // its end (the run once stopped as it arrived): one patient from day 2, done on day 6.
+    let one = replaced(
+        text,
+        "cohort = 5, from = \"0d\", to = \"10d\", spread = \"even\"",
+        "cohort = 1, from = \"2d\"",
+    );
+    let (m, _) = run_scenario(&one, None);
+    assert_exact(&m, &[("run.days", 6.0), ("products.car-t.completed", 1.0)]);
 }
 
 #[test]

@@ -95,6 +95,19 @@ const DAYS: [&str; 6] = [
     "\"funday\"",
     "\"\"",
 ];
+/// Arrivals other than a rate or an interarrival time.
+const DEMAND: [&str; 10] = [
+    "{ cohort = 20, from = \"0d\", to = \"60d\" }",
+    "{ growth = { rate = 20, per = \"year\", yearly = \"+40%\", cap = 60 } }",
+    "{ schedule = [{ from = \"0d\", rate = 20, per = \"year\" }, { from = \"100d\", rate = 0, per = \"year\" }] }",
+    "{ cohort = 0 }",
+    "{ cohort = 1000000000 }",
+    "{ growth = { rate = 1, per = \"year\", yearly = \"+1e308%\" } }",
+    "{ growth = { rate = 20, per = \"year\", yearly = \"-100%\", kind = \"linear\" } }",
+    "{ schedule = [{ from = \"100d\", rate = 1, per = \"day\" }, { from = \"0d\", rate = 1, per = \"day\" }] }",
+    "{ rate = 1, per = \"day\", from = \"50d\", to = \"10d\" }",
+    "{ cohort = 5, spread = \"even\" }",
+];
 const HORIZONS: [&str; 8] = [
     "\"200d\"",
     "\"30d\"",
@@ -109,12 +122,51 @@ const HORIZONS: [&str; 8] = [
 /// A scenario skeleton with values drawn from the lists above.
 fn generated(rng: &mut Rng) -> String {
     let mut s = format!(
-        "[simulation]\nwarmup = {}\nhorizon = {}\nreplications = {}\nseed = 1\n\n[resources]\n",
+        "[simulation]\nwarmup = {}\nhorizon = {}\nreplications = {}\nseed = 1\n",
         pick(rng, &["\"0d\"", "\"10d\"", "\"30d\"", "\"1e12d\""]),
         pick(rng, &HORIZONS),
         pick(rng, &["1", "2", "3", "0", "-3"]),
     );
-    let resources = ["suite", "qp", "analyst"];
+    if chance(rng, 0.2) {
+        s += &format!("until_empty = {}\n", pick(rng, &["true", "false", "1"]));
+    }
+    if chance(rng, 0.2) {
+        s += &format!(
+            "timeseries = {}\n",
+            pick(
+                rng,
+                &[
+                    "\"month\"",
+                    "\"week\"",
+                    "\"14d\"",
+                    "\"0d\"",
+                    "\"1s\"",
+                    "\"century\""
+                ]
+            )
+        );
+    }
+    if chance(rng, 0.2) {
+        s += &format!(
+            "\n[slots.slot]\nrelease = {}\nopen_for = {}\n",
+            pick(
+                rng,
+                &[
+                    "{ every = \"month\", count = 2 }",
+                    "{ dates = [\"10d\", \"40d\"], count = 3 }",
+                    "{ every = \"week\", to = \"100d\", count = { empirical = { values = [0, 1, 9], weights = [1, 1, 1] } } }",
+                    "{ every = \"0d\", count = 1 }",
+                    "{ every = \"1s\", count = 1e9 }",
+                    "{ dates = [], count = 1 }",
+                    "{ every = \"month\", from = \"1e9d\", count = 1 }",
+                    "{ every = \"month\" }",
+                ]
+            ),
+            pick(rng, &DURATIONS)
+        );
+    }
+    s += "\n[resources]\n";
+    let resources = ["suite", "qp", "analyst", "lab"];
     for r in resources {
         let mut line = format!("{r} = {{ capacity = {}", pick(rng, &COUNTS));
         if chance(rng, 0.3) {
@@ -154,12 +206,14 @@ fn generated(rng: &mut Rng) -> String {
             "\n[[products]]\nname = \"p{p}\"\ntype = \"{}\"\n",
             if allo { "allogeneic" } else { "autologous" }
         );
-        if chance(rng, 0.8) {
+        if chance(rng, 0.6) {
             s += &format!(
                 "arrivals = {{ rate = {}, per = {} }}\n",
                 pick(rng, &RATES),
                 pick(rng, &["\"day\"", "\"year\"", "\"hour\"", "\"fortnight\""])
             );
+        } else if chance(rng, 0.5) {
+            s += &format!("arrivals = {}\n", pick(rng, &DEMAND));
         } else {
             s += &format!(
                 "arrivals = {{ interarrival = {} }}\n",
@@ -168,6 +222,23 @@ fn generated(rng: &mut Rng) -> String {
         }
         if chance(rng, 0.3) {
             s += &format!("patience = {}\n", pick(rng, &DURATIONS));
+        }
+        if chance(rng, 0.2) {
+            s += &format!(
+                "hazards = [{{ cause = \"death\", time = {}, from = \"s0\", to = {} }}]\n",
+                pick(rng, &DURATIONS),
+                pick(rng, &["\"s0\"", "\"s1\"", "\"s2\"", "\"nowhere\""])
+            );
+        }
+        if chance(rng, 0.2) {
+            s += &format!(
+                "milestones = [{{ name = \"m\", from = \"s0\", to = {}, deadline = {} }}]\n",
+                pick(rng, &["\"s0\"", "\"s1\"", "\"nowhere\""]),
+                pick(rng, &DURATIONS)
+            );
+        }
+        if chance(rng, 0.1) {
+            s += &format!("score = {}\n", pick(rng, &DURATIONS));
         }
         if chance(rng, 0.2) {
             s += &format!("priority = {}\n", pick(rng, &COUNTS));
@@ -211,8 +282,29 @@ fn generated(rng: &mut Rng) -> String {
             if chance(rng, 0.8) {
                 s += &format!(
                     "  uses = [{{ resource = \"{}\", units = {} }}]\n",
-                    pick(rng, &["suite", "qp", "nowhere"]),
+                    pick(rng, &["suite", "qp", "lab", "nowhere"]),
                     pick(rng, &COUNTS)
+                );
+            }
+            if chance(rng, 0.2) {
+                s += &format!(
+                    "  book = {{ lead = {}, deadline = {}, late = {} }}\n",
+                    pick(rng, &DURATIONS),
+                    pick(rng, &DURATIONS),
+                    pick(rng, &["\"refuse\"", "\"postpone\"", "\"never\""])
+                );
+            }
+            if chance(rng, 0.1) {
+                s += &format!(
+                    "  slot = {}\n",
+                    pick(rng, &["\"slot\"", "\"slot\"", "\"slot\"", "\"none\""])
+                );
+            }
+            if chance(rng, 0.1) {
+                s += &format!(
+                    "  {} = [\"{}\"]\n",
+                    pick(rng, &["seize", "release"]),
+                    pick(rng, &resources)
                 );
             }
             if chance(rng, 0.3) {
@@ -305,6 +397,9 @@ fn no_scenario_text_panics_or_runs_away() {
         "scenarios/ccrm-nordic.toml",
         "scenarios/northx-matfors.toml",
         "scenarios/reference/cart.toml",
+        "scenarios/testa-testbed.toml",
+        "scenarios/published/bcma-waitlist.toml",
+        "scenarios/ccrm-nordic-rampup.toml",
     ]
     .iter()
     .map(|p| std::fs::read_to_string(format!("{}/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap())

@@ -6,6 +6,7 @@
 //!   and its warm-up stated in place;
 //! - `golden`: deterministic runs whose every event time was computed by hand;
 //! - `property`: invariants over random models (proptest).
+mod booking;
 mod cli;
 mod demand;
 mod durability;

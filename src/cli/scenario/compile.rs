@@ -543,12 +543,18 @@ fn chain(
             }
         };
         let (seize, release) = held_across(cx, sf, s, index)?;
+        let booking = match (&sf.book, &sf.assays) {
+            (None, _) => None,
+            (Some(b), Some(_)) => return cx.err(b, "a QC release step cannot be booked ahead; book a work step (its one resource, for its duration)"),
+            (Some(b), None) => Some(slots::booking(cx, b)?),
+        };
         steps.push(StepSpec {
             name: sname,
             kind,
             slot: None,
             seize,
             release,
+            booking,
         });
     }
     Ok(steps)

@@ -350,6 +350,19 @@ pub struct Step {
     /// Resources seized at an earlier step, given back at the end of this one.
     #[serde(default)]
     pub release: Vec<Spanned<String>>,
+    /// Book the step's resource ahead rather than queue for it.
+    pub book: Option<Spanned<BookSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookSpec {
+    /// The earliest a window may start after the request (default "0d").
+    pub lead: Option<Spanned<Days>>,
+    /// The latest a window may end after the request (default: no limit).
+    pub deadline: Option<Spanned<Days>>,
+    /// "refuse" (default) or "postpone": a booking that does not fit.
+    pub late: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

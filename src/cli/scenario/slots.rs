@@ -1,13 +1,13 @@
-//! Slot calendars and the steps that wait for their slots, from the file format to the
-//! model.
+//! Slot calendars and the steps that wait for their slots, and steps booked ahead, from
+//! the file format to the model.
 
 use super::ScenarioError;
 use super::compile::{Ctx, period, unknown};
 use super::format;
 use super::outcomes::step_index;
-use super::units::shown;
+use super::units::{Days, shown};
 use crate::engine::{Dist, Duration, Time};
-use crate::model::{SlotRelease, SlotSpec, SlotUse, StepSpec};
+use crate::model::{Booking, Late, SlotRelease, SlotSpec, SlotUse, StepSpec};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use toml::Spanned;
@@ -162,4 +162,29 @@ pub(super) fn step_slots(
         steps[i].slot = Some(SlotUse { slot: si, until });
     }
     Ok(())
+}
+
+/// A step's booking ahead.
+pub(super) fn booking(cx: &Ctx, b: &Spanned<format::BookSpec>) -> R<Booking> {
+    let f = b.get_ref();
+    let span = |d: &Spanned<Days>| Duration::from_days_f64(d.get_ref().0);
+    let late = match f.late.as_ref() {
+        None => Late::Refuse,
+        Some(_) if f.deadline.is_none() => {
+            let at = f.late.as_ref().expect("given");
+            return cx.err(at, "`late` says what happens to a booking that misses its deadline, and this booking has none; give `deadline` (the latest a window may end after the request) or remove `late`");
+        }
+        Some(l) => match l.get_ref().as_str() {
+            "refuse" => Late::Refuse,
+            "postpone" => Late::Postpone,
+            other => {
+                return cx.err(l, format!("late = \"{}\" is not a choice: \"refuse\" (the campaign leaves) or \"postpone\" (booked late all the same)", shown(other)));
+            }
+        },
+    };
+    Ok(Booking {
+        lead: f.lead.as_ref().map_or(Duration::ZERO, span),
+        deadline: f.deadline.as_ref().map(span),
+        late,
+    })
 }

@@ -5,15 +5,17 @@
 //! This module must not parse files or print.
 
 use super::allogeneic::AlloRt;
+use super::booking::BookingsRt;
 use super::hazards::HazardsRt;
 use super::milestones::MilestonesRt;
 use super::{ChainRt, Ev, Facility, Flow, ProductRt, TaskRt, series};
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
-    Breakdowns, Kernel, PoolId, PoolSpec, Rng, Streams, Tally, Time, TimeWeighted, source_id,
+    Breakdowns, Kernel, PoolId, PoolSpec, Reservations, Rng, Streams, Tally, Time, TimeWeighted,
+    source_id,
 };
 use crate::model::check::SpecError;
-use crate::model::spec::{Failure, Spec, StepKind, Task};
+use crate::model::spec::{Failure, Spec, StepKind, StepSpec, Task};
 
 impl<'s> Facility<'s> {
     /// Builds the model and its pools on `kernel`, drawing from `streams`. The spec
@@ -125,6 +127,7 @@ impl<'s> Facility<'s> {
                 hazards: HazardsRt::new(p),
                 hazard_rng: stream("hazards"),
                 score_rng: stream("score"),
+                bookings: BookingsRt::new(p),
             });
         }
         Ok(Facility {
@@ -151,15 +154,8 @@ impl<'s> Facility<'s> {
             entities: Vec::with_capacity(1024),
             extras: Vec::new(),
             with_extras: !spec.slots.is_empty()
-                || spec
-                    .products
-                    .iter()
-                    .flat_map(|p| {
-                        p.steps
-                            .iter()
-                            .chain(p.allogeneic.iter().flat_map(|a| &a.delivery))
-                    })
-                    .any(|s| !s.seize.is_empty()),
+                || all_steps(spec).any(|s| !s.seize.is_empty() || s.booking.is_some()),
+            reservations: reservations(spec),
             live: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
@@ -183,6 +179,36 @@ impl<'s> Facility<'s> {
             max_assays,
         })
     }
+}
+
+/// Every step of every chain.
+fn all_steps(spec: &Spec) -> impl Iterator<Item = &StepSpec> {
+    spec.products.iter().flat_map(|p| {
+        p.steps
+            .iter()
+            .chain(p.allogeneic.iter().flat_map(|a| &a.delivery))
+    })
+}
+
+/// Per resource, its reservation calendar: with a unit per unit of capacity if some step
+/// books it ahead; none without bookings.
+fn reservations(spec: &Spec) -> Vec<Reservations> {
+    let booked: Vec<usize> = all_steps(spec)
+        .filter(|s| s.booking.is_some())
+        .filter_map(|s| match &s.kind {
+            StepKind::Work(task, _) => task.uses.first().map(|u| u.0),
+            StepKind::Assays(_) => None,
+        })
+        .collect();
+    if booked.is_empty() {
+        return Vec::new();
+    }
+    (0..spec.resources.len())
+        .map(|r| match booked.contains(&r) {
+            true => Reservations::new(spec.resources[r].capacity),
+            false => Reservations::new(0),
+        })
+        .collect()
 }
 
 fn task_rt(

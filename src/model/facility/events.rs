@@ -59,14 +59,10 @@ impl Facility<'_> {
                 rt.issued += 1;
                 k.schedule_at(t.max(now), Ev::Arrival(pi));
             }
-            _ => self.arrivals_end(k),
+            // Arrivals have ended. Whoever arrives now is not in the system yet: the
+            // caller asks whether a run until empty is over once it is.
+            _ => self.arriving -= 1,
         }
-    }
-
-    /// One product's arrivals have ended; a run until empty may be over.
-    fn arrivals_end(&mut self, k: &mut Kernel<Ev>) {
-        self.arriving -= 1;
-        self.stop_if_empty(k);
     }
 
     /// With `until_empty`, stops the run once no arrival is to come and no one is left.
@@ -90,6 +86,7 @@ impl Model for Facility<'_> {
                 self.start_stock(i as u16, k);
             }
         }
+        self.stop_if_empty(k);
     }
 
     fn handle(&mut self, ev: Ev, k: &mut Kernel<Ev>) {
@@ -106,6 +103,8 @@ impl Model for Facility<'_> {
                     let c = self.new_entity(pi, Chain::Main, true, k);
                     self.start_step(c, 0, k);
                 }
+                // The last arrival of a run until empty may have left at once.
+                self.stop_if_empty(k);
             }
             Ev::TouchEnd(c) => {
                 let e = self.entities[c as usize];
@@ -191,6 +190,7 @@ impl Model for Facility<'_> {
             Ev::Hazard(c, h) => self.strike(c, h, k),
             Ev::SlotRelease(s) => self.release_slots(s, k),
             Ev::SlotExpiry(s) => self.expire_slots(s, k),
+            Ev::BookedStart(c) => self.start_booked(c, k),
         }
     }
 
@@ -228,6 +228,7 @@ impl Model for Facility<'_> {
             rt.wip.reset(now);
             rt.milestones.reset();
             rt.hazards.in_window.fill(0);
+            rt.bookings.window.fill(Default::default());
             for ch in &mut rt.chains {
                 ch.step_wait.fill(0);
                 ch.step_work.fill(0);

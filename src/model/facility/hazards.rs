@@ -2,10 +2,10 @@
 //! phases of the chain. The time to the event is drawn when the patient first starts the
 //! phase's `from` step and runs in calendar time until it has finished the `to` step
 //! (rework inside the phase keeps it running). When it comes first, the patient leaves:
-//! at once if waiting for resources (the request is withdrawn) or in a step without
-//! resources (a wait, a courier), else at the end of the step in progress (work once
-//! started runs to its end, its resources used). The event is counted, by cause, in the
-//! step where it happened.
+//! at once if waiting for resources (the request is withdrawn), for a booked window (the
+//! window is freed) or in a step without resources (a wait, a courier), else at the end
+//! of the step in progress (work once started runs to its end, its resources used). The
+//! event is counted, by cause, in the step where it happened.
 //!
 //! Every running clock is a cancellable timer, cancelled when the phase is over or the
 //! patient leaves, so a patient's slot is never reached by a stale event.
@@ -142,7 +142,7 @@ impl Facility<'_> {
             self.steps(e.product, e.chain)[e.step as usize].kind,
             StepKind::Work(..)
         ) && self.tasks[self.task_of(c, None)].needs.is_empty();
-        if e.queued || self.waiting_for_slot(c) {
+        if e.queued || self.waiting_for_slot(c) || self.waiting_for_window(c) {
             self.stop_queueing(c, k);
             self.leave(c, false, k);
         } else if idle {

@@ -9,7 +9,7 @@
 use super::{Facility, ProductRt};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
-use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, RESOURCE, SLOT, hazard_outcomes};
+use crate::model::metrics::{ALLOGENEIC, AUTOLOGOUS, BOOKING, RESOURCE, SLOT, hazard_outcomes};
 
 const DAY: f64 = TICKS_PER_DAY as f64;
 
@@ -63,6 +63,20 @@ impl Facility<'_> {
                         out.extend([t.mean(), t.quantile(0.5), t.quantile(0.9), t.quantile(0.95)]);
                         if spec.deadline.is_some() {
                             out.push(ms.on_time[m] as f64 / t.count() as f64);
+                        }
+                    }
+                    for (s, spec) in self.spec.products[pi].steps.iter().enumerate() {
+                        if spec.booking.is_some() {
+                            let b = rt.bookings.window[s];
+                            out.extend(BOOKING.iter().map(|(what, _)| match *what {
+                                "requested" => b.requested as f64,
+                                "on_time" => b.on_time as f64,
+                                "late" => b.late as f64,
+                                "refused" => b.refused as f64,
+                                "cancelled" => b.cancelled as f64,
+                                "lead.mean" => b.lead as f64 / DAY / (b.on_time + b.late) as f64,
+                                other => unreachable!("no value for booking metric `{other}`"),
+                            }));
                         }
                     }
                 }

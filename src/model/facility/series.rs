@@ -11,7 +11,7 @@
 
 use super::{Ev, Facility};
 use crate::engine::{Duration, Kernel, Time};
-use crate::model::metrics::{SERIES_PRODUCT, SERIES_RESOURCE, SERIES_SLOT};
+use crate::model::metrics::{SERIES_BOOKING, SERIES_PRODUCT, SERIES_RESOURCE, SERIES_SLOT};
 
 /// A replication's time series while it runs.
 pub(crate) struct SeriesRec {
@@ -35,7 +35,8 @@ impl SeriesRec {
     }
 }
 
-/// Cumulative values read per product (then one per hazard cause) and per resource.
+/// Cumulative values read per product (then one per hazard cause and two per booking
+/// step) and per resource.
 const PER_PRODUCT: usize = 6;
 const PER_RESOURCE: usize = 3;
 
@@ -97,6 +98,10 @@ impl Facility<'_> {
                 s.rows.push(d(b));
                 b += 1;
             }
+            for _ in rt.bookings.booking_steps() {
+                s.rows.extend([d(b), d(b + 1)]);
+                b += SERIES_BOOKING.len();
+            }
         }
         for _ in 0..self.spec.resources.len() {
             let row = [d(b) / span, d(b + 1) / span, d(b + 2) / span];
@@ -130,6 +135,10 @@ impl Facility<'_> {
                 rt.wip.lifetime_area(now) as f64,
             ]);
             out.extend(rt.hazards.life.iter().map(|&n| n as f64));
+            for step in rt.bookings.booking_steps() {
+                let f = rt.bookings.life[step];
+                out.extend([f.late as f64, f.refused as f64]);
+            }
         }
         for pool in k.pools() {
             out.extend(pool.lifetime_areas(now).map(|a| a as f64));

@@ -86,6 +86,16 @@
 //! | `products.P.hazards.C` | patients | events in the window |
 //! | `products.P.hazards.C.in.S` | patients | of those, in step S (each step of the cause's phases) |
 //!
+//! Per booking step `S` of product `P` (requests made in the window):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `products.P.bookings.S.requested` | count | bookings asked for (a campaign's rework asks again) |
+//! | `products.P.bookings.S.on_time`, `.late` | count | booked to end by the deadline; postponed past it |
+//! | `products.P.bookings.S.refused` | count | refused: no window ends by the deadline (the campaign left) |
+//! | `products.P.bookings.S.cancelled` | count | windows freed by campaigns that left before them |
+//! | `products.P.bookings.S.lead.mean` | days | from request to the window's start, per booking made |
+//!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 

@@ -22,11 +22,15 @@ mod run;
 mod spec;
 
 pub use check::{SpecError, duration_in_range, limits};
-pub use run::{Replication, RunError, pooled_percentiles, run_replication};
+pub use run::{Replication, RunError, Tail, pooled_percentiles, run_replication};
 
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
-pub use metrics::{Metric, Unit, metric_names, series_names, slug, tail_name};
+pub use metrics::{
+    BookingStat, Key, Metric, MilestoneStat, PatientStat, ResourceStat, SeriesBookingStat,
+    SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SlotStat, StepStat,
+    StockStat, Unit, keys, metric_names, series_keys, series_names, slug, tail_name,
+};
 pub use spec::{
     Allogeneic, Arrivals, Assay, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,
     Growth, Hazard, Late, Milestone, Policy, ProductSpec, RatePeriod, ResourceSpec, ShiftSpec,

@@ -7,7 +7,10 @@
 //! table. Files are written atomically (a temporary file, then a rename).
 
 use crate::experiment::{Estimate, SeriesPoint};
-use crate::model::{Metric, Spec, StepSpec, slug};
+use crate::model::metrics::{
+    BookingStat, MilestoneStat, PatientStat, StepStat, StockStat, hazard_outcomes,
+};
+use crate::model::{Key, Metric, Spec, slug};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io;
@@ -79,6 +82,11 @@ impl Results {
             .iter()
             .position(|m| m.name == name)
             .map(|i| &self.estimates[i])
+    }
+
+    /// The estimate of metric `key` of `spec`.
+    pub fn at(&self, spec: &Spec, key: Key) -> Option<&Estimate> {
+        self.get(&key.name(spec))
     }
 
     /// The pooled percentile of the metric called `name`, if it is one.
@@ -156,56 +164,80 @@ fn fmt_ci(e: &Estimate) -> String {
     }
 }
 
-const AUTOLOGOUS_ROWS: [(&str, &str); 14] = [
-    ("arrived", "arrived"),
-    ("completed", "completed"),
-    ("lost (failures)", "lost"),
-    ("dropped out", "dropped_out"),
-    ("in progress at end", "wip_end"),
-    ("in progress, time average", "wip.mean"),
-    ("growth of work in progress", "wip_growth"),
-    ("queue time, all who left (d)", "waiting.mean_all"),
-    ("queue time, completed (d)", "waiting.mean_completed"),
-    ("completed per year", "completed_per_year"),
-    ("vein-to-vein mean (d)", "v2v.mean"),
-    ("vein-to-vein p50 (d)", "v2v.p50"),
-    ("vein-to-vein p90 (d)", "v2v.p90"),
-    ("vein-to-vein p95 (d)", "v2v.p95"),
+const AUTOLOGOUS_ROWS: [(&str, PatientStat); 14] = [
+    ("arrived", PatientStat::Arrived),
+    ("completed", PatientStat::Completed),
+    ("lost (failures)", PatientStat::Lost),
+    ("dropped out", PatientStat::DroppedOut),
+    ("in progress at end", PatientStat::WipEnd),
+    ("in progress, time average", PatientStat::WipMean),
+    ("growth of work in progress", PatientStat::WipGrowth),
+    ("queue time, all who left (d)", PatientStat::WaitingMeanAll),
+    (
+        "queue time, completed (d)",
+        PatientStat::WaitingMeanCompleted,
+    ),
+    ("completed per year", PatientStat::CompletedPerYear),
+    ("vein-to-vein mean (d)", PatientStat::V2vMean),
+    ("vein-to-vein p50 (d)", PatientStat::V2vP50),
+    ("vein-to-vein p90 (d)", PatientStat::V2vP90),
+    ("vein-to-vein p95 (d)", PatientStat::V2vP95),
 ];
 
-const ALLOGENEIC_ROWS: [(&str, &str); 19] = [
-    ("orders", "orders.arrived"),
-    ("fill rate (from stock)", "orders.fill_rate"),
-    ("backordered", "orders.backordered"),
-    ("backorder wait mean (d)", "orders.backorder_wait.mean"),
-    ("orders lost", "orders.lost"),
-    ("orders infused", "orders.infused"),
-    ("order-to-infusion mean (d)", "order_to_infusion.mean"),
-    ("order-to-infusion p50 (d)", "order_to_infusion.p50"),
-    ("order-to-infusion p90 (d)", "order_to_infusion.p90"),
-    ("order-to-infusion p95 (d)", "order_to_infusion.p95"),
-    ("batches started per year", "batches.started_per_year"),
-    ("batches released per year", "batches.released_per_year"),
-    ("batches failed per year", "batches.failed_per_year"),
-    ("doses released", "doses.released"),
-    ("doses used", "doses.used"),
-    ("doses expired", "doses.expired"),
-    ("doses not stored (full)", "doses.discarded"),
-    ("mean stock (doses)", "stock.mean"),
-    ("stock-outs", "stock.stockouts"),
+const ALLOGENEIC_ROWS: [(&str, StockStat); 19] = [
+    ("orders", StockStat::OrdersArrived),
+    ("fill rate (from stock)", StockStat::OrdersFillRate),
+    ("backordered", StockStat::OrdersBackordered),
+    (
+        "backorder wait mean (d)",
+        StockStat::OrdersBackorderWaitMean,
+    ),
+    ("orders lost", StockStat::OrdersLost),
+    ("orders infused", StockStat::OrdersInfused),
+    ("order-to-infusion mean (d)", StockStat::OrderToInfusionMean),
+    ("order-to-infusion p50 (d)", StockStat::OrderToInfusionP50),
+    ("order-to-infusion p90 (d)", StockStat::OrderToInfusionP90),
+    ("order-to-infusion p95 (d)", StockStat::OrderToInfusionP95),
+    ("batches started per year", StockStat::BatchesStartedPerYear),
+    (
+        "batches released per year",
+        StockStat::BatchesReleasedPerYear,
+    ),
+    ("batches failed per year", StockStat::BatchesFailedPerYear),
+    ("doses released", StockStat::DosesReleased),
+    ("doses used", StockStat::DosesUsed),
+    ("doses expired", StockStat::DosesExpired),
+    ("doses not stored (full)", StockStat::DosesDiscarded),
+    ("mean stock (doses)", StockStat::StockMean),
+    ("stock-outs", StockStat::StockStockouts),
 ];
 
 /// The waiting and working time of each step of a chain.
-fn step_table(s: &mut String, res: &Results, base: &str, steps: &[StepSpec], title: &str) {
+fn step_table(s: &mut String, res: &Results, spec: &Spec, chain: (usize, bool), title: &str) {
+    let (product, delivery) = chain;
+    let p = &spec.products[product];
+    let steps = match (&p.allogeneic, delivery) {
+        (Some(a), true) => &a.delivery,
+        _ => &p.steps,
+    };
     if steps.is_empty() {
         return;
     }
     let _ = writeln!(s, "  {title}");
     let _ = writeln!(s, "    {:<28} {:>9} {:>9}", "step", "waiting", "working");
-    for st in steps {
-        let w = res.get(&format!("{base}.{}.wait.mean", slug(&st.name)));
-        let x = res.get(&format!("{base}.{}.work.mean", slug(&st.name)));
-        if let (Some(w), Some(x)) = (w, x) {
+    for (step, st) in steps.iter().enumerate() {
+        let at = |stat| {
+            res.at(
+                spec,
+                Key::Step {
+                    product,
+                    delivery,
+                    step,
+                    stat,
+                },
+            )
+        };
+        if let (Some(w), Some(x)) = (at(StepStat::WaitMean), at(StepStat::WorkMean)) {
             let _ = writeln!(
                 s,
                 "    {:<28} {:>9} {:>9}",
@@ -251,12 +283,16 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         s,
         "Means over replications with 95 % confidence intervals (Student t)."
     );
-    for p in &spec.products {
-        let base = format!("products.{}", slug(&p.name));
-        let rows: &[(&str, &str)] = if p.allogeneic.is_some() {
-            &ALLOGENEIC_ROWS
-        } else {
-            &AUTOLOGOUS_ROWS
+    for (pi, p) in spec.products.iter().enumerate() {
+        let rows: Vec<(&str, Key)> = match p.allogeneic {
+            Some(_) => ALLOGENEIC_ROWS
+                .iter()
+                .map(|&(label, stat)| (label, Key::Stock(pi, stat)))
+                .collect(),
+            None => AUTOLOGOUS_ROWS
+                .iter()
+                .map(|&(label, stat)| (label, Key::Patients(pi, stat)))
+                .collect(),
         };
         let kind = if p.allogeneic.is_some() {
             "allogeneic, made to stock"
@@ -265,7 +301,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         };
         let _ = writeln!(s, "\nProduct {} ({kind})", p.name);
         for (label, key) in rows {
-            let name = format!("{base}.{key}");
+            let name = key.name(spec);
             let Some(e) = res.get(&name) else { continue };
             match res.pooled(&name) {
                 // A percentile: the pooled value first, then the per-replication spread.
@@ -283,7 +319,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
                 }
             }
         }
-        outcome_rows(&mut s, res, &base, p);
+        outcome_rows(&mut s, res, spec, pi);
         let (title, per) = match p.allogeneic {
             None => ("vein-to-vein by step", "completed patient"),
             Some(_) => ("batch chain by step", "released batch"),
@@ -291,16 +327,16 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         step_table(
             &mut s,
             res,
-            &format!("{base}.steps"),
-            &p.steps,
+            spec,
+            (pi, false),
             &format!("{title} (mean days per {per}):"),
         );
-        if let Some(a) = &p.allogeneic {
+        if p.allogeneic.is_some() {
             step_table(
                 &mut s,
                 res,
-                &format!("{base}.delivery"),
-                &a.delivery,
+                spec,
+                (pi, true),
                 "delivery by step (mean days per infused order):",
             );
         }
@@ -420,10 +456,11 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
 
 /// A product's hazard outcomes (by cause, then by step), bookings and milestones, if it
 /// has any.
-fn outcome_rows(s: &mut String, res: &Results, base: &str, p: &crate::model::ProductSpec) {
-    let row = |s: &mut String, label: &str, name: &str| {
-        if let Some(e) = res.get(name) {
-            let shown = match res.pooled(name) {
+fn outcome_rows(s: &mut String, res: &Results, spec: &Spec, product: usize) {
+    let row = |s: &mut String, label: &str, key: Key| {
+        let name = key.name(spec);
+        if let Some(e) = res.get(&name) {
+            let shown = match res.pooled(&name) {
                 Some(v) => format!(
                     "{:>10}  pooled; per replication {} {}",
                     fmt_num(v),
@@ -435,52 +472,56 @@ fn outcome_rows(s: &mut String, res: &Results, base: &str, p: &crate::model::Pro
             let _ = writeln!(s, "  {label:<28} {shown}");
         }
     };
-    for (cause, steps) in crate::model::metrics::hazard_outcomes(p) {
-        let at = format!("{base}.hazards.{}", slug(&cause));
-        row(s, &format!("{cause} (hazard)"), &at);
+    let p = &spec.products[product];
+    for (cause, (name, steps)) in hazard_outcomes(p).into_iter().enumerate() {
+        let at = |step| Key::Hazard {
+            product,
+            cause,
+            step,
+        };
+        row(s, &format!("{name} (hazard)"), at(None));
         for st in steps {
-            let step = &p.steps[st].name;
-            row(
-                s,
-                &format!("  in {step}"),
-                &format!("{at}.in.{}", slug(step)),
-            );
+            row(s, &format!("  in {}", p.steps[st].name), at(Some(st)));
         }
     }
-    for st in p.steps.iter().filter(|st| st.booking.is_some()) {
-        let at = format!("{base}.bookings.{}", slug(&st.name));
+    for (step, st) in p.steps.iter().enumerate() {
+        if st.booking.is_none() {
+            continue;
+        }
         let _ = writeln!(s, "  bookings of {}:", st.name);
-        for (what, label) in [
-            ("requested", "requested"),
-            ("on_time", "booked by the deadline"),
-            ("late", "booked late"),
-            ("refused", "refused"),
-            ("cancelled", "cancelled (left before)"),
-            ("lead.mean", "request to window (d)"),
+        for (stat, label) in [
+            (BookingStat::Requested, "requested"),
+            (BookingStat::OnTime, "booked by the deadline"),
+            (BookingStat::Late, "booked late"),
+            (BookingStat::Refused, "refused"),
+            (BookingStat::Cancelled, "cancelled (left before)"),
+            (BookingStat::LeadMean, "request to window (d)"),
         ] {
-            row(s, &format!("  {label}"), &format!("{at}.{what}"));
+            let key = Key::Booking {
+                product,
+                step,
+                stat,
+            };
+            row(s, &format!("  {label}"), key);
         }
     }
-    for m in &p.milestones {
-        let at = format!("{base}.milestones.{}", slug(&m.name));
-        for (what, label) in [
-            ("mean", "mean"),
-            ("p50", "p50"),
-            ("p90", "p90"),
-            ("p95", "p95"),
+    for (milestone, m) in p.milestones.iter().enumerate() {
+        let at = |stat| Key::Milestone {
+            product,
+            milestone,
+            stat,
+        };
+        for (stat, label) in [
+            (MilestoneStat::Mean, "mean"),
+            (MilestoneStat::P50, "p50"),
+            (MilestoneStat::P90, "p90"),
+            (MilestoneStat::P95, "p95"),
         ] {
-            row(
-                s,
-                &format!("{} {label} (d)", m.name),
-                &format!("{at}.{what}"),
-            );
+            row(s, &format!("{} {label} (d)", m.name), at(stat));
         }
         if let Some(d) = m.deadline {
-            row(
-                s,
-                &format!("{} within {} d", m.name, fmt_num(d.as_days())),
-                &format!("{at}.on_time"),
-            );
+            let label = format!("{} within {} d", m.name, fmt_num(d.as_days()));
+            row(s, &label, at(MilestoneStat::OnTime));
         }
     }
 }

@@ -99,6 +99,14 @@
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 
+mod key;
+
+pub use key::{
+    BookingStat, Key, MilestoneStat, PatientStat, ResourceStat, SeriesBookingStat, SeriesKey,
+    SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SlotStat, StepStat, StockStat, keys,
+    series_keys, tail_keys,
+};
+
 use super::spec::Spec;
 
 /// The unit a metric is expressed in.
@@ -168,90 +176,9 @@ pub fn tail_name(p: &super::spec::ProductSpec) -> &'static str {
     }
 }
 
-/// The per-product metrics of an autologous product (after `products.P.`).
-pub(crate) const AUTOLOGOUS: [(&str, Unit); 15] = [
-    ("arrived", Unit::Patients),
-    ("completed", Unit::Patients),
-    ("lost", Unit::Patients),
-    ("dropped_out", Unit::Patients),
-    ("wip_end", Unit::Patients),
-    ("left", Unit::Patients),
-    ("wip_growth", Unit::Patients),
-    ("wip.mean", Unit::Patients),
-    ("waiting.mean_all", Unit::Days),
-    ("waiting.mean_completed", Unit::Days),
-    ("completed_per_year", Unit::PatientsPerYear),
-    ("v2v.mean", Unit::Days),
-    ("v2v.p50", Unit::Days),
-    ("v2v.p90", Unit::Days),
-    ("v2v.p95", Unit::Days),
-];
-
-/// The per-product metrics of an allogeneic product (after `products.P.`).
-pub(crate) const ALLOGENEIC: [(&str, Unit); 22] = [
-    ("orders.arrived", Unit::Orders),
-    ("orders.from_stock", Unit::Orders),
-    ("orders.fill_rate", Unit::Fraction),
-    ("orders.backordered", Unit::Orders),
-    ("orders.backorder_wait.mean", Unit::Days),
-    ("orders.lost", Unit::Orders),
-    ("orders.infused", Unit::Orders),
-    ("orders.wip_end", Unit::Orders),
-    ("order_to_infusion.mean", Unit::Days),
-    ("order_to_infusion.p50", Unit::Days),
-    ("order_to_infusion.p90", Unit::Days),
-    ("order_to_infusion.p95", Unit::Days),
-    ("batches.started_per_year", Unit::BatchesPerYear),
-    ("batches.released_per_year", Unit::BatchesPerYear),
-    ("batches.failed_per_year", Unit::BatchesPerYear),
-    ("doses.released", Unit::Doses),
-    ("doses.used", Unit::Doses),
-    ("doses.expired", Unit::Doses),
-    ("doses.discarded", Unit::Doses),
-    ("stock.mean", Unit::Doses),
-    ("stock.stockouts", Unit::Count),
-    ("stock.backorders_end", Unit::Orders),
-];
-
-/// The per-resource metrics (after `resources.R.`), before the split by product.
-pub(crate) const RESOURCE: [(&str, Unit); 13] = [
-    ("utilisation", Unit::Fraction),
-    ("utilisation_available", Unit::Fraction),
-    ("utilisation_working", Unit::Fraction),
-    ("queue.mean", Unit::Requests),
-    ("wait.mean", Unit::Days),
-    ("wait.mean_all", Unit::Days),
-    ("wait.p90", Unit::Days),
-    ("grants", Unit::Count),
-    ("withdrawn", Unit::Count),
-    ("held_back.busy", Unit::Requests),
-    ("held_back.closed", Unit::Requests),
-    ("waiting_share", Unit::Fraction),
-    ("in_use.peak", Unit::Units),
-];
-
-/// The per-product metrics of a time series (after `products.P.`), each with what a
-/// replication that ended (a run until empty) contributes for the periods after its
-/// end: 0 for flows and levels, nothing (NaN) for a mean over no one.
-pub(crate) const SERIES_PRODUCT: [(&str, Unit, f64); 6] = [
-    ("arrived", Unit::Patients, 0.0),
-    ("completed", Unit::Patients, 0.0),
-    ("lost", Unit::Patients, 0.0),
-    ("dropped_out", Unit::Patients, 0.0),
-    ("wip.mean", Unit::Patients, 0.0),
-    ("v2v.mean", Unit::Days, f64::NAN),
-];
-
-/// The per-resource metrics of a time series (after `resources.R.`), as above.
-pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
-    ("in_use.mean", Unit::Units, 0.0),
-    ("available.mean", Unit::Units, f64::NAN),
-    ("queue.mean", Unit::Requests, 0.0),
-];
-
-/// The metrics of each period of a time series (`Spec::timeseries`), in the order a
-/// replication's rows hold them, with the value a replication that has ended gives for
-/// the periods after its end.
+/// The metrics of each period of a time series (`Spec::timeseries`), in the order of
+/// [`series_keys`] (a replication's rows hold them so), with the value a replication
+/// that has ended gives for the periods after its end.
 ///
 /// | metric | unit | meaning, per period |
 /// |---|---|---|
@@ -266,46 +193,16 @@ pub(crate) const SERIES_RESOURCE: [(&str, Unit, f64); 3] = [
 /// | `slots.S.released`, `.allocated`, `.wasted` | slots | slot flows in the period |
 /// | `slots.S.waiting.mean` | patients | time-average patients waiting for a slot |
 pub fn series_names(spec: &Spec) -> Vec<(Metric, f64)> {
-    let mut out = Vec::new();
-    for p in &spec.products {
-        for (what, unit, fill) in SERIES_PRODUCT {
-            let name = format!("products.{}.{what}", slug(&p.name));
-            out.push((Metric { name, unit }, fill));
-        }
-        for (cause, _) in hazard_outcomes(p) {
-            let name = format!("products.{}.hazards.{}", slug(&p.name), slug(&cause));
-            out.push((
-                Metric {
-                    name,
-                    unit: Unit::Patients,
-                },
-                0.0,
-            ));
-        }
-        for st in p.steps.iter().filter(|s| s.booking.is_some()) {
-            for (what, unit, fill) in SERIES_BOOKING {
-                let name = format!(
-                    "products.{}.bookings.{}.{what}",
-                    slug(&p.name),
-                    slug(&st.name)
-                );
-                out.push((Metric { name, unit }, fill));
-            }
-        }
-    }
-    for r in &spec.resources {
-        for (what, unit, fill) in SERIES_RESOURCE {
-            let name = format!("resources.{}.{what}", slug(&r.name));
-            out.push((Metric { name, unit }, fill));
-        }
-    }
-    for s in &spec.slots {
-        for (what, unit, fill) in SERIES_SLOT {
-            let name = format!("slots.{}.{what}", slug(&s.name));
-            out.push((Metric { name, unit }, fill));
-        }
-    }
-    out
+    series_keys(spec)
+        .into_iter()
+        .map(|k| {
+            let m = Metric {
+                name: k.name(spec),
+                unit: k.unit(),
+            };
+            (m, k.fill())
+        })
+        .collect()
 }
 
 /// A product's hazard outcomes: each distinct cause (in order of first mention) with the
@@ -329,120 +226,14 @@ pub fn hazard_outcomes(p: &super::spec::ProductSpec) -> Vec<(String, Vec<usize>)
     out
 }
 
-/// Every metric of a replication of `spec`, in the order `Facility::results` returns them.
+/// Every metric of a replication of `spec`, named, in the order of [`keys`] (the order
+/// `Facility::results` returns them in).
 pub fn metric_names(spec: &Spec) -> Vec<Metric> {
-    let mut out = Vec::new();
-    let mut push = |name: String, unit: Unit| out.push(Metric { name, unit });
-    for p in &spec.products {
-        let base = format!("products.{}", slug(&p.name));
-        let list: &[(&str, Unit)] = if p.allogeneic.is_some() {
-            &ALLOGENEIC
-        } else {
-            &AUTOLOGOUS
-        };
-        for (what, unit) in list {
-            push(format!("{base}.{what}"), *unit);
-        }
-        for s in &p.steps {
-            push(
-                format!("{base}.steps.{}.wait.mean", slug(&s.name)),
-                Unit::Days,
-            );
-            push(
-                format!("{base}.steps.{}.work.mean", slug(&s.name)),
-                Unit::Days,
-            );
-        }
-        for (cause, steps) in hazard_outcomes(p) {
-            let at = format!("{base}.hazards.{}", slug(&cause));
-            push(at.clone(), Unit::Patients);
-            for s in steps {
-                push(
-                    format!("{at}.in.{}", slug(&p.steps[s].name)),
-                    Unit::Patients,
-                );
-            }
-        }
-        for m in &p.milestones {
-            let at = format!("{base}.milestones.{}", slug(&m.name));
-            for what in ["mean", "p50", "p90", "p95"] {
-                push(format!("{at}.{what}"), Unit::Days);
-            }
-            if m.deadline.is_some() {
-                push(format!("{at}.on_time"), Unit::Fraction);
-            }
-        }
-        for s in p.steps.iter().filter(|s| s.booking.is_some()) {
-            for (what, unit) in BOOKING {
-                push(format!("{base}.bookings.{}.{what}", slug(&s.name)), unit);
-            }
-        }
-        for s in p.allogeneic.iter().flat_map(|a| &a.delivery) {
-            push(
-                format!("{base}.delivery.{}.wait.mean", slug(&s.name)),
-                Unit::Days,
-            );
-            push(
-                format!("{base}.delivery.{}.work.mean", slug(&s.name)),
-                Unit::Days,
-            );
-        }
-    }
-    for r in &spec.resources {
-        let base = format!("resources.{}", slug(&r.name));
-        for (what, unit) in RESOURCE {
-            push(format!("{base}.{what}"), unit);
-        }
-        for p in &spec.products {
-            push(
-                format!("{base}.utilisation.by_product.{}", slug(&p.name)),
-                Unit::Fraction,
-            );
-        }
-    }
-    for s in &spec.slots {
-        for (what, unit) in SLOT {
-            push(format!("slots.{}.{what}", slug(&s.name)), unit);
-        }
-    }
-    if spec.until_empty {
-        push("run.days".into(), Unit::Days);
-    }
-    out
+    keys(spec)
+        .into_iter()
+        .map(|k| Metric {
+            name: k.name(spec),
+            unit: k.unit(),
+        })
+        .collect()
 }
-
-/// The metrics of a booking step (after `products.P.bookings.S.`).
-pub(crate) const BOOKING: [(&str, Unit); 6] = [
-    ("requested", Unit::Count),
-    ("on_time", Unit::Count),
-    ("late", Unit::Count),
-    ("refused", Unit::Count),
-    ("cancelled", Unit::Count),
-    ("lead.mean", Unit::Days),
-];
-
-/// The per-step metrics of a time series (after `products.P.bookings.S.`), as above.
-pub(crate) const SERIES_BOOKING: [(&str, Unit, f64); 2] =
-    [("late", Unit::Count, 0.0), ("refused", Unit::Count, 0.0)];
-
-/// The metrics of a slot calendar (after `slots.S.`).
-pub(crate) const SLOT: [(&str, Unit); 10] = [
-    ("released", Unit::Count),
-    ("joined", Unit::Patients),
-    ("allocated", Unit::Count),
-    ("share", Unit::Fraction),
-    ("used", Unit::Count),
-    ("returned", Unit::Count),
-    ("wasted", Unit::Count),
-    ("open_end", Unit::Count),
-    ("waiting.mean", Unit::Patients),
-    ("wait.mean", Unit::Days),
-];
-
-/// The per-calendar metrics of a time series (after `slots.S.`), as above.
-pub(crate) const SERIES_SLOT: [(&str, Unit, f64); 4] = [
-    ("released", Unit::Count, 0.0),
-    ("allocated", Unit::Count, 0.0),
-    ("wasted", Unit::Count, 0.0),
-    ("waiting.mean", Unit::Patients, 0.0),
-];

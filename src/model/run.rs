@@ -6,66 +6,53 @@
 
 use super::check::{SpecError, limits};
 use super::facility::Facility;
+use super::metrics::Key;
 use super::spec::Spec;
 use crate::engine::{Kernel, QuantileSketch, RunEnd, RunLength, Streams, Time, run};
 
 /// What one replication produced.
 #[derive(Clone, Debug)]
 pub struct Replication {
-    /// The metrics, in the order of [`metric_names`](super::metric_names); read them by
-    /// name through that list.
+    /// The metrics, in the order of [`keys`](super::metrics::keys) and of
+    /// [`metric_names`](super::metric_names); read them by name through that list.
     pub values: Vec<f64>,
     /// Events processed (model and pool events, warm-up included).
     pub events: u64,
-    /// Per product (in spec order): the sketch of every vein-to-vein (autologous) or
-    /// order-to-infusion (allogeneic) time in the window, for percentiles pooled across
-    /// replications ([`pooled_percentiles`]); then per product and milestone (in spec
-    /// order), the milestone's times.
-    pub tails: Vec<QuantileSketch>,
+    /// Every time whose percentiles are also pooled across replications
+    /// ([`pooled_percentiles`]): each product's end-to-end times, each milestone's.
+    pub tails: Vec<Tail>,
     /// The time series, if the spec asks for one: one row per period from the start of
     /// the run, each in the order of [`series_names`](super::series_names); a run until
     /// empty has rows up to its end only.
     pub series: Option<Vec<f64>>,
 }
 
+/// The sketch of a time recorded in the window, with the keys of its p50, p90 and p95.
+#[derive(Clone, Debug)]
+pub struct Tail {
+    /// The percentile metrics read from the sketch.
+    pub keys: [Key; 3],
+    /// Every time recorded in the window.
+    pub sketch: QuantileSketch,
+}
+
 /// The percentiles a planner means by "90 % of patients": each product's vein-to-vein
-/// (or order-to-infusion) times of every replication pooled into one sketch (merged in
-/// replication order), read at 50, 90 and 95 %. Returned as `(metric name, days)`, with
-/// the names of the per-replication percentile metrics.
+/// (or order-to-infusion) times, and each milestone's, of every replication pooled into
+/// one sketch (merged in replication order), read at 50, 90 and 95 %. Returned as
+/// `(metric name, days)`, with the names of the per-replication percentile metrics.
 pub fn pooled_percentiles(spec: &Spec, runs: &[Replication]) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    for (pi, p) in spec.products.iter().enumerate() {
+    let Some(first) = runs.first() else {
+        return out;
+    };
+    for tail in &first.tails {
         let mut all = QuantileSketch::default();
         for r in runs {
-            all.merge(&r.tails[pi]);
+            let same = r.tails.iter().find(|t| t.keys == tail.keys);
+            all.merge(&same.expect("every replication has the same tails").sketch);
         }
-        let tail = super::metrics::tail_name(p);
-        for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.95, "p95")] {
-            out.push((
-                format!("products.{}.{tail}.{name}", super::slug(&p.name)),
-                all.quantile(q),
-            ));
-        }
-    }
-    // Then each product's milestones, in order, after the products' own tails.
-    let mut at = spec.products.len();
-    for p in &spec.products {
-        for m in &p.milestones {
-            let mut all = QuantileSketch::default();
-            for r in runs {
-                all.merge(&r.tails[at]);
-            }
-            at += 1;
-            for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.95, "p95")] {
-                out.push((
-                    format!(
-                        "products.{}.milestones.{}.{name}",
-                        super::slug(&p.name),
-                        super::slug(&m.name)
-                    ),
-                    all.quantile(q),
-                ));
-            }
+        for (key, q) in tail.keys.iter().zip([0.5, 0.9, 0.95]) {
+            out.push((key.name(spec), all.quantile(q)));
         }
     }
     out

@@ -489,9 +489,41 @@ fn every_bundled_scenario_runs() {
                     path.display(),
                     String::from_utf8_lossy(&o.stderr)
                 );
+                names_are_unique_and_keyed(&path);
                 ran += 1;
             }
         }
     }
     assert!(ran >= 4, "found only {ran} bundled scenarios");
+}
+
+/// Every metric and series name of the scenario at `path` is distinct, and each comes
+/// from its typed key (the name a key gives is the name listed in its place).
+fn names_are_unique_and_keyed(path: &std::path::Path) {
+    use cgtsim::model::{keys, metric_names, series_keys, series_names};
+    let (sc, _) = cgtsim::cli::scenario::load(path).unwrap();
+    let spec = &sc.spec;
+    let names = metric_names(spec);
+    let mut seen = std::collections::HashSet::new();
+    for (key, m) in keys(spec).into_iter().zip(&names) {
+        assert_eq!(key.name(spec), m.name);
+        assert_eq!(key.unit(), m.unit);
+        assert!(
+            seen.insert(m.name.clone()),
+            "{}: `{}` twice",
+            path.display(),
+            m.name
+        );
+    }
+    let series = series_names(spec);
+    assert_eq!(series_keys(spec).len(), series.len());
+    let mut seen = std::collections::HashSet::new();
+    for (m, _) in &series {
+        assert!(
+            seen.insert(m.name.clone()),
+            "{}: series `{}` twice",
+            path.display(),
+            m.name
+        );
+    }
 }

@@ -40,31 +40,21 @@ pub(super) struct BookingCount {
 
 /// Per product: the bookings of each step (empty when no step books).
 pub(super) struct BookingsRt {
-    booking_steps: Vec<usize>,
     pub(super) window: Vec<BookingCount>,
     pub(super) life: Vec<BookingCount>,
 }
 
 impl BookingsRt {
     pub(super) fn new(p: &ProductSpec) -> BookingsRt {
-        let booking_steps: Vec<usize> = (0..p.steps.len())
-            .filter(|&s| p.steps[s].booking.is_some())
-            .collect();
-        let n = if booking_steps.is_empty() {
-            0
-        } else {
+        let n = if p.steps.iter().any(|s| s.booking.is_some()) {
             p.steps.len()
+        } else {
+            0
         };
         BookingsRt {
-            booking_steps,
             window: vec![BookingCount::default(); n],
             life: vec![BookingCount::default(); n],
         }
-    }
-
-    /// The steps that book, in chain order.
-    pub(super) fn booking_steps(&self) -> impl Iterator<Item = usize> + '_ {
-        self.booking_steps.iter().copied()
     }
 
     fn count(&mut self, step: usize, in_window: bool, f: impl Fn(&mut BookingCount)) {

@@ -146,7 +146,7 @@ impl<'s> Facility<'s> {
                 })
                 .collect(),
             next_ticket: 1,
-            series: spec.timeseries.map(series::SeriesRec::new),
+            series: spec.timeseries.map(|p| series::SeriesRec::new(p, spec)),
             changeover_rng,
             tasks,
             held: vec![0; spec.products.len() * spec.resources.len()],

@@ -1,7 +1,8 @@
 //! The time series of a replication: at the end of every period (and at the end of the
-//! run) the facility's flows and integrals since the start of the run are read, and
-//! their differences since the last period become one row, in the order of
-//! [`series_names`](crate::model::metrics::series_names).
+//! run) the facility's flows and integrals since the start of the run are read, one per
+//! [`SeriesKey`], and their differences since the last period become one row, in the
+//! order of [`series_keys`] (and so of
+//! [`series_names`](crate::model::metrics::series_names)).
 //!
 //! Nothing is recorded per event: products and pools keep integrals since the start of
 //! the run anyway, so a period costs one event and one row. Memory grows with the number
@@ -11,23 +12,29 @@
 
 use super::{Ev, Facility};
 use crate::engine::{Duration, Kernel, Time};
-use crate::model::metrics::{SERIES_BOOKING, SERIES_PRODUCT, SERIES_RESOURCE, SERIES_SLOT};
+use crate::model::metrics::{
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat,
+    series_keys,
+};
 
 /// A replication's time series while it runs.
 pub(crate) struct SeriesRec {
     period: Duration,
+    /// What each value of a row measures.
+    keys: Vec<SeriesKey>,
     /// The end of the last recorded period.
     last: Time,
-    /// The cumulative values read at `last`.
-    prev: Vec<f64>,
+    /// The cumulative readings at `last`, one per key.
+    prev: Vec<(f64, f64)>,
     /// One row per recorded period.
     rows: Vec<f64>,
 }
 
 impl SeriesRec {
-    pub(super) fn new(period: Duration) -> SeriesRec {
+    pub(super) fn new(period: Duration, spec: &crate::model::Spec) -> SeriesRec {
         SeriesRec {
             period,
+            keys: series_keys(spec),
             last: Time::ZERO,
             prev: Vec::new(),
             rows: Vec::new(),
@@ -35,10 +42,26 @@ impl SeriesRec {
     }
 }
 
-/// Cumulative values read per product (then one per hazard cause and two per booking
-/// step) and per resource.
-const PER_PRODUCT: usize = 6;
-const PER_RESOURCE: usize = 3;
+/// How a period's value comes from the difference of two cumulative readings.
+enum Per {
+    /// A flow: the difference itself.
+    Period,
+    /// An integral: the difference over the period's length (a time average).
+    Time,
+    /// A sum of values: the difference over the difference of their count (a mean).
+    Count,
+}
+
+/// How the value of `key` is made from its readings.
+fn per(key: SeriesKey) -> Per {
+    match key {
+        SeriesKey::Product(_, SeriesProductStat::WipMean)
+        | SeriesKey::Resource(..)
+        | SeriesKey::Slot(_, SeriesSlotStat::WaitingMean) => Per::Time,
+        SeriesKey::Product(_, SeriesProductStat::V2vMean) => Per::Count,
+        _ => Per::Period,
+    }
+}
 
 impl Facility<'_> {
     /// Reads where the series starts and schedules the first period's end.
@@ -47,7 +70,7 @@ impl Facility<'_> {
             return;
         }
         let now = k.now();
-        let prev = self.cumulative(k, now);
+        let prev = self.readings(k, now);
         let s = self.series.as_mut().expect("checked above");
         s.prev = prev;
         s.last = now;
@@ -77,81 +100,73 @@ impl Facility<'_> {
 
     fn record_row(&mut self, k: &Kernel<Ev>) {
         let now = k.now();
-        let cur = self.cumulative(k, now);
+        let cur = self.readings(k, now);
         let s = self.series.as_mut().expect("recording a series");
         let span = now.since(s.last).ticks() as f64;
-        let d = |i: usize| cur[i] - s.prev[i];
-        let mut b = 0;
-        for rt in &self.products {
-            let row = [
-                d(b),
-                d(b + 1),
-                d(b + 2),
-                d(b + 3),
-                d(b + 5) / span,
-                d(b + 4) / d(b + 1),
-            ];
-            debug_assert_eq!(row.len(), SERIES_PRODUCT.len());
-            s.rows.extend(row);
-            b += PER_PRODUCT;
-            for _ in &rt.hazards.life {
-                s.rows.push(d(b));
-                b += 1;
-            }
-            for _ in rt.bookings.booking_steps() {
-                s.rows.extend([d(b), d(b + 1)]);
-                b += SERIES_BOOKING.len();
-            }
-        }
-        for _ in 0..self.spec.resources.len() {
-            let row = [d(b) / span, d(b + 1) / span, d(b + 2) / span];
-            debug_assert_eq!(row.len(), SERIES_RESOURCE.len());
-            s.rows.extend(row);
-            b += PER_RESOURCE;
-        }
-        for _ in 0..self.spec.slots.len() {
-            let row = [d(b), d(b + 1), d(b + 2), d(b + 3) / span];
-            debug_assert_eq!(row.len(), SERIES_SLOT.len());
-            s.rows.extend(row);
-            b += SERIES_SLOT.len();
+        for ((key, c), p) in s.keys.iter().zip(&cur).zip(&s.prev) {
+            s.rows.push(match per(*key) {
+                Per::Period => c.0 - p.0,
+                Per::Time => (c.0 - p.0) / span,
+                Per::Count => (c.0 - p.0) / (c.1 - p.1),
+            });
         }
         s.prev = cur;
         s.last = now;
     }
 
-    /// Flows and integrals since the start of the run: per product (then one per hazard
-    /// cause), per resource, per slot calendar.
-    fn cumulative(&self, k: &Kernel<Ev>, now: Time) -> Vec<f64> {
-        let mut out =
-            Vec::with_capacity(self.products.len() * PER_PRODUCT + k.pools().len() * PER_RESOURCE);
-        for rt in &self.products {
-            let f = rt.life;
-            out.extend([
-                f.arrived as f64,
-                f.completed as f64,
-                f.lost as f64,
-                f.dropped_out as f64,
-                f.v2v_days,
-                rt.wip.lifetime_area(now) as f64,
-            ]);
-            out.extend(rt.hazards.life.iter().map(|&n| n as f64));
-            for step in rt.bookings.booking_steps() {
-                let f = rt.bookings.life[step];
-                out.extend([f.late as f64, f.refused as f64]);
+    /// Every key's cumulative reading since the start of the run: a flow, an integral, or
+    /// a sum of values with their count.
+    fn readings(&self, k: &Kernel<Ev>, now: Time) -> Vec<(f64, f64)> {
+        let keys = &self.series.as_ref().expect("recording a series").keys;
+        keys.iter().map(|&key| self.reading(key, k, now)).collect()
+    }
+
+    fn reading(&self, key: SeriesKey, k: &Kernel<Ev>, now: Time) -> (f64, f64) {
+        let one = |x: f64| (x, 0.0);
+        match key {
+            SeriesKey::Product(p, stat) => {
+                let rt = &self.products[p];
+                let f = rt.life;
+                match stat {
+                    SeriesProductStat::Arrived => one(f.arrived as f64),
+                    SeriesProductStat::Completed => one(f.completed as f64),
+                    SeriesProductStat::Lost => one(f.lost as f64),
+                    SeriesProductStat::DroppedOut => one(f.dropped_out as f64),
+                    SeriesProductStat::WipMean => one(rt.wip.lifetime_area(now) as f64),
+                    SeriesProductStat::V2vMean => (f.v2v_days, f.completed as f64),
+                }
+            }
+            SeriesKey::Hazard { product, cause } => {
+                one(self.products[product].hazards.life[cause] as f64)
+            }
+            SeriesKey::Booking {
+                product,
+                step,
+                stat,
+            } => {
+                let f = self.products[product].bookings.life[step];
+                one(match stat {
+                    SeriesBookingStat::Late => f.late as f64,
+                    SeriesBookingStat::Refused => f.refused as f64,
+                })
+            }
+            SeriesKey::Resource(r, stat) => {
+                let [busy, available, queue] = k.pools()[r].lifetime_areas(now);
+                one(match stat {
+                    SeriesResourceStat::InUse => busy,
+                    SeriesResourceStat::Available => available,
+                    SeriesResourceStat::Queue => queue,
+                } as f64)
+            }
+            SeriesKey::Slot(s, stat) => {
+                let rt = &self.slots[s];
+                one(match stat {
+                    SeriesSlotStat::Released => rt.life.released as f64,
+                    SeriesSlotStat::Allocated => rt.life.allocated as f64,
+                    SeriesSlotStat::Wasted => rt.life.wasted as f64,
+                    SeriesSlotStat::WaitingMean => rt.waiting.lifetime_area(now) as f64,
+                })
             }
         }
-        for pool in k.pools() {
-            out.extend(pool.lifetime_areas(now).map(|a| a as f64));
-        }
-        for rt in &self.slots {
-            let f = rt.life;
-            out.extend([
-                f.released as f64,
-                f.allocated as f64,
-                f.wasted as f64,
-                rt.waiting.lifetime_area(now) as f64,
-            ]);
-        }
-        out
     }
 }

@@ -76,9 +76,10 @@ struct SizeArgs {
     /// A resource to size (repeat for several).
     #[arg(long = "resource", required = true)]
     resources: Vec<String>,
-    /// The target: METRIC <= VALUE (or <, >=, >), e.g. "products.car-t.v2v.p90 <= 28d".
-    #[arg(long)]
-    target: String,
+    /// A target: METRIC <= VALUE (or <, >=, >), e.g. "products.car-t.v2v.p90 <= 28d";
+    /// repeat for several (every one must be met).
+    #[arg(long = "target", required = true)]
+    targets: Vec<String>,
     /// Most replications per candidate before an undecided candidate counts as a miss.
     #[arg(long, default_value_t = 200)]
     max_replications: u64,
@@ -339,7 +340,11 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
 
 fn size_command(a: SizeArgs) -> Result<(), Failure> {
     let (sc, _) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
-    let target = size::parse_target(&a.target, &sc.spec)
+    let targets: Vec<size::Target> = a
+        .targets
+        .iter()
+        .map(|t| size::parse_target(t, &sc.spec))
+        .collect::<Result<_, _>>()
         .map_err(|m| Failure::Usage(format!("--target: {m}")))?;
     let mut resources = Vec::new();
     for name in &a.resources {
@@ -368,17 +373,27 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
     let pool = thread_pool(a.threads)?;
     let seed = a.seed.unwrap_or(sc.seed);
     let result =
-        pool.install(|| size::size(&sc.spec, &resources, &target, seed, a.max_replications));
+        pool.install(|| size::size(&sc.spec, &resources, &targets, seed, a.max_replications));
     let names: Vec<&str> = resources
         .iter()
         .map(|&r| sc.spec.resources[r].name.as_str())
         .collect();
-    println!(
-        "target: {} {} {} (95 % confidence; seed {seed})",
-        target.metric,
-        if target.at_most { "<=" } else { ">=" },
-        target.value
-    );
+    let shown = |t: &size::Target| {
+        let op = if t.at_most { "<=" } else { ">=" };
+        format!("{} {op} {}", t.metric, t.value)
+    };
+    match targets.as_slice() {
+        [t] => println!("target: {} (95 % confidence; seed {seed})", shown(t)),
+        _ => {
+            println!(
+                "targets, every one to be met, each with 95 % confidence (all together at least {} %; seed {seed}):",
+                100 - 5 * targets.len().min(20)
+            );
+            for (i, t) in targets.iter().enumerate() {
+                println!("  ({}) {}", i + 1, shown(t));
+            }
+        }
+    }
     println!(
         "{:<24} {:>12} {:>26} {:>6}  verdict",
         names.join(" / "),
@@ -393,19 +408,35 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
             .map(u32::to_string)
             .collect::<Vec<_>>()
             .join(" / ");
-        let [lo, hi] = e.estimate.ci95();
         let verdict = match (e.met, e.decided, &e.failed) {
             (_, _, Some(why)) => format!("cannot run (counted as missed): {why}"),
             (true, _, _) => "met".into(),
             (false, true, _) => "missed".into(),
             (false, false, _) => "undecided (counted as missed)".into(),
         };
-        println!(
-            "{caps:<24} {:>12.4} {:>26} {:>6}  {verdict}",
-            e.estimate.mean,
-            format!("[{lo:.4}, {hi:.4}]"),
-            e.estimate.n
-        );
+        for (i, (t, est)) in targets.iter().zip(&e.estimates).enumerate() {
+            let [lo, hi] = est.ci95();
+            let label = match (i, targets.len()) {
+                (0, _) => caps.clone(),
+                _ => String::new(),
+            };
+            let judged = match (targets.len(), t.verdict(est), i) {
+                (1, _, _) => verdict.clone(),
+                (_, _, _) if e.failed.is_some() && i > 0 => String::new(),
+                (_, (true, _), 0) => format!("({}) met; candidate {verdict}", i + 1),
+                (_, (_, true), 0) => format!("({}) missed; candidate {verdict}", i + 1),
+                (_, _, 0) => format!("({}) undecided; candidate {verdict}", i + 1),
+                (_, (true, _), _) => format!("({}) met", i + 1),
+                (_, (_, true), _) => format!("({}) missed", i + 1),
+                _ => format!("({}) undecided", i + 1),
+            };
+            println!(
+                "{label:<24} {:>12.4} {:>26} {:>6}  {judged}",
+                est.mean,
+                format!("[{lo:.4}, {hi:.4}]"),
+                est.n
+            );
+        }
     }
     match result.answer {
         Some(caps) => {
@@ -418,29 +449,35 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
             Ok(())
         }
         None => {
-            let best = result
-                .tried
+            // Per target, the best value any candidate reached.
+            let best: Vec<(&str, f64)> = targets
                 .iter()
-                .map(|e| e.estimate.mean)
-                .fold(f64::NAN, |b, x| match target.at_most {
-                    true => {
-                        if b.is_nan() || x < b {
-                            x
-                        } else {
-                            b
+                .enumerate()
+                .map(|(i, t)| {
+                    let means = result.tried.iter().map(|e| e.estimates[i].mean);
+                    let best = means.filter(|x| !x.is_nan()).fold(f64::NAN, |b, x| {
+                        match (b.is_nan(), t.at_most) {
+                            (true, _) => x,
+                            (false, true) => b.min(x),
+                            (false, false) => b.max(x),
                         }
-                    }
-                    false => {
-                        if b.is_nan() || x > b {
-                            x
-                        } else {
-                            b
-                        }
-                    }
-                });
-            Err(Failure::Usage(format!(
-                "the target cannot be reached by adding capacity: the best value found is {best:.4} (with up to 2^12 times the capacity)"
-            )))
+                    });
+                    (t.metric.as_str(), best)
+                })
+                .collect();
+            Err(Failure::Usage(match best.as_slice() {
+                [(_, one)] => format!(
+                    "the target cannot be reached by adding capacity: the best value found is {one:.4} (with up to 2^12 times the capacity)"
+                ),
+                _ => {
+                    let list: Vec<String> =
+                        best.iter().map(|(m, v)| format!("{m} {v:.4}")).collect();
+                    format!(
+                        "the targets cannot all be reached by adding capacity: the best values found are {} (with up to 2^12 times the capacity)",
+                        list.join(", ")
+                    )
+                }
+            }))
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Capacity sizing: the smallest capacity of one or more resources that meets a target
-//! on a metric with 95 % confidence.
+//! Capacity sizing: the smallest capacity of one or more resources that meets one or
+//! more targets on metrics, each with 95 % confidence.
 //!
 //! A target is `METRIC OP VALUE`, e.g. `products.car-t.v2v.p90 <= 28d` (OP one of `<=`,
 //! `<`, `>=`, `>`; a duration in `s`, `min`, `h`, `d` or `w` for metrics in days, a plain
@@ -7,10 +7,13 @@
 //!
 //! **A candidate** (a capacity for each named resource) is judged by replications in
 //! batches of 10, with common random numbers: replication `r` of every candidate uses the
-//! same streams. After each batch the metric's 95 % confidence interval decides: *met*
-//! when the whole interval is on the good side of the value, *missed* when it is on the
-//! bad side, otherwise another batch, up to `max_replications`; a candidate still
-//! undecided then counts as missed (sizing errs on the safe side).
+//! same streams. After each batch each target's 95 % confidence interval decides: a
+//! target is *met* when the whole interval is on the good side of its value, *missed*
+//! when it is on the bad side. A candidate is met when every target is met, missed when
+//! any is missed, otherwise it gets another batch, up to `max_replications`; a candidate
+//! still undecided then counts as missed (sizing errs on the safe side). Each target is
+//! judged at 95 % on its own: with k targets, all k hold together with at least
+//! 1 - k x 5 % confidence (Bonferroni).
 //!
 //! **Search.** One resource: from the scenario's capacity, double until met (at most
 //! 2^12 times the start), then bisect between the last miss and the first meet; capacity
@@ -78,11 +81,25 @@ pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
     })
 }
 
+impl Target {
+    /// Whether the estimate `e` meets the target with 95 % confidence, and whether it
+    /// misses it with 95 % confidence (neither: undecided).
+    pub fn verdict(&self, e: &Estimate) -> (bool, bool) {
+        let [lo, hi] = e.ci95();
+        if self.at_most {
+            (hi <= self.value, lo > self.value)
+        } else {
+            (lo >= self.value, hi < self.value)
+        }
+    }
+}
+
 /// One candidate's evidence.
 #[derive(Clone, Debug)]
 pub struct Evidence {
     pub capacities: Vec<u32>,
-    pub estimate: Estimate,
+    /// Per target, its metric's estimate.
+    pub estimates: Vec<Estimate>,
     pub met: bool,
     pub decided: bool,
     /// Why the candidate could not run (it then counts as missed): the scenario is not
@@ -99,11 +116,11 @@ pub struct Sizing {
 const BATCH: u64 = 10;
 const MAX_DOUBLINGS: u32 = 12;
 
-/// Sizes `resources` (indices into `spec.resources`) for `target`.
+/// Sizes `resources` (indices into `spec.resources`) to meet every one of `targets`.
 pub fn size(
     spec: &Spec,
     resources: &[usize],
-    target: &Target,
+    targets: &[Target],
     seed: u64,
     max_replications: u64,
 ) -> Sizing {
@@ -121,47 +138,50 @@ pub fn size(
         // An edited spec is checked again, like any other.
         let failed = |why: String| Evidence {
             capacities: caps.to_vec(),
-            estimate: Estimate::of(&[]),
+            estimates: vec![Estimate::of(&[]); targets.len()],
             met: false,
             decided: true,
             failed: Some(why),
         };
-        let mut values = Vec::new();
+        // Per target, its metric's value in each replication so far.
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
         let ev = loop {
             if let Err(errors) = s.validate() {
                 break failed(errors[0].to_string());
             }
-            let from = values.len() as u64;
-            let batch: Result<Vec<f64>, _> = (from..from + BATCH)
+            let from = values[0].len() as u64;
+            let batch: Result<Vec<Vec<f64>>, _> = (from..from + BATCH)
                 .into_par_iter()
-                .map(|r| run_replication(&s, Streams::new(seed, r)).map(|x| x.values[target.index]))
+                .map(|r| {
+                    run_replication(&s, Streams::new(seed, r))
+                        .map(|x| targets.iter().map(|t| x.values[t.index]).collect())
+                })
                 .collect();
             match batch {
-                Ok(b) => values.extend(b),
+                Ok(b) => {
+                    for row in b {
+                        for (v, x) in values.iter_mut().zip(row) {
+                            v.push(x);
+                        }
+                    }
+                }
                 Err(e) => break failed(e.to_string()),
             }
-            let e = Estimate::of(&values);
-            let [lo, hi] = e.ci95();
-            let (met, missed) = if target.at_most {
-                (hi <= target.value, lo > target.value)
-            } else {
-                (lo >= target.value, hi < target.value)
-            };
-            if met || missed {
+            let estimates: Vec<Estimate> = values.iter().map(|v| Estimate::of(v)).collect();
+            let verdicts: Vec<(bool, bool)> = targets
+                .iter()
+                .zip(&estimates)
+                .map(|(t, e)| t.verdict(e))
+                .collect();
+            let met = verdicts.iter().all(|v| v.0);
+            let missed = verdicts.iter().any(|v| v.1);
+            let out_of_replications = values[0].len() as u64 >= max_replications;
+            if met || missed || out_of_replications {
                 break Evidence {
                     capacities: caps.to_vec(),
-                    estimate: e,
+                    estimates,
                     met,
-                    decided: true,
-                    failed: None,
-                };
-            }
-            if values.len() as u64 >= max_replications {
-                break Evidence {
-                    capacities: caps.to_vec(),
-                    estimate: e,
-                    met: false,
-                    decided: false,
+                    decided: met || missed,
                     failed: None,
                 };
             }

@@ -1,5 +1,6 @@
 //! `cgtsim size`: the smallest capacity that meets a target with 95 % confidence, checked
-//! against an analytic answer, with several resources, and the mistakes it refuses.
+//! against an analytic answer, with several targets and several resources, and the
+//! mistakes it refuses.
 
 use crate::support::cgtsim;
 
@@ -30,6 +31,41 @@ fn sizing_suites_for_a_utilisation_target_matches_the_analytic_answer() {
             .any(|l| l.starts_with("28 ") && l.ends_with("met")),
         "{out}"
     );
+}
+
+#[test]
+fn several_targets_must_all_be_met() {
+    // Utilisation 24.5 / S: <= 0.9 needs 28 suites, <= 0.8 needs 31 (24.5 / 0.8 = 30.6),
+    // <= 0.95 needs 26. Together the stricter decides, in either order.
+    let size = |targets: &[&str]| {
+        let mut args = vec!["size", CART, "--resource", "suite"];
+        for t in targets {
+            args.extend(["--target", t]);
+        }
+        let o = cgtsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let (loose, tight, strict) = (
+        "resources.suite.utilisation <= 0.95",
+        "resources.suite.utilisation <= 0.9",
+        "resources.suite.utilisation <= 0.8",
+    );
+    for targets in [[tight, strict], [strict, tight]] {
+        let out = size(&targets);
+        assert!(out.contains("answer: suite = 31"), "{out}");
+        assert!(out.contains("each with 95 % confidence"), "{out}");
+        // 30 suites meet 0.9 but miss 0.8: the candidate is missed.
+        let at_30: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.starts_with("30 "))
+            .take(2)
+            .collect();
+        assert!(at_30[0].ends_with("candidate missed"), "{out}");
+        assert!(at_30.iter().any(|l| l.contains(") met")), "{out}");
+    }
+    assert!(size(&[tight, loose]).contains("answer: suite = 28"));
+    assert!(size(&[loose]).contains("answer: suite = 26"));
 }
 
 #[test]

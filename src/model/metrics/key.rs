@@ -144,6 +144,27 @@ stats! {
     }
 }
 
+/// `products.P.{rest}`.
+fn of_product(spec: &Spec, p: usize, rest: std::fmt::Arguments) -> String {
+    format!("products.{}.{rest}", slug(&spec.products[p].name))
+}
+
+/// `products.P.bookings.S.{suffix}`.
+fn of_booking(spec: &Spec, p: usize, step: usize, suffix: &str) -> String {
+    let s = slug(&spec.products[p].steps[step].name);
+    of_product(spec, p, format_args!("bookings.{s}.{suffix}"))
+}
+
+/// `resources.R.{suffix}`.
+fn of_resource(spec: &Spec, r: usize, suffix: &str) -> String {
+    format!("resources.{}.{suffix}", slug(&spec.resources[r].name))
+}
+
+/// `slots.S.{suffix}`.
+fn of_slot(spec: &Spec, s: usize, suffix: &str) -> String {
+    format!("slots.{}.{suffix}", slug(&spec.slots[s].name))
+}
+
 /// What a metric of a replication measures. Items are indices into the `Spec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -190,10 +211,9 @@ pub enum Key {
 impl Key {
     /// The dotted name (see the module docs of `metrics`).
     pub fn name(self, spec: &Spec) -> String {
-        let product = |p: usize| format!("products.{}", slug(&spec.products[p].name));
         match self {
-            Key::Patients(p, s) => format!("{}.{}", product(p), s.suffix()),
-            Key::Stock(p, s) => format!("{}.{}", product(p), s.suffix()),
+            Key::Patients(p, s) => of_product(spec, p, format_args!("{}", s.suffix())),
+            Key::Stock(p, s) => of_product(spec, p, format_args!("{}", s.suffix())),
             Key::Step {
                 product: p,
                 delivery,
@@ -206,7 +226,7 @@ impl Key {
                     _ => ("steps", &spec_p.steps),
                 };
                 let s = slug(&steps[step].name);
-                format!("{}.{chain}.{s}.{}", product(p), stat.suffix())
+                of_product(spec, p, format_args!("{chain}.{s}.{}", stat.suffix()))
             }
             Key::Hazard {
                 product: p,
@@ -214,41 +234,34 @@ impl Key {
                 step,
             } => {
                 let causes = hazard_outcomes(&spec.products[p]);
-                let at = format!("{}.hazards.{}", product(p), slug(&causes[cause].0));
+                let c = slug(&causes[cause].0);
                 match step {
-                    None => at,
-                    Some(s) => format!("{at}.in.{}", slug(&spec.products[p].steps[s].name)),
+                    None => of_product(spec, p, format_args!("hazards.{c}")),
+                    Some(s) => {
+                        let s = slug(&spec.products[p].steps[s].name);
+                        of_product(spec, p, format_args!("hazards.{c}.in.{s}"))
+                    }
                 }
             }
             Key::Milestone {
                 product: p,
                 milestone,
                 stat,
-            } => format!(
-                "{}.milestones.{}.{}",
-                product(p),
-                slug(&spec.products[p].milestones[milestone].name),
-                stat.suffix()
-            ),
+            } => {
+                let m = slug(&spec.products[p].milestones[milestone].name);
+                of_product(spec, p, format_args!("milestones.{m}.{}", stat.suffix()))
+            }
             Key::Booking {
                 product: p,
                 step,
                 stat,
-            } => format!(
-                "{}.bookings.{}.{}",
-                product(p),
-                slug(&spec.products[p].steps[step].name),
-                stat.suffix()
-            ),
-            Key::Resource(r, s) => {
-                format!("resources.{}.{}", slug(&spec.resources[r].name), s.suffix())
+            } => of_booking(spec, p, step, stat.suffix()),
+            Key::Resource(r, s) => of_resource(spec, r, s.suffix()),
+            Key::UtilisationBy { resource, product } => {
+                let p = slug(&spec.products[product].name);
+                of_resource(spec, resource, &format!("utilisation.by_product.{p}"))
             }
-            Key::UtilisationBy { resource, product } => format!(
-                "resources.{}.utilisation.by_product.{}",
-                slug(&spec.resources[resource].name),
-                slug(&spec.products[product].name)
-            ),
-            Key::Slot(s, stat) => format!("slots.{}.{}", slug(&spec.slots[s].name), stat.suffix()),
+            Key::Slot(s, stat) => of_slot(spec, s, stat.suffix()),
             Key::RunDays => "run.days".into(),
         }
     }
@@ -424,29 +437,21 @@ pub enum SeriesKey {
 impl SeriesKey {
     /// The dotted name.
     pub fn name(self, spec: &Spec) -> String {
-        let product = |p: usize| format!("products.{}", slug(&spec.products[p].name));
         match self {
-            SeriesKey::Product(p, s) => format!("{}.{}", product(p), s.suffix()),
-            SeriesKey::Hazard { product: p, cause } => {
-                let causes = hazard_outcomes(&spec.products[p]);
-                format!("{}.hazards.{}", product(p), slug(&causes[cause].0))
+            SeriesKey::Product(p, s) => of_product(spec, p, format_args!("{}", s.suffix())),
+            SeriesKey::Hazard { product, cause } => Key::Hazard {
+                product,
+                cause,
+                step: None,
             }
+            .name(spec),
             SeriesKey::Booking {
                 product: p,
                 step,
                 stat,
-            } => format!(
-                "{}.bookings.{}.{}",
-                product(p),
-                slug(&spec.products[p].steps[step].name),
-                stat.suffix()
-            ),
-            SeriesKey::Resource(r, s) => {
-                format!("resources.{}.{}", slug(&spec.resources[r].name), s.suffix())
-            }
-            SeriesKey::Slot(s, stat) => {
-                format!("slots.{}.{}", slug(&spec.slots[s].name), stat.suffix())
-            }
+            } => of_booking(spec, p, step, stat.suffix()),
+            SeriesKey::Resource(r, s) => of_resource(spec, r, s.suffix()),
+            SeriesKey::Slot(s, stat) => of_slot(spec, s, stat.suffix()),
         }
     }
 

@@ -24,6 +24,23 @@
 //! Each range is cut into `samples` equal strata, each stratum used once, in an order and
 //! at a point drawn from the sweep's seed (so a design is reproducible).
 //!
+//! **Linked axes.** An axis of `[grid]` or `[lhs.ranges]` may be a name instead of a path,
+//! declared in `[linked]`: it then moves several paths together.
+//!
+//! ```toml
+//! [grid]
+//! demand = [1.0, 1.5, 2.0, 3.0]
+//! devices = [4, 8]
+//!
+//! [linked]
+//! demand = { scale = ["products.car-t-fresh.arrivals.rate", "products.car-t-cryo.arrivals.rate"] }
+//! devices = { set = ["resources.device.capacity", "resources.spare_device.capacity"] }
+//! ```
+//!
+//! `scale` multiplies each path's base value by the axis value (each path must hold a
+//! number; a whole number stays whole, rounded to the nearest); `set` gives every path the
+//! axis value. The results name the axis (`demand`), not the paths.
+//!
 //! **Paths** walk the base scenario's TOML: tables by key, arrays of tables (products,
 //! steps, assays, delivery) by the `name` of an element, e.g.
 //! `products.car-t.steps.manufacturing.duration`. A path must name a value that exists.
@@ -50,7 +67,10 @@
 //! assembly to `cgtsim merge DIR`, which names the shards whose variants are missing.
 //! `DIR/sweep.json` records the sweep's hash, its number of variants and of shards.
 
+mod paths;
 mod store;
+
+pub use paths::set_path;
 
 pub use store::{SweepError, merge};
 
@@ -60,6 +80,7 @@ use super::scenario::{self, Scenario, ScenarioError};
 use crate::experiment::{Estimate, run_variants};
 use crate::model::{Metric, limits, metric_names, run_replication};
 use indexmap::IndexMap;
+use paths::{Edit, Edits, LinkSpec, applied, as_number, lhs_column, linked_edits};
 use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -81,6 +102,8 @@ struct SweepFile {
     seed: Option<Spanned<i64>>,
     grid: Option<Spanned<GridSpec>>,
     lhs: Option<Spanned<LhsSpec>>,
+    #[serde(default)]
+    linked: IndexMap<Spanned<String>, Spanned<LinkSpec>>,
 }
 
 /// Axis path -> the values it takes.
@@ -110,8 +133,11 @@ enum Design {
 
 /// A sweep, read and checked; variants are compiled when asked for.
 pub struct Sweep {
-    /// `(path, values)` per axis, in file order (for a Latin hypercube, the columns).
+    /// `(path or linked name, values)` per axis, in file order (for a Latin hypercube,
+    /// the columns).
     pub axes: Vec<(String, Vec<Value>)>,
+    /// Per axis, the paths it moves and how (a plain axis: its path, set).
+    edits: Vec<Edits>,
     design: Design,
     variants: usize,
     base: toml::Table,
@@ -155,14 +181,19 @@ impl Sweep {
     /// Variant `v` compiled; an invalid one is located at the sweep file's design.
     pub fn scenario(&self, v: usize) -> Result<Scenario, ScenarioError> {
         let values = self.values(v);
-        let pairs: Vec<(&str, &Value)> = self
-            .axes
+        let pairs: Vec<(String, Value)> = self
+            .edits
             .iter()
-            .map(|(p, _)| p.as_str())
             .zip(&values)
+            .flat_map(|(edits, x)| applied(edits, x))
             .collect();
         compile_with(&self.base, &self.base_shown, &pairs).map_err(|e| {
-            let label: Vec<String> = pairs.iter().map(|(p, x)| format!("{p} = {x}")).collect();
+            let label: Vec<String> = self
+                .axes
+                .iter()
+                .zip(&values)
+                .map(|((p, _), x)| format!("{p} = {x}"))
+                .collect();
             let (path, src, span) = &self.file;
             ScenarioError::at(
                 path,
@@ -182,11 +213,11 @@ impl Sweep {
 fn compile_with(
     base: &toml::Table,
     base_shown: &str,
-    pairs: &[(&str, &Value)],
+    pairs: &[(String, Value)],
 ) -> Result<Scenario, ScenarioError> {
     let mut doc = base.clone();
     for (path, v) in pairs {
-        set_path(&mut doc, path, (*v).clone()).map_err(|m| ScenarioError::file(base_shown, m))?;
+        set_path(&mut doc, path, v.clone()).map_err(|m| ScenarioError::file(base_shown, m))?;
     }
     let text = toml::to_string(&doc).expect("a TOML table serialises");
     // A sweep reports summaries per variant; a time series would be recorded for nothing.
@@ -217,32 +248,57 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     let base_shown = base_path.display().to_string();
     let base_sc = scenario::parse(&base_shown, &base_src)?;
     let base: toml::Table = toml::from_str(&base_src).expect("the base scenario parsed above");
-    // One value alone on the base: the path must exist, change the model, and keep the
-    // scenario valid.
-    let check = |key: &Spanned<String>, v: &Spanned<Value>| -> Result<(), ScenarioError> {
-        let p = key.get_ref();
-        set_path(&mut base.clone(), p, v.get_ref().clone()).map_err(|m| err(key.span(), m))?;
-        if let Some(why) = no_effect(p, &base_sc) {
-            return Err(err(key.span(), why));
+    // Each axis's paths: its own, or those of its `[linked]` entry.
+    let mut used = Vec::new();
+    let mut edits_of = |key: &Spanned<String>| -> Result<Edits, ScenarioError> {
+        let name = key.get_ref();
+        match file.linked.iter().find(|(n, _)| n.get_ref() == name) {
+            None => Ok(vec![(name.clone(), Edit::Set)]),
+            Some((n, link)) => {
+                used.push(n.get_ref().clone());
+                linked_edits(link, &base, &err)
+            }
         }
-        compile_with(&base, &base_shown, &[(p, v.get_ref())])
-            .map(|_| ())
-            .map_err(|e| {
-                err(
+    };
+    // One value alone on the base: every path must exist, change the model, and keep the
+    // scenario valid.
+    let check =
+        |key: &Spanned<String>, edits: &Edits, v: &Spanned<Value>| -> Result<(), ScenarioError> {
+            if edits.iter().any(|(_, e)| *e != Edit::Set) && as_number(v.get_ref()).is_none() {
+                return Err(err(
                     v.span(),
                     format!(
-                        "`{} = {}` makes the base scenario invalid: {}",
-                        shown(p),
-                        shown(src.get(v.span()).unwrap_or_default()),
-                        e.message
+                        "`{}` scales its paths: its values must be numbers",
+                        shown(key.get_ref())
                     ),
-                )
-            })
-    };
+                ));
+            }
+            let pairs = applied(edits, v.get_ref());
+            for (p, x) in &pairs {
+                set_path(&mut base.clone(), p, x.clone()).map_err(|m| err(key.span(), m))?;
+                if let Some(why) = no_effect(p, &base_sc) {
+                    return Err(err(key.span(), why));
+                }
+            }
+            compile_with(&base, &base_shown, &pairs)
+                .map(|_| ())
+                .map_err(|e| {
+                    err(
+                        v.span(),
+                        format!(
+                            "`{} = {}` makes the base scenario invalid: {}",
+                            shown(key.get_ref()),
+                            shown(src.get(v.span()).unwrap_or_default()),
+                            e.message
+                        ),
+                    )
+                })
+        };
     let seed_for_design = file
         .seed
         .as_ref()
         .map_or(base_sc.seed, |s| (*s.get_ref()).max(0) as u64);
+    let mut edits = Vec::new();
     let (axes, design, variants, design_span) = match (&file.grid, &file.lhs) {
         (Some(g), None) => {
             let mut axes = Vec::new();
@@ -254,9 +310,11 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                         format!("axis `{}` has no values; give at least one", key.get_ref()),
                     ));
                 }
+                let e = edits_of(key)?;
                 for v in values.get_ref() {
-                    check(key, v)?;
+                    check(key, &e, v)?;
                 }
+                edits.push(e);
                 count = count.saturating_mul(values.get_ref().len());
                 let plain = values.get_ref().iter().map(|v| v.get_ref().clone());
                 axes.push((key.get_ref().clone(), plain.collect()));
@@ -302,8 +360,10 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
                         format!("min ({lo}) must not exceed max ({hi})"),
                     ));
                 }
-                check(key, &r.min)?;
-                check(key, &r.max)?;
+                let e = edits_of(key)?;
+                check(key, &e, &r.min)?;
+                check(key, &e, &r.max)?;
+                edits.push(e);
                 let whole = r.min.get_ref().is_integer() && r.max.get_ref().is_integer();
                 let values = lhs_column(n, lo, hi, whole, seed_for_design, key.get_ref());
                 columns.push((key.get_ref().clone(), values));
@@ -326,6 +386,19 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
             ));
         }
     };
+    if let Some((name, _)) = file
+        .linked
+        .iter()
+        .find(|(n, _)| !used.contains(n.get_ref()))
+    {
+        return Err(err(
+            name.span(),
+            format!(
+                "`{}` is declared in [linked] but is no axis of the design: add it to [grid] or [lhs.ranges], or remove it",
+                shown(name.get_ref())
+            ),
+        ));
+    }
     let replications = match &file.replications {
         None => base_sc.replications,
         Some(r) => match u64::try_from(*r.get_ref()) {
@@ -353,6 +426,7 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     );
     Ok(Sweep {
         axes,
+        edits,
         design,
         variants,
         base,
@@ -382,99 +456,6 @@ fn no_effect(path: &str, base: &Scenario) -> Option<String> {
             "every shift of `{name}` states its own capacity, so its capacity would change only the utilisation's denominator, not what is available; leave out `capacity` on the shifts that all units work (they then follow the resource's capacity)"
         )),
         _ => None,
-    }
-}
-
-fn as_number(v: &Value) -> Option<f64> {
-    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
-}
-/// One axis of a Latin hypercube: `n` values, one in each of `n` equal strata of
-/// [lo, hi], in a random order, each at a random point of its stratum (rounded for whole
-/// numbers). Drawn from the sweep's seed and the axis path, so the design is reproducible.
-fn lhs_column(n: usize, lo: f64, hi: f64, whole: bool, seed: u64, path: &str) -> Vec<Value> {
-    use crate::engine::dist::unit;
-    let mut rng = crate::engine::Streams::new(seed, u64::MAX)
-        .stream(crate::engine::source_id(&format!("lhs.{path}")));
-    let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = (unit(&mut rng) * (i + 1) as f64) as usize;
-        order.swap(i, j.min(i));
-    }
-    order
-        .into_iter()
-        .map(|stratum| {
-            let x = lo + (hi - lo) * (stratum as f64 + unit(&mut rng)) / n as f64;
-            if whole {
-                Value::Integer(x.round() as i64)
-            } else {
-                Value::Float(x)
-            }
-        })
-        .collect()
-}
-
-/// Sets the value at a dotted `path` of a scenario document (see the module docs).
-pub fn set_path(doc: &mut toml::Table, path: &str, value: Value) -> Result<(), String> {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut table = doc;
-    let mut i = 0;
-    while i + 1 < parts.len() {
-        let key = parts[i];
-        let here = parts[..=i].join(".");
-        table = match table.get_mut(key) {
-            Some(Value::Table(t)) => t,
-            Some(Value::Array(items)) => {
-                let Some(name) = parts.get(i + 1) else {
-                    return Err(format!("`{here}` is a list: name an element of it"));
-                };
-                i += 1;
-                let found = items.iter_mut().find_map(|item| match item {
-                    // Elements are named by `name` (a hazard by its `cause`).
-                    Value::Table(t)
-                        if t.get("name")
-                            .or_else(|| t.get("cause"))
-                            .and_then(Value::as_str)
-                            == Some(*name) =>
-                    {
-                        Some(t)
-                    }
-                    _ => None,
-                });
-                match found {
-                    Some(t) => t,
-                    None => {
-                        return Err(format!(
-                            "`{here}` has no element named `{name}` in the base scenario"
-                        ));
-                    }
-                }
-            }
-            Some(_) => {
-                return Err(format!(
-                    "`{here}` is a value, not a table: the path goes too deep"
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "the path `{path}` names nothing in the base scenario: there is no `{here}`"
-                ));
-            }
-        };
-        i += 1;
-    }
-    let Some(last) = parts.get(i) else {
-        return Err(format!(
-            "the path `{path}` ends at a list element; name a key inside it"
-        ));
-    };
-    match table.get_mut(*last) {
-        Some(slot) => {
-            *slot = value;
-            Ok(())
-        }
-        None => Err(format!(
-            "the path `{path}` names nothing in the base scenario: there is no `{last}` there"
-        )),
     }
 }
 
@@ -670,68 +651,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_walk_tables_and_named_list_elements() {
-        let mut doc: toml::Table = toml::from_str(
-            "[resources]\nsuite = { capacity = 2 }\n[[products]]\nname = \"a\"\narrivals = { rate = 1.0 }\n[[products.steps]]\nname = \"m\"\nduration = \"1d\"\n",
-        )
-        .unwrap();
-        set_path(&mut doc, "resources.suite.capacity", Value::Integer(5)).unwrap();
-        set_path(&mut doc, "products.a.arrivals.rate", Value::Float(2.0)).unwrap();
-        set_path(
-            &mut doc,
-            "products.a.steps.m.duration",
-            Value::String("2d".into()),
-        )
-        .unwrap();
-        assert_eq!(doc["resources"]["suite"]["capacity"].as_integer(), Some(5));
-        assert_eq!(
-            doc["products"][0]["steps"][0]["duration"].as_str(),
-            Some("2d")
-        );
-        assert!(
-            set_path(&mut doc, "resources.suit.capacity", Value::Integer(1))
-                .unwrap_err()
-                .contains("there is no `resources.suit`")
-        );
-        assert!(
-            set_path(&mut doc, "products.b.arrivals.rate", Value::Integer(1))
-                .unwrap_err()
-                .contains("no element named `b`")
-        );
-        assert!(
-            set_path(&mut doc, "resources.suite.colour", Value::Integer(1))
-                .unwrap_err()
-                .contains("no `colour`")
-        );
-    }
-
-    #[test]
-    fn latin_hypercube_columns_use_every_stratum_once() {
-        let col = lhs_column(20, 10.0, 30.0, false, 1, "a.b");
-        let mut strata: Vec<usize> = col
-            .iter()
-            .map(|v| ((v.as_float().unwrap() - 10.0) / 1.0) as usize)
-            .collect();
-        strata.sort();
-        assert_eq!(strata, (0..20).collect::<Vec<_>>());
-        assert_eq!(
-            col,
-            lhs_column(20, 10.0, 30.0, false, 1, "a.b"),
-            "reproducible"
-        );
-        assert_ne!(
-            col,
-            lhs_column(20, 10.0, 30.0, false, 2, "a.b"),
-            "depends on the seed"
-        );
-        assert!(
-            lhs_column(5, 4.0, 12.0, true, 1, "c")
-                .iter()
-                .all(|v| v.is_integer())
-        );
-    }
-
-    #[test]
     fn grid_variants_walk_the_cartesian_product_last_axis_fastest() {
         let axes = vec![
             ("a".to_string(), vec![Value::Integer(1), Value::Integer(2)]),
@@ -742,6 +661,7 @@ mod tests {
         ];
         let sweep = Sweep {
             axes,
+            edits: Vec::new(),
             design: Design::Grid,
             variants: 6,
             base: toml::Table::new(),

@@ -403,3 +403,139 @@ fn metric(sc: &scenario::Scenario, seed: u64, r: u64, name: &str) -> f64 {
         .expect("a metric of the scenario");
     values[at]
 }
+
+/// A sweep over `scenarios/ccrm-nordic.toml` with a `[grid]` and a `[linked]` table.
+fn linked_sweep(dir: &Path, grid: &str, linked: &str) -> PathBuf {
+    let hub = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ccrm-nordic.toml");
+    std::fs::copy(hub, dir.join("hub.toml")).unwrap();
+    let path = dir.join("sweep.toml");
+    let text =
+        format!("base = \"hub.toml\"\nreplications = 3\n\n[grid]\n{grid}\n\n[linked]\n{linked}\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_linked_axis_moves_its_paths_together() {
+    // `demand` scales both tenants' arrival rates (24 and 16 a year); `staff` sets the QC
+    // analysts and the QPs together. Variant 3 (demand 2.5, staff 2) equals a plain run of
+    // the hub with 60 and 40 a year and 2 of each, on the same streams.
+    let dir = scratch("linked");
+    let sweep = linked_sweep(
+        &dir,
+        "demand = [1.0, 2.5]\nstaff = [1, 2]",
+        "demand = { scale = [\"products.car-t-fresh.arrivals.rate\", \"products.car-t-cryo.arrivals.rate\"] }\nstaff = { set = [\"resources.qc_analyst.capacity\", \"resources.qp.capacity\"] }",
+    );
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    assert!(csv.starts_with("variant,demand,staff,metric,"), "{csv}");
+    let hub = std::fs::read_to_string(dir.join("hub.toml")).unwrap();
+    let text = crate::support::replaced(&hub, "rate = 24,", "rate = 60,");
+    let text = crate::support::replaced(&text, "rate = 16,", "rate = 40,");
+    let text = crate::support::replaced(
+        &text,
+        "qc_analyst = { capacity = 3",
+        "qc_analyst = { capacity = 2",
+    );
+    let text = crate::support::replaced(&text, "qp = { capacity = 1", "qp = { capacity = 2");
+    let sc = scenario::parse("hub", &text).unwrap();
+    for name in [
+        "products.car-t-fresh.arrived",
+        "products.car-t-cryo.v2v.mean",
+        "resources.qp.utilisation",
+    ] {
+        let want = (0..3).map(|r| metric(&sc, sc.seed, r, name)).sum::<f64>() / 3.0;
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("3,2.5,2,{name},")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{csv}"));
+        let got: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn bad_linked_axes_are_refused_where_they_are_written() {
+    let rates = "[\"products.car-t-fresh.arrivals.rate\", \"products.car-t-cryo.arrivals.rate\"]";
+    for (what, grid, linked, expected) in [
+        (
+            "declared and not used",
+            "\"resources.qp.capacity\" = [1, 2]".to_string(),
+            format!("demand = {{ scale = {rates} }}"),
+            "sweep.toml:8:1: `demand` is declared in [linked] but is no axis of the design",
+        ),
+        (
+            "both scale and set",
+            "demand = [1.0, 2.0]".to_string(),
+            format!("demand = {{ scale = {rates}, set = {rates} }}"),
+            "a linked axis gives either `scale = [paths]`",
+        ),
+        (
+            "a path that names nothing",
+            "demand = [1.0, 2.0]".to_string(),
+            "demand = { scale = [\"products.car-t-fresh.arrivals.speed\"] }".to_string(),
+            "there is no `speed` there",
+        ),
+        (
+            "a scaled path that is not a number",
+            "demand = [1.0, 2.0]".to_string(),
+            "demand = { scale = [\"products.car-t-fresh.steps.apheresis.duration\"] }".to_string(),
+            "is `\"1d\"` in the base scenario, not a number, so it cannot be scaled; use `set`",
+        ),
+        (
+            "a scale factor that is not a number",
+            "demand = [1.0, \"double\"]".to_string(),
+            format!("demand = {{ scale = {rates} }}"),
+            "sweep.toml:5:16: `demand` scales its paths: its values must be numbers",
+        ),
+        (
+            "a factor that makes a rate invalid",
+            "demand = [1.0, -1.0]".to_string(),
+            format!("demand = {{ scale = {rates} }}"),
+            "`demand = -1.0` makes the base scenario invalid",
+        ),
+    ] {
+        let dir = scratch("bad-linked");
+        let sweep = linked_sweep(&dir, &grid, &linked);
+        let o = run_sweep(&sweep, &dir.join("out"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(expected),
+            "{what}: expected `{expected}` in:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn a_linked_axis_spans_a_latin_hypercube_range() {
+    let dir = scratch("linked-lhs");
+    let hub = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ccrm-nordic.toml");
+    std::fs::copy(hub, dir.join("hub.toml")).unwrap();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"hub.toml\"\nreplications = 2\n\n[lhs]\nsamples = 3\n[lhs.ranges]\ndemand = { min = 1.0, max = 3.0 }\n\n[linked]\ndemand = { scale = [\"products.car-t-fresh.arrivals.rate\", \"products.car-t-cryo.arrivals.rate\"] }\n",
+    )
+    .unwrap();
+    let o = run_sweep(&sweep, &dir.join("out"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    // One demand factor per stratum of [1, 3], and arrivals rising with it.
+    let mut rows: Vec<(f64, f64)> = csv
+        .lines()
+        .filter(|l| l.contains(",products.car-t-fresh.arrived,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].parse().unwrap(), f[4].parse().unwrap())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(rows.len(), 3, "{csv}");
+    for (i, (factor, _)) in rows.iter().enumerate() {
+        let stratum = (factor - 1.0) / (2.0 / 3.0);
+        assert_eq!(stratum.floor() as usize, i, "{rows:?}");
+    }
+    assert!(rows[0].1 < rows[2].1, "{rows:?}");
+}

@@ -77,7 +77,8 @@ struct SizeArgs {
     #[arg(long = "resource", required = true)]
     resources: Vec<String>,
     /// A target: METRIC <= VALUE (or <, >=, >), e.g. "products.car-t.v2v.p90 <= 28d";
-    /// repeat for several (every one must be met).
+    /// repeat for several (every one must be met); a `*` stands for one part of a name
+    /// ("products.*.v2v.p90 <= 28d": every product's).
     #[arg(long = "target", required = true)]
     targets: Vec<String>,
     /// Most replications per candidate before an undecided candidate counts as a miss.
@@ -340,12 +341,12 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
 
 fn size_command(a: SizeArgs) -> Result<(), Failure> {
     let (sc, _) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
-    let targets: Vec<size::Target> = a
-        .targets
-        .iter()
-        .map(|t| size::parse_target(t, &sc.spec))
-        .collect::<Result<_, _>>()
-        .map_err(|m| Failure::Usage(format!("--target: {m}")))?;
+    let mut targets: Vec<size::Target> = Vec::new();
+    for t in &a.targets {
+        let parsed = size::parse_targets(t, &sc.spec)
+            .map_err(|m| Failure::Usage(format!("--target: {m}")))?;
+        targets.extend(parsed);
+    }
     let mut resources = Vec::new();
     for name in &a.resources {
         let Some(r) = sc.spec.resources.iter().position(|r| &r.name == name) else {

@@ -38,6 +38,56 @@ pub struct Target {
     pub value: f64,
 }
 
+/// Parses `METRIC OP VALUE` against the metrics of `spec`; a `*` in METRIC stands for
+/// any one dot-separated part of a name (`products.*.v2v.p90`: every product's), and the
+/// target becomes one per metric it matches.
+pub fn parse_targets(text: &str, spec: &Spec) -> Result<Vec<Target>, String> {
+    let Some((metric, rest)) = split_target(text) else {
+        return parse_target(text, spec).map(|t| vec![t]);
+    };
+    if !metric.contains('*') {
+        return parse_target(text, spec).map(|t| vec![t]);
+    }
+    let pattern: Vec<&str> = metric.split('.').collect();
+    let names = metric_names(spec);
+    let matching: Vec<&crate::model::Metric> = names
+        .iter()
+        .filter(|m| {
+            let parts: Vec<&str> = m.name.split('.').collect();
+            parts.len() == pattern.len()
+                && parts.iter().zip(&pattern).all(|(p, q)| *q == "*" || p == q)
+        })
+        .collect();
+    let Some(first) = matching.first() else {
+        return Err(format!(
+            "`{}` matches no metric (a `*` stands for one part of a name, e.g. products.*.v2v.p90)",
+            shown(metric)
+        ));
+    };
+    if let Some(other) = matching.iter().find(|m| m.unit != first.unit) {
+        return Err(format!(
+            "`{}` matches metrics of different units ({} in days, {} in {}): give each its own target",
+            shown(metric),
+            first.name,
+            other.name,
+            other.unit.as_str()
+        ));
+    }
+    matching
+        .iter()
+        .map(|m| parse_target(&format!("{}{rest}", m.name), spec))
+        .collect()
+}
+
+/// `METRIC` and the rest (`OP VALUE`) of a target, if it has an operator.
+fn split_target(text: &str) -> Option<(&str, &str)> {
+    let at = ["<=", ">=", "<", ">"]
+        .iter()
+        .filter_map(|op| text.find(op))
+        .min()?;
+    Some((text[..at].trim(), &text[at..]))
+}
+
 /// Parses `METRIC OP VALUE` against the metrics of `spec`.
 pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
     let ops = ["<=", ">=", "<", ">"];

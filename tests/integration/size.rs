@@ -188,3 +188,47 @@ fn bad_targets_and_resources_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_wildcard_target_stands_for_every_metric_it_matches() {
+    let hub = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ccrm-nordic.toml");
+    let size = |target: &str| {
+        cgtsim(&[
+            "size",
+            hub,
+            "--resource",
+            "qc_analyst",
+            "--target",
+            target,
+            "--max-replications",
+            "20",
+        ])
+    };
+    let o = size("products.*.v2v.p90 <= 60d");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("(1) products.car-t-fresh.v2v.p90 <= 60"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(2) products.car-t-cryo.v2v.p90 <= 60"),
+        "{out}"
+    );
+    assert!(!out.contains("(3)"), "{out}");
+    for (target, message) in [
+        (
+            "products.*.v2v.p99 <= 60d",
+            "`products.*.v2v.p99` matches no metric",
+        ),
+        (
+            "products.car-t-fresh.* <= 60d",
+            "matches metrics of different units",
+        ),
+    ] {
+        let o = size(target);
+        assert_eq!(o.status.code(), Some(2), "{target}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(message), "{target}: {err}");
+    }
+}

@@ -3,7 +3,7 @@
 //! time is computed by hand. Tolerances as in `validation`: k standard errors over R
 //! replications, k for a false-failure rate of 1e-6, warm-ups stated in the scenarios.
 
-use crate::support::assert_agrees;
+use crate::support::{assert_agrees, assert_exact, replaced};
 use cgtsim::cli::scenario;
 use cgtsim::experiment::simulate;
 use cgtsim::model::metric_names;
@@ -341,4 +341,60 @@ fn utilisation_by_product_adds_up_to_working_utilisation() {
             assert!(total[i] > 0.0, "{r} is used");
         }
     }
+}
+
+/// Two patients, on Monday (day 0) and Friday (day 4) at 00:00: 15 hours of
+/// manufacturing, then a courier who collects only on weekdays between 08:00 and 14:00
+/// (a 14:00 cut-off; half an hour at the door) and delivers a day later.
+const COURIER: &str = r#"[simulation]
+horizon = "100d"
+replications = 2
+until_empty = true
+
+[resources]
+suite = { capacity = 2 }
+courier = { capacity = 1, calendar = { shifts = [{ days = "mon-fri", start = "08:00", end = "14:00" }] } }
+
+[[products]]
+name = "car-t"
+type = "autologous"
+arrivals = { cohort = 2, from = "0d", to = "8d", spread = "even" }
+
+  [[products.steps]]
+  name = "manufacturing"
+  uses = ["suite"]
+  duration = "15h"
+
+  [[products.steps]]
+  name = "shipping"
+  touch_uses = ["courier"]
+  touch = "30min"
+  duration = "1d"
+"#;
+
+#[test]
+fn a_courier_cut_off_by_hand() {
+    // Monday's product is ready at 15:00, after the cut-off: collected Tuesday 08:00,
+    // delivered Wednesday 08:00 (vein-to-vein 2 d 8 h; 17 h waiting for the courier).
+    // Friday's is ready at 15:00 too: no collection at the weekend, so Monday 08:00 (day
+    // 7), delivered Tuesday 08:00 (vein-to-vein 4 d 8 h; 65 h waiting).
+    let (m, _) = run_scenario(COURIER, None);
+    let h = |hours: f64| hours / 24.0;
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.v2v.mean", h((56.0 + 104.0) / 2.0)),
+            (
+                "products.car-t.steps.shipping.wait.mean",
+                h((17.0 + 65.0) / 2.0),
+            ),
+            ("products.car-t.steps.shipping.work.mean", 1.0),
+            ("resources.courier.grants", 2.0),
+            ("run.days", 8.0 + h(8.0)),
+        ],
+    );
+    // With a 16:00 cut-off both leave at once: ready 15:00, delivered the next day 15:00.
+    let late = replaced(COURIER, "end = \"14:00\"", "end = \"16:00\"");
+    let (m, _) = run_scenario(&late, None);
+    assert_exact(&m, &[("products.car-t.v2v.mean", h(39.0))]);
 }

@@ -252,6 +252,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let prov = Provenance {
         scenario_path: a.scenario.display().to_string(),
         scenario_sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+        inputs: sc.inputs.clone(),
         seed,
         replications: done,
         threads: pool.current_num_threads(),

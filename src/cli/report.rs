@@ -21,6 +21,8 @@ use std::path::Path;
 pub struct Provenance {
     pub scenario_path: String,
     pub scenario_sha256: String,
+    /// The files the scenario read (arrival logs): path and SHA-256.
+    pub inputs: Vec<(String, String)>,
     pub seed: u64,
     pub replications: u64,
     pub threads: usize,
@@ -538,7 +540,11 @@ pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
     }
     json!({
         "cgtsim_version": env!("CARGO_PKG_VERSION"),
-        "scenario": { "path": prov.scenario_path, "sha256": prov.scenario_sha256 },
+        "scenario": {
+            "path": prov.scenario_path,
+            "sha256": prov.scenario_sha256,
+            "inputs": prov.inputs.iter().map(|(path, sha)| json!({ "path": path, "sha256": sha })).collect::<Vec<_>>(),
+        },
         "seed": prov.seed,
         "replications": prov.replications,
         "threads": prov.threads,

@@ -25,6 +25,9 @@ pub struct Scenario {
     pub replications: u64,
     /// Seed given in the file.
     pub seed: u64,
+    /// The other files the scenario read (arrival logs), each as its path and the SHA-256
+    /// of its contents: what a result depends on besides the scenario's own text.
+    pub inputs: Vec<(String, String)>,
 }
 
 /// A mistake in a scenario, located in its file.
@@ -120,7 +123,12 @@ impl std::error::Error for ScenarioError {}
 /// Parses and checks scenario text; `path` is only used in messages.
 pub fn parse(path: &str, src: &str) -> Result<Scenario, ScenarioError> {
     let file: format::ScenarioFile = toml::from_str(src).map_err(|e| toml_error(path, src, &e))?;
-    compile::compile(file, &compile::Ctx { path, src })
+    let cx = compile::Ctx {
+        path,
+        src,
+        inputs: Default::default(),
+    };
+    compile::compile(file, &cx)
 }
 
 /// Reads, parses and checks a scenario file.

@@ -59,8 +59,8 @@
 //! variant x metric, the axis values as columns) is assembled at the end. Run again with
 //! the same command, a sweep skips the variants already written and reruns any damaged
 //! file (see `store`). The first file that cannot be written stops the sweep. Every file
-//! carries the sweep's SHA-256 (sweep file and base scenario), and files of another sweep
-//! are refused.
+//! carries the sweep's SHA-256 (sweep file, base scenario and the files it reads, such as
+//! arrival logs), and files of another sweep are refused.
 //!
 //! **Shards.** `--shard K/N` runs only the variants `v` with `v mod N = K - 1` (a fixed
 //! split: a variant's results do not depend on the shard that ran it) and leaves the
@@ -420,10 +420,14 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
         Some(s) => return Err(err(s.span(), "the seed must be a whole number >= 0".into())),
     };
-    let sha256 = format!(
-        "{:x}",
-        Sha256::digest([src.as_bytes(), b"\0", base_src.as_bytes()].concat())
-    );
+    // The sweep file, the base scenario and every file it read (arrival logs): a resumed
+    // sweep trusts only results of exactly these inputs.
+    let mut inputs = [src.as_bytes(), b"\0", base_src.as_bytes()].concat();
+    for (_, sha) in &base_sc.inputs {
+        inputs.extend(b"\0");
+        inputs.extend(sha.as_bytes());
+    }
+    let sha256 = format!("{:x}", Sha256::digest(inputs));
     Ok(Sweep {
         axes,
         edits,

@@ -539,3 +539,47 @@ fn a_linked_axis_spans_a_latin_hypercube_range() {
     }
     assert!(rows[0].1 < rows[2].1, "{rows:?}");
 }
+
+#[test]
+fn a_changed_arrival_log_is_another_sweep() {
+    // The base reads its patients from a CSV: results of the sweep made with one log are
+    // not trusted once the log has changed (resuming would mix two demands).
+    let dir = scratch("log");
+    let cart = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/cart.toml"
+    ))
+    .unwrap();
+    let base = crate::support::replaced(
+        &cart,
+        "arrivals = { rate = 2.0, per = \"day\" }",
+        "arrivals = { file = \"log.csv\" }",
+    );
+    std::fs::write(dir.join("cart.toml"), base).unwrap();
+    std::fs::write(dir.join("log.csv"), "day\n1\n2\n3\n").unwrap();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"cart.toml\"\nreplications = 2\n[grid]\n\"resources.suite.capacity\" = [26, 28]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    assert!(run_sweep(&sweep, &out).status.success());
+    assert!(run_sweep(&sweep, &out).status.success(), "the same inputs resume");
+    std::fs::write(dir.join("log.csv"), "day\n1\n2\n4\n").unwrap();
+    let o = run_sweep(&sweep, &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds results of a different sweep"));
+    // A run records the log it read.
+    let o = cgtsim(&[
+        "run",
+        dir.join("cart.toml").to_str().unwrap(),
+        "--replications",
+        "2",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let inputs = &json["scenario"]["inputs"];
+    assert!(inputs[0]["path"].as_str().unwrap().ends_with("log.csv"), "{inputs}");
+    assert_eq!(inputs[0]["sha256"].as_str().unwrap().len(), 64);
+}

@@ -21,6 +21,8 @@ use toml::de::{DeTable, DeValue};
 pub(super) struct Ctx<'a> {
     pub path: &'a str,
     pub src: &'a str,
+    /// Files read while compiling (arrival logs): shown path and SHA-256 of the contents.
+    pub inputs: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 type R<T> = Result<T, ScenarioError>;
@@ -190,6 +192,7 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         spec,
         replications,
         seed,
+        inputs: cx.inputs.take(),
     })
 }
 

@@ -229,6 +229,11 @@ fn dated(cx: &Ctx, file: &Spanned<String>, start_date: Option<i64>) -> R<Vec<Tim
             );
         }
     };
+    {
+        use sha2::{Digest, Sha256};
+        let sha = format!("{:x}", Sha256::digest(src.as_bytes()));
+        cx.inputs.borrow_mut().push((shown_path.clone(), sha));
+    }
     // Byte offset of each line, for located errors.
     let mut lines = Vec::new();
     let mut offset = 0;

@@ -565,7 +565,10 @@ fn a_changed_arrival_log_is_another_sweep() {
     .unwrap();
     let out = dir.join("out");
     assert!(run_sweep(&sweep, &out).status.success());
-    assert!(run_sweep(&sweep, &out).status.success(), "the same inputs resume");
+    assert!(
+        run_sweep(&sweep, &out).status.success(),
+        "the same inputs resume"
+    );
     std::fs::write(dir.join("log.csv"), "day\n1\n2\n4\n").unwrap();
     let o = run_sweep(&sweep, &out);
     assert_eq!(o.status.code(), Some(2));
@@ -580,6 +583,9 @@ fn a_changed_arrival_log_is_another_sweep() {
     ]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let inputs = &json["scenario"]["inputs"];
-    assert!(inputs[0]["path"].as_str().unwrap().ends_with("log.csv"), "{inputs}");
+    assert!(
+        inputs[0]["path"].as_str().unwrap().ends_with("log.csv"),
+        "{inputs}"
+    );
     assert_eq!(inputs[0]["sha256"].as_str().unwrap().len(), 64);
 }

@@ -79,23 +79,23 @@ pub fn parse_targets(text: &str, spec: &Spec) -> Result<Vec<Target>, String> {
         .collect()
 }
 
+/// Where a target's operator is, and which it is (the first one; `<=` over `<`).
+fn operator(text: &str) -> Option<(usize, &'static str)> {
+    ["<=", ">=", "<", ">"]
+        .iter()
+        .filter_map(|op| text.find(op).map(|i| (i, *op)))
+        .min_by_key(|&(i, op)| (i, usize::MAX - op.len()))
+}
+
 /// `METRIC` and the rest (`OP VALUE`) of a target, if it has an operator.
 fn split_target(text: &str) -> Option<(&str, &str)> {
-    let at = ["<=", ">=", "<", ">"]
-        .iter()
-        .filter_map(|op| text.find(op))
-        .min()?;
+    let (at, _) = operator(text)?;
     Some((text[..at].trim(), &text[at..]))
 }
 
 /// Parses `METRIC OP VALUE` against the metrics of `spec`.
 pub fn parse_target(text: &str, spec: &Spec) -> Result<Target, String> {
-    let ops = ["<=", ">=", "<", ">"];
-    let Some((at, op)) = ops
-        .iter()
-        .filter_map(|op| text.find(op).map(|i| (i, *op)))
-        .min_by_key(|&(i, op)| (i, usize::MAX - op.len()))
-    else {
+    let Some((at, op)) = operator(text) else {
         return Err(format!(
             "a target is METRIC <= VALUE (or <, >=, >), e.g. \"products.car-t.v2v.p90 <= 28d\"; got `{}`",
             shown(text)

@@ -75,10 +75,7 @@ fn results_table_has_a_row_per_variant_and_metric_with_axis_columns() {
     let cart = std::fs::read_to_string(dir.join("cart.toml")).unwrap();
     let text = crate::support::replaced(&cart, "capacity = 28", "capacity = 30");
     let sc = scenario::parse("cart30", &text).unwrap();
-    let completed: f64 = (0..4)
-        .map(|r| metric(&sc, sc.seed, r, "products.car-t.completed"))
-        .sum::<f64>()
-        / 4.0;
+    let completed = mean_of_runs(&sc, 4, "products.car-t.completed");
     assert_eq!(
         v3.split(',').nth(5).unwrap().parse::<f64>().unwrap(),
         completed
@@ -391,6 +388,12 @@ fn merging_files_of_different_sweeps_is_refused() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different sweep"));
 }
 
+/// The mean of the metric called `name` over replications `0..n` of a scenario with its
+/// own seed: what a sweep's variant of that scenario reports.
+fn mean_of_runs(sc: &scenario::Scenario, n: u64, name: &str) -> f64 {
+    (0..n).map(|r| metric(sc, sc.seed, r, name)).sum::<f64>() / n as f64
+}
+
 /// Replication `r` of a scenario with `seed`: the metric called `name`.
 fn metric(sc: &scenario::Scenario, seed: u64, r: u64, name: &str) -> f64 {
     let values = run_replication(&sc.spec, Streams::new(seed, r))
@@ -445,7 +448,7 @@ fn a_linked_axis_moves_its_paths_together() {
         "products.car-t-cryo.v2v.mean",
         "resources.qp.utilisation",
     ] {
-        let want = (0..3).map(|r| metric(&sc, sc.seed, r, name)).sum::<f64>() / 3.0;
+        let want = mean_of_runs(&sc, 3, name);
         let row = csv
             .lines()
             .find(|l| l.starts_with(&format!("3,2.5,2,{name},")))

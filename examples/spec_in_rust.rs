@@ -38,6 +38,7 @@ fn step(name: &str, uses: Vec<(usize, u32)>, duration: Dist, failure: Option<Fai
         seize: vec![],
         release: vec![],
         booking: None,
+        at: Default::default(),
     }
 }
 
@@ -92,6 +93,7 @@ fn facility(suites: u32) -> Spec {
         allogeneic: None,
         milestones: vec![],
         score: None,
+        demand: Vec::new(),
         hazards: vec![],
     };
     Spec {
@@ -105,6 +107,7 @@ fn facility(suites: u32) -> Spec {
         until_empty: false,
         timeseries: None,
         slots: vec![],
+        network: Default::default(),
     }
 }
 

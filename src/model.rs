@@ -32,7 +32,9 @@ pub use metrics::{
     StockStat, Unit, keys, metric_names, series_keys, series_names, slug, tail_name,
 };
 pub use spec::{
-    Allogeneic, Arrivals, Assay, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,
-    Growth, Hazard, Late, Milestone, Policy, ProductSpec, RatePeriod, ResourceSpec, ShiftSpec,
-    SlotRelease, SlotSpec, SlotUse, Spec, Spread, Staffing, StepKind, StepSpec, Task, Window,
+    Allogeneic, Arrivals, Assay, At, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,
+    Growth, Hazard, LaneSpec, Late, Milestone, ModeChoice, ModeSpec, Network, Place, Policy,
+    ProductSpec, RatePeriod, ResourceSpec, RouteAt, Routing, ShiftSpec, SiteDemand, SiteKind,
+    SiteSpec, SlotRelease, SlotSpec, SlotUse, Spec, Spread, Staffing, StepKind, StepSpec, Task,
+    Transport, Window,
 };

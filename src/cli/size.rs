@@ -283,7 +283,6 @@ pub fn size(
 /// The smallest capacity resource `r` can have: the most units any step needs from it,
 /// and no fewer than its breakdowns take down or its calendar schedules on fixed terms.
 fn min_units(spec: &Spec, r: usize) -> u32 {
-    use crate::model::StepKind;
     let res = &spec.resources[r];
     let mut most = res.breakdowns.as_ref().map_or(1, |b| b.units);
     if let Some(c) = &res.calendar {
@@ -297,11 +296,7 @@ fn min_units(spec: &Spec, r: usize) -> u32 {
     for p in &spec.products {
         let delivery = p.allogeneic.iter().flat_map(|a| &a.delivery);
         for s in p.steps.iter().chain(delivery) {
-            let tasks: Vec<&crate::model::Task> = match &s.kind {
-                StepKind::Work(t, _) => vec![t],
-                StepKind::Assays(list) => list.iter().map(|a| &a.task).collect(),
-            };
-            for t in tasks {
+            for (t, _) in spec.tasks_of(s) {
                 for &(res, u) in t.uses.iter().chain(&t.touch_uses) {
                     if res == r {
                         most = most.max(u);

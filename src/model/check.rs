@@ -11,6 +11,7 @@
 use super::spec::{Allogeneic, Failure, Policy, ProductSpec, Spec, StepKind, StepSpec, Task};
 mod booking;
 mod demand;
+mod network;
 
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{CalendarError, CapacityDrop, Dist, Duration};
@@ -241,9 +242,11 @@ impl Spec {
             let at = format!("products.{}", p.name);
             let taken = self.products[..pi].iter().any(|q| q.name == p.name);
             check_name(&mut e, &at, "product", &p.name, taken);
-            self.check_arrivals(p, &at, &mut e);
+            if p.demand.is_empty() {
+                self.check_arrivals_of(&p.arrivals, p.window, &at, &mut e);
+            }
             demand::check_outcomes(p, &at, &mut e);
-            if self.until_empty {
+            if self.until_empty && p.demand.is_empty() {
                 if !(p.arrivals.is_finite() || p.window.is_some()) {
                     e.add(format!("{at}.arrivals"), "the run is to end when the system is empty, but this product's arrivals never end; give them a window, a cohort, a dated list or a schedule whose last rate is 0");
                 }
@@ -277,6 +280,7 @@ impl Spec {
         }
         self.check_slots(&mut e);
         self.check_bookings(&mut e);
+        self.check_network(&mut e);
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
     }
 
@@ -286,34 +290,42 @@ impl Spec {
             let here = format!("{at}.{}", s.name);
             let taken = steps[..i].iter().any(|q| q.name == s.name);
             check_name(e, &here, "step", &s.name, taken);
-            match &s.kind {
-                StepKind::Work(task, failure) => {
-                    // Seized resources are granted with the step's own.
-                    let mut all = task.clone();
-                    all.uses.extend(&s.seize);
-                    self.check_task(&all, &here, e);
-                    if let Some(f) = failure {
+            for kind in s.kinds() {
+                self.check_kind(s, kind, i, &here, e);
+            }
+        }
+    }
+
+    fn check_kind(&self, s: &StepSpec, kind: &StepKind, i: usize, here: &str, e: &mut Errors) {
+        match kind {
+            StepKind::Work(task, failure) => {
+                // Seized resources are granted with the step's own.
+                let mut all = task.clone();
+                all.uses.extend(&s.seize);
+                self.check_task(&all, here, e);
+                if let Some(f) = failure {
+                    check_failure(f, i, &format!("{here}.failure"), e);
+                }
+            }
+            StepKind::Assays(list) => {
+                if list.is_empty() {
+                    e.add(
+                        format!("{here}.assays"),
+                        format!("step `{}` lists no assays", s.name),
+                    );
+                }
+                for (j, a) in list.iter().enumerate() {
+                    let here = format!("{here}.assays.{}", a.name);
+                    let taken = list[..j].iter().any(|q| q.name == a.name);
+                    check_name(e, &here, "assay", &a.name, taken);
+                    self.check_task(&a.task, &here, e);
+                    if let Some(f) = &a.failure {
                         check_failure(f, i, &format!("{here}.failure"), e);
                     }
                 }
-                StepKind::Assays(list) => {
-                    if list.is_empty() {
-                        e.add(
-                            format!("{here}.assays"),
-                            format!("step `{}` lists no assays", s.name),
-                        );
-                    }
-                    for (j, a) in list.iter().enumerate() {
-                        let here = format!("{here}.assays.{}", a.name);
-                        let taken = list[..j].iter().any(|q| q.name == a.name);
-                        check_name(e, &here, "assay", &a.name, taken);
-                        self.check_task(&a.task, &here, e);
-                        if let Some(f) = &a.failure {
-                            check_failure(f, i, &format!("{here}.failure"), e);
-                        }
-                    }
-                }
             }
+            // The lane's modes are checked with the network.
+            StepKind::Transport(_) => {}
         }
     }
 

@@ -43,6 +43,7 @@ mod events;
 mod hazards;
 mod holding;
 mod milestones;
+mod network;
 mod results;
 mod series;
 mod slots;
@@ -58,7 +59,8 @@ use allogeneic::AlloRt;
 /// Events of the facility model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ev {
-    /// A patient (or an order) of product `.0` arrives.
+    /// A patient (or an order) of arrival source `.0` arrives (a product, or a product's
+    /// demand at one site).
     Arrival(u16),
     /// Entity `.0`'s hands-on time of its work step ends (its touch resources go back).
     TouchEnd(u32),
@@ -109,6 +111,10 @@ struct TaskRt {
     duration: Dist,
     touch: Option<Dist>,
     failure: Option<Failure>,
+    /// Mean duration in ticks (mode choice by deadline).
+    mean: f64,
+    /// A transport leg's fresh limit: a leg taking longer spoils the product.
+    limit: Option<Duration>,
     duration_rng: Rng,
     touch_rng: Rng,
     failure_rng: Rng,
@@ -118,6 +124,8 @@ struct TaskRt {
 /// that finished the chain in the window.
 struct ChainRt {
     step_task: Vec<usize>,
+    /// How each step finds its task at the patient's sites.
+    step_at: Vec<network::StepRt>,
     /// Sums over entities finished in the window, per step, in ticks (exact integers,
     /// converted to days only when results are read).
     step_wait: Vec<u128>,
@@ -127,9 +135,6 @@ struct ChainRt {
 
 /// Per product: streams, chains and statistics.
 pub(super) struct ProductRt {
-    arrival_rng: Rng,
-    /// Arrivals scheduled so far (the next one of a cohort or a dated list).
-    issued: u64,
     patience_rng: Rng,
     chains: Vec<ChainRt>,
     arrived: u64,
@@ -173,6 +178,14 @@ struct Entity {
     product: u16,
     chain: Chain,
     step: u16,
+    /// The first task of the step in progress (its site, lane and mode resolved).
+    task: u32,
+    /// The arrival source of a patient (its collection and treatment sites), and its
+    /// plant (`NO_SITE`: none, or not chosen yet).
+    source: u16,
+    plant: u16,
+    /// Counted in its plant's committed patients (routed, routing step not over).
+    committed: bool,
     arrived: Time,
     step_start: Time,
     /// Work step: the request, whether its units are still held, whether the touch-time
@@ -233,8 +246,12 @@ pub struct Facility<'s> {
     spec: &'s Spec,
     /// Set when a product's entities filled the system past the limit (the run stops).
     overloaded: Option<(u16, Time)>,
-    /// Products whose arrivals have not ended yet.
+    /// Arrival sources whose arrivals have not ended yet.
     arriving: usize,
+    /// Arrival sources: per product, or per product and collection site.
+    sources: Vec<network::SourceRt>,
+    /// The network's state, if the spec has sites.
+    net: Option<network::NetRt>,
     /// Set when a run until empty stopped because the system emptied.
     emptied: bool,
     /// Entities that left during a step without resources, waiting for its end event.
@@ -369,6 +386,10 @@ impl<'s> Facility<'s> {
             product,
             chain,
             step: 0,
+            task: 0,
+            source: network::NO_SITE,
+            plant: network::NO_SITE,
+            committed: false,
             arrived: now,
             step_start: now,
             request: RequestId::UNSET,
@@ -443,6 +464,9 @@ impl<'s> Facility<'s> {
     /// waiting totals.
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         self.stop_clocks(c, k);
+        if self.net.is_some() {
+            self.leave_site(c, completed, k.now());
+        }
         if self.with_extras {
             self.release_seized(c, k);
             self.cancel_booking(c, k);
@@ -484,9 +508,7 @@ impl<'s> Facility<'s> {
 
     #[inline]
     fn task_of(&self, c: u32, assay: Option<u16>) -> usize {
-        let e = &self.entities[c as usize];
-        self.products[e.product as usize].chains[e.chain as usize].step_task[e.step as usize]
-            + assay.map_or(0, usize::from)
+        self.entities[c as usize].task as usize + assay.map_or(0, usize::from)
     }
 
     /// Starts the patience clock of entity `c`, waiting from now.
@@ -532,11 +554,19 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].product,
             self.entities[c as usize].chain,
         );
+        if self.net.is_some()
+            && self.entities[c as usize].plant == network::NO_SITE
+            && network::needs_plant(&self.steps(pi, chain)[step])
+        {
+            self.route(c, now);
+        }
+        let task = self.resolve(c, step, true, now) as u32;
         {
             let e = &mut self.entities[c as usize];
             e.step = step as u16;
             e.step_start = now;
             e.granted = now;
+            e.task = task;
         }
         self.mark(c, step, false, now);
         self.open_phases(c, step, k);
@@ -564,13 +594,13 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].product,
             self.entities[c as usize].chain,
         );
-        let base = self.products[pi as usize].chains[chain as usize].step_task[step];
+        let base = self.entities[c as usize].task as usize;
         if self.with_extras && self.steps(pi, chain)[step].booking.is_some() {
             self.book_ahead(c, step, k);
             return;
         }
         match &self.steps(pi, chain)[step].kind {
-            StepKind::Work(..) => {
+            StepKind::Work(..) | StepKind::Transport(_) => {
                 if self.tasks[base].needs.is_empty() {
                     self.begin_work(c, None, k);
                 } else {
@@ -651,9 +681,10 @@ impl<'s> Facility<'s> {
         let now = k.now();
         let e = self.entities[c as usize];
         self.mark(c, e.step as usize, true, now);
+        self.step_over(c, e.step);
         let elapsed = now.since(e.step_start);
         let wait = match &self.steps(e.product, e.chain)[e.step as usize].kind {
-            StepKind::Work(..) => e.granted.since(e.step_start),
+            StepKind::Work(..) | StepKind::Transport(_) => e.granted.since(e.step_start),
             StepKind::Assays(_) => e.longest_wait,
         };
         let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];

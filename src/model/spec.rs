@@ -8,6 +8,12 @@
 //! This module must not parse text or know file formats.
 
 pub use super::arrivals::{Arrivals, Cohort, Growth, RatePeriod, Spread, Window};
+pub use network::{
+    At, LaneSpec, ModeChoice, ModeSpec, Network, Place, RouteAt, Routing, SiteDemand, SiteKind,
+    SiteSpec, Sites, Unfit, admissible,
+};
+
+mod network;
 use crate::engine::{
     Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift, Time,
 };
@@ -31,6 +37,8 @@ pub struct Spec {
     pub timeseries: Option<Duration>,
     /// Slot calendars: manufacturing slots released over time, allocated to patients.
     pub slots: Vec<SlotSpec>,
+    /// Sites, lanes and routing (empty: one site).
+    pub network: Network,
 }
 
 /// A slot calendar: manufacturing slots released on dates or periodically, allocated to
@@ -85,6 +93,32 @@ pub struct SlotUse {
 }
 
 impl Spec {
+    /// Every task step `s` may run, with the path of its resource lists below the step
+    /// (`""`, `"assays.sterility."`): its kind's, each site's, or (a transport leg) every
+    /// lane mode's.
+    pub fn tasks_of<'a>(&'a self, s: &'a StepSpec) -> Vec<(&'a Task, String)> {
+        let mut out = Vec::new();
+        for kind in s.kinds() {
+            match kind {
+                StepKind::Work(t, _) => out.push((t, String::new())),
+                StepKind::Assays(list) => {
+                    out.extend(
+                        list.iter()
+                            .map(|a| (&a.task, format!("assays.{}.", a.name))),
+                    );
+                }
+                StepKind::Transport(_) => out.extend(
+                    self.network
+                        .lanes
+                        .iter()
+                        .flat_map(|l| &l.modes)
+                        .map(|m| (&m.task, "transport.".to_string())),
+                ),
+            }
+        }
+        out
+    }
+
     /// The start of the statistics window (the end of the warm-up).
     pub fn warmup_end(&self) -> crate::engine::Time {
         crate::engine::Time::ZERO + self.warmup
@@ -223,6 +257,9 @@ pub struct ProductSpec {
     pub hazards: Vec<Hazard>,
     /// Each patient's priority score for slot allocation (higher first), if drawn.
     pub score: Option<Dist>,
+    /// Arrivals per collection site of a network (then `arrivals` and `window` are not
+    /// used); empty: `arrivals`, with no sites.
+    pub demand: Vec<SiteDemand>,
 }
 
 /// A competing risk of a patient: a time to the event (death, progression, loss of
@@ -321,6 +358,18 @@ pub struct StepSpec {
     pub release: Vec<usize>,
     /// The step's resource is booked ahead rather than queued for (work steps only).
     pub booking: Option<Booking>,
+    /// Where the step's resources are: as listed, or at a place of the patient.
+    pub at: At,
+}
+
+impl StepSpec {
+    /// Every kind the step may run as: its own, or one per site where it can run.
+    pub fn kinds(&self) -> Vec<&StepKind> {
+        match &self.at {
+            At::Listed => vec![&self.kind],
+            At::Sited(_, kinds) => kinds.iter().flatten().collect(),
+        }
+    }
 }
 
 /// Booking ahead (a campaign reserving a lab of a process-development testbed): when the
@@ -358,6 +407,21 @@ pub enum StepKind {
     Work(Task, Option<Failure>),
     /// QC release: assays run in parallel; the step ends when all have reported.
     Assays(Vec<Assay>),
+    /// A transport leg between two places of the patient, on the lane between their
+    /// sites, in a mode chosen when the leg starts (see [`ModeChoice`]).
+    Transport(Transport),
+}
+
+/// A transport leg of a chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transport {
+    /// Where the leg starts.
+    pub from: Place,
+    /// Where it ends.
+    pub to: Place,
+    /// The longest a fresh product may travel (from the start of the leg, waiting for
+    /// the courier included); a leg over it spoils the product and the patient is lost.
+    pub fresh_limit: Option<Duration>,
 }
 
 /// Work on zero or more resources. `uses` and `touch_uses` are granted together,

@@ -285,6 +285,7 @@ mod facility {
                     seize: vec![],
                     release: vec![],
                     booking: None,
+                    at: Default::default(),
                     kind: if assays.is_empty() {
                         let failure = fail.map(|p| Failure {
                             probability: p,
@@ -331,6 +332,7 @@ mod facility {
                     priority,
                     milestones: vec![],
                     score: None,
+                    demand: Vec::new(),
                     hazards: vec![],
                     allogeneic: allo.map(|(doses, level)| Allogeneic {
                         doses: Dist::fixed(f64::from(doses)).unwrap(),
@@ -347,6 +349,7 @@ mod facility {
                             seize: vec![],
                             release: vec![],
                             booking: None,
+                            at: Default::default(),
                             kind: StepKind::Work(
                                 Task {
                                     uses: vec![],
@@ -404,6 +407,7 @@ mod facility {
                         }
                         p.steps.push(StepSpec {
                             name: "booked".into(),
+                            at: Default::default(),
                             slot: None,
                             seize: vec![],
                             release: vec![],
@@ -436,6 +440,7 @@ mod facility {
                     until_empty: false,
                     timeseries: None,
                     slots: vec![],
+                    network: Default::default(),
                 }
             })
     }

@@ -177,6 +177,7 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         horizon,
         until_empty: sim.until_empty.as_ref().is_some_and(|u| *u.get_ref()),
         slots: slot_specs,
+        network: Default::default(),
         timeseries: match &sim.timeseries {
             None => None,
             Some(p) => match period(p.get_ref()) {
@@ -464,6 +465,7 @@ fn product(
     let hazards = outcomes::hazards(cx, &f.hazards, &step_names)?;
     Ok(ProductSpec {
         score,
+        demand: Vec::new(),
         milestones,
         hazards,
         name,
@@ -558,6 +560,7 @@ fn chain(
             seize,
             release,
             booking,
+            at: Default::default(),
         });
     }
     Ok(steps)

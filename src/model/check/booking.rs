@@ -56,7 +56,7 @@ impl Spec {
             for (chain, steps) in self.chains_of(p) {
                 for s in steps.iter().filter(|s| s.booking.is_none()) {
                     let here = format!("products.{}.{chain}.{}", p.name, s.name);
-                    for (r, key) in uses_of(s) {
+                    for (r, key) in uses_of(self, s) {
                         if let Some(Some(by)) = booked.get(r) {
                             e.add(format!("{here}.{key}"), format!("`{}` is booked ahead {by}; a step that queues for it would take a unit from a booked window: book it here too (book = {{ ... }}) or use another resource", self.resources[r].name));
                         }
@@ -105,12 +105,22 @@ impl Spec {
             Some(d) if d <= b.lead => e.add(format!("{at}.deadline"), format!("the deadline ({} d) is not after the lead time ({} d): no window could end by then, so every booking would miss it; give a later deadline or a shorter lead", d.as_days(), b.lead.as_days())),
             _ => {}
         }
-        let StepKind::Work(task, _) = &s.kind else {
-            e.add(
-                &at,
-                "a QC release step cannot be booked ahead; book a work step",
-            );
-            return None;
+        let task = match &s.kind {
+            StepKind::Work(task, _) => task,
+            StepKind::Assays(_) => {
+                e.add(
+                    &at,
+                    "a QC release step cannot be booked ahead; book a work step",
+                );
+                return None;
+            }
+            StepKind::Transport(_) => {
+                e.add(
+                    &at,
+                    "a transport leg cannot be booked ahead; book a work step",
+                );
+                return None;
+            }
         };
         match task.uses.as_slice() {
             [(r, 1)] if task.touch_uses.is_empty() && task.touch.is_none() => {
@@ -137,23 +147,15 @@ impl Spec {
 }
 
 /// Every resource step `s` asks for, with the key that names it.
-fn uses_of(s: &StepSpec) -> Vec<(usize, String)> {
+fn uses_of(spec: &Spec, s: &StepSpec) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = s.seize.iter().map(|u| (u.0, "seize".into())).collect();
-    let mut task = |t: &crate::model::spec::Task, at: &str| {
+    for (t, at) in spec.tasks_of(s) {
         out.extend(t.uses.iter().map(|u| (u.0, format!("{at}uses"))));
         out.extend(
             t.touch_uses
                 .iter()
                 .map(|u| (u.0, format!("{at}touch_uses"))),
         );
-    };
-    match &s.kind {
-        StepKind::Work(t, _) => task(t, ""),
-        StepKind::Assays(list) => {
-            for a in list {
-                task(&a.task, &format!("assays.{}.", a.name));
-            }
-        }
     }
     out
 }

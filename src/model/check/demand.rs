@@ -5,13 +5,20 @@
 
 use super::{Errors, check_name, days, duration_in_range, limits};
 use crate::engine::{Duration, Time};
-use crate::model::spec::{Arrivals, Growth, ProductSpec, SlotRelease, Spec, StepKind};
+use crate::model::spec::{Arrivals, Growth, ProductSpec, SlotRelease, Spec, StepKind, Window};
 
 impl Spec {
-    pub(super) fn check_arrivals(&self, p: &ProductSpec, at: &str, e: &mut Errors) {
+    /// Arrivals (and their window) of a product or of its demand at one site (`at`).
+    pub(super) fn check_arrivals_of(
+        &self,
+        arrivals: &Arrivals,
+        window: Option<Window>,
+        at: &str,
+        e: &mut Errors,
+    ) {
         let arr = format!("{at}.arrivals");
         let end = Time::ZERO + self.warmup + self.horizon;
-        match &p.arrivals {
+        match arrivals {
             Arrivals::Renewal(d) => {
                 let mean_days = days(d.mean());
                 if mean_days.is_nan() || mean_days <= 0.0 {
@@ -83,8 +90,8 @@ impl Spec {
                 }
             }
         }
-        if let Some(w) = &p.window {
-            if matches!(p.arrivals, Arrivals::Cohort(_) | Arrivals::Dated(_)) {
+        if let Some(w) = &window {
+            if matches!(arrivals, Arrivals::Cohort(_) | Arrivals::Dated(_)) {
                 e.add(
                     format!("{arr}.from"),
                     "a cohort or a dated list has its own times; remove the window",
@@ -94,11 +101,11 @@ impl Spec {
                 e.add(format!("{arr}.to"), format!("the window ends (day {}) at or before it starts (day {}); give `from` before `to`", w.to.as_days(), w.from.as_days()));
             }
         }
-        let (a, b) = match &p.window {
+        let (a, b) = match &window {
             Some(w) => (w.from.min(end), w.to.min(end)),
             None => (Time::ZERO, end),
         };
-        let expected = p.arrivals.expected(a, b);
+        let expected = arrivals.expected(a, b);
         if expected > limits::MAX_ARRIVALS_PER_RUN || expected.is_nan() {
             let n = expected;
             let about = if n.is_finite() {

@@ -8,6 +8,7 @@ use super::allogeneic::AlloRt;
 use super::booking::BookingsRt;
 use super::hazards::HazardsRt;
 use super::milestones::MilestonesRt;
+use super::network::{self, NetRt, StepRt};
 use super::{ChainRt, Ev, Facility, Flow, ProductRt, TaskRt, series};
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
@@ -15,7 +16,7 @@ use crate::engine::{
     source_id,
 };
 use crate::model::check::SpecError;
-use crate::model::spec::{Failure, Spec, StepKind, StepSpec, Task};
+use crate::model::spec::{At, Failure, Spec, StepKind, StepSpec, Task};
 
 impl<'s> Facility<'s> {
     /// Builds the model and its pools on `kernel`, drawing from `streams`. The spec
@@ -66,47 +67,66 @@ impl<'s> Facility<'s> {
                 let Some(steps) = steps else { continue };
                 max_steps = max_steps.max(steps.len());
                 let mut step_task = Vec::with_capacity(steps.len());
+                let mut step_at = Vec::with_capacity(steps.len());
                 for s in steps {
                     step_task.push(tasks.len());
-                    let mut add = |task: &Task, failure: Option<Failure>, path: String| {
-                        tasks.push(task_rt(task, failure, &p.priority, |what| {
-                            stream(&format!("{path}.{what}"))
-                        }));
+                    let path = format!("{prefix}.{}", s.name);
+                    let mut add = |kind: &StepKind, path: &str| {
+                        let first = tasks.len() as u32;
+                        let n = add_kind(&mut tasks, s, kind, &p.priority, path, &stream);
+                        max_assays = max_assays.max(n);
+                        first
                     };
-                    match &s.kind {
-                        StepKind::Work(task, failure) => {
-                            add(task, *failure, format!("{prefix}.{}", s.name));
-                            // Seized resources are granted with the step's own.
-                            let t = tasks.last_mut().expect("just added");
-                            for &(r, u) in &s.seize {
-                                t.needs.push((PoolId(r as u32), u));
-                                t.seize_pools.push(PoolId(r as u32));
-                                t.holds_to_end = true;
-                            }
+                    step_at.push(match (&s.at, &s.kind) {
+                        (At::Sited(place, kinds), _) => {
+                            let bases = kinds
+                                .iter()
+                                .enumerate()
+                                .map(|(site, kind)| match kind {
+                                    Some(kind) => {
+                                        let name = &spec.network.sites[site].name;
+                                        add(kind, &format!("{path}.at.{name}"))
+                                    }
+                                    None => u32::MAX,
+                                })
+                                .collect();
+                            StepRt::Sited(*place, bases)
                         }
-                        StepKind::Assays(list) => {
-                            max_assays = max_assays.max(list.len());
-                            for a in list {
-                                add(
-                                    &a.task,
-                                    a.failure,
-                                    format!("{prefix}.{}.assays.{}", s.name, a.name),
-                                );
+                        (At::Listed, StepKind::Transport(t)) => {
+                            let mut bases = Vec::with_capacity(spec.network.lanes.len());
+                            for l in &spec.network.lanes {
+                                bases.push(tasks.len() as u32);
+                                let sites = &spec.network.sites;
+                                for m in &l.modes {
+                                    let here = format!(
+                                        "{path}.lanes.{}.{}.{}",
+                                        sites[l.from].name, sites[l.to].name, m.name
+                                    );
+                                    let mut rt = task_rt(&m.task, None, &p.priority, |what| {
+                                        stream(&format!("{here}.{what}"))
+                                    });
+                                    rt.limit = t.fresh_limit;
+                                    tasks.push(rt);
+                                }
                             }
+                            StepRt::Transport(*t, bases)
                         }
-                    }
+                        (At::Listed, kind) => {
+                            add(kind, &path);
+                            StepRt::Listed
+                        }
+                    });
                 }
                 let n = steps.len();
                 chains.push(ChainRt {
                     step_task,
+                    step_at,
                     step_wait: vec![0; n],
                     step_work: vec![0; n],
                     finished: 0,
                 });
             }
             products.push(ProductRt {
-                arrival_rng: stream("arrivals"),
-                issued: 0,
                 patience_rng: stream("patience"),
                 chains,
                 arrived: 0,
@@ -130,10 +150,13 @@ impl<'s> Facility<'s> {
                 bookings: BookingsRt::new(p),
             });
         }
+        let sources = network::sources(spec, &streams);
         Ok(Facility {
             spec,
             overloaded: None,
-            arriving: spec.products.len(),
+            arriving: sources.len(),
+            sources,
+            net: NetRt::new(spec),
             emptied: false,
             zombies: 0,
             slots: spec
@@ -197,7 +220,7 @@ fn reservations(spec: &Spec) -> Vec<Reservations> {
         .filter(|s| s.booking.is_some())
         .filter_map(|s| match &s.kind {
             StepKind::Work(task, _) => task.uses.first().map(|u| u.0),
-            StepKind::Assays(_) => None,
+            StepKind::Assays(_) | StepKind::Transport(_) => None,
         })
         .collect();
     if booked.is_empty() {
@@ -240,8 +263,46 @@ fn task_rt(
         duration: task.duration.clone(),
         touch: task.touch.clone(),
         failure,
+        mean: task.duration.mean(),
+        limit: None,
         duration_rng: stream("duration"),
         touch_rng: stream("touch"),
         failure_rng: stream("failure"),
+    }
+}
+
+/// Adds the tasks of one kind of step `s` (a work step's one, an assay step's one per
+/// assay), with streams named below `path`; returns the number of assays (0 for work).
+fn add_kind(
+    tasks: &mut Vec<TaskRt>,
+    s: &StepSpec,
+    kind: &StepKind,
+    priority: &[i32],
+    path: &str,
+    stream: &dyn Fn(&str) -> Rng,
+) -> usize {
+    match kind {
+        StepKind::Work(task, failure) => {
+            tasks.push(task_rt(task, *failure, priority, |what| {
+                stream(&format!("{path}.{what}"))
+            }));
+            // Seized resources are granted with the step's own.
+            let t = tasks.last_mut().expect("just added");
+            for &(r, u) in &s.seize {
+                t.needs.push((PoolId(r as u32), u));
+                t.seize_pools.push(PoolId(r as u32));
+                t.holds_to_end = true;
+            }
+            0
+        }
+        StepKind::Assays(list) => {
+            for a in list {
+                tasks.push(task_rt(&a.task, a.failure, priority, |what| {
+                    stream(&format!("{path}.assays.{}.{what}", a.name))
+                }));
+            }
+            list.len()
+        }
+        StepKind::Transport(_) => unreachable!("legs take their tasks from the lanes"),
     }
 }

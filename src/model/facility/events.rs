@@ -10,33 +10,37 @@ use crate::engine::{Duration, Kernel, Model, Time};
 use crate::model::spec::{Arrivals, RatePeriod, Spread};
 
 impl Facility<'_> {
-    /// Schedules product `pi`'s next arrival after now, if there is one; when there is
+    /// Schedules source `si`'s next arrival after now, if there is one; when there is
     /// none, its arrivals have ended.
-    fn schedule_arrival(&mut self, pi: u16, k: &mut Kernel<Ev>) {
-        let p = &self.spec.products[pi as usize];
-        let rt = &mut self.products[pi as usize];
-        if let (Arrivals::Renewal(d), None) = (&p.arrivals, &p.window) {
+    fn schedule_arrival(&mut self, si: u16, k: &mut Kernel<Ev>) {
+        let rt = &mut self.sources[si as usize];
+        let p = &self.spec.products[rt.product as usize];
+        let (arrivals, window) = match rt.demand {
+            None => (&p.arrivals, p.window),
+            Some(d) => (&p.demand[d as usize].arrivals, p.demand[d as usize].window),
+        };
+        if let (Arrivals::Renewal(d), None) = (arrivals, window) {
             // The common case, kept as lean as before windows and cohorts existed.
-            let gap = Duration::from_ticks_f64(d.sample(&mut rt.arrival_rng));
-            k.schedule_in(gap, Ev::Arrival(pi));
+            let gap = Duration::from_ticks_f64(d.sample(&mut rt.rng));
+            k.schedule_in(gap, Ev::Arrival(si));
             return;
         }
         let now = k.now();
-        let window_from = p.window.map_or(Time::ZERO, |w| w.from);
+        let window_from = window.map_or(Time::ZERO, |w| w.from);
         // An exponential draw of mean 1 (1 - U is in (0, 1]), inverted through the
         // cumulative rate.
         let exponential = |rng: &mut crate::engine::Rng| -(1.0 - unit(rng)).ln();
-        let next = match &p.arrivals {
+        let next = match arrivals {
             Arrivals::Renewal(d) => {
-                let gap = Duration::from_ticks_f64(d.sample(&mut rt.arrival_rng));
+                let gap = Duration::from_ticks_f64(d.sample(&mut rt.rng));
                 Some(now.max(window_from) + gap)
             }
             Arrivals::Schedule(periods) => {
-                let e = exponential(&mut rt.arrival_rng);
+                let e = exponential(&mut rt.rng);
                 RatePeriod::next_arrival(periods, now.max(window_from), e)
             }
             Arrivals::Growth(g) => {
-                let e = exponential(&mut rt.arrival_rng);
+                let e = exponential(&mut rt.rng);
                 g.next_arrival(now.max(window_from), e)
             }
             Arrivals::Cohort(c) => {
@@ -46,18 +50,18 @@ impl Facility<'_> {
                     _ if c.to == c.from => Some(c.from),
                     Spread::Even => Some(c.even(issued)),
                     Spread::Random => {
-                        let u = unit(&mut rt.arrival_rng);
+                        let u = unit(&mut rt.rng);
                         Some(c.next_random(now.max(c.from), c.size - issued, u))
                     }
                 }
             }
             Arrivals::Dated(times) => times.get(rt.issued as usize).copied(),
         };
-        let end = p.window.map_or(Time::NEVER, |w| w.to);
+        let end = window.map_or(Time::NEVER, |w| w.to);
         match next {
             Some(t) if t < end => {
                 rt.issued += 1;
-                k.schedule_at(t.max(now), Ev::Arrival(pi));
+                k.schedule_at(t.max(now), Ev::Arrival(si));
             }
             // Arrivals have ended. Whoever arrives now is not in the system yet: the
             // caller asks whether a run until empty is over once it is.
@@ -80,8 +84,10 @@ impl Model for Facility<'_> {
     fn start(&mut self, k: &mut Kernel<Ev>) {
         self.start_series(k);
         self.start_slots(k);
+        for si in 0..self.sources.len() {
+            self.schedule_arrival(si as u16, k);
+        }
         for i in 0..self.spec.products.len() {
-            self.schedule_arrival(i as u16, k);
             if self.products[i].allo.is_some() {
                 self.start_stock(i as u16, k);
             }
@@ -91,8 +97,9 @@ impl Model for Facility<'_> {
 
     fn handle(&mut self, ev: Ev, k: &mut Kernel<Ev>) {
         match ev {
-            Ev::Arrival(pi) => {
-                self.schedule_arrival(pi, k);
+            Ev::Arrival(si) => {
+                self.schedule_arrival(si, k);
+                let pi = self.sources[si as usize].product;
                 self.products[pi as usize].life.arrived += 1;
                 if self.in_window(k) {
                     self.products[pi as usize].arrived += 1;
@@ -101,6 +108,9 @@ impl Model for Facility<'_> {
                     self.order_arrives(pi, k);
                 } else {
                     let c = self.new_entity(pi, Chain::Main, true, k);
+                    if self.net.is_some() {
+                        self.arrive_at_site(c, si, k.now());
+                    }
                     self.start_step(c, 0, k);
                 }
                 // The last arrival of a run until empty may have left at once.
@@ -127,6 +137,12 @@ impl Model for Facility<'_> {
                     self.entities[c as usize].holding = false;
                     let touch_done = self.tasks[ti].touch.is_some();
                     self.release(c, ti, e.request, e.granted, touch_done, k);
+                }
+                if let Some(limit) = self.tasks[ti].limit
+                    && k.now().since(e.step_start) > limit
+                {
+                    self.spoil(c, k);
+                    return;
                 }
                 let failure = self.failed(ti).map(|rule| (rule, ti));
                 self.end_step(c, failure, k);
@@ -239,5 +255,8 @@ impl Model for Facility<'_> {
             }
         }
         self.held.fill(0);
+        if let Some(net) = &mut self.net {
+            net.reset();
+        }
     }
 }

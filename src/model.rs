@@ -27,9 +27,10 @@ pub use run::{Replication, RunError, Tail, pooled_percentiles, run_replication};
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{
-    BookingStat, Key, Metric, MilestoneStat, PatientStat, ResourceStat, SeriesBookingStat,
-    SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SlotStat, StepStat,
-    StockStat, Unit, keys, metric_names, series_keys, series_names, slug, tail_name,
+    BookingStat, Key, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat,
+    SlotStat, StepStat, StockStat, Unit, keys, metric_names, series_keys, series_names, slug,
+    tail_name,
 };
 pub use spec::{
     Allogeneic, Arrivals, Assay, At, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,

@@ -7,7 +7,9 @@ mod compile;
 pub use compile::period;
 mod demand;
 pub mod format;
+mod network;
 mod outcomes;
+mod resources;
 mod slots;
 pub mod units;
 

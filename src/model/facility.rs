@@ -313,34 +313,6 @@ impl<'s> Facility<'s> {
             .collect()
     }
 
-    /// The end-to-end times (vein-to-vein, order-to-infusion) of each product recorded in
-    /// the window, then each milestone's, with the keys of their percentiles.
-    pub fn tail_sketches(&self) -> Vec<crate::model::Tail> {
-        use crate::model::metrics::{Key, MilestoneStat, tail_keys};
-        let ends = self
-            .products
-            .iter()
-            .enumerate()
-            .map(|(p, rt)| crate::model::Tail {
-                keys: tail_keys(self.spec, p),
-                sketch: rt.v2v.sketch().clone(),
-            });
-        let milestones = self.products.iter().enumerate().flat_map(|(p, rt)| {
-            rt.milestones.tally.iter().enumerate().map(move |(m, t)| {
-                let key = |stat| Key::Milestone {
-                    product: p,
-                    milestone: m,
-                    stat,
-                };
-                crate::model::Tail {
-                    keys: [MilestoneStat::P50, MilestoneStat::P90, MilestoneStat::P95].map(key),
-                    sketch: t.sketch().clone(),
-                }
-            })
-        });
-        ends.chain(milestones).collect()
-    }
-
     /// Entities in the system now (patients, batches and orders in progress).
     pub fn in_system(&self) -> usize {
         self.entities.len() - self.free.len() - self.zombies

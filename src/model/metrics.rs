@@ -96,15 +96,28 @@
 //! | `products.P.bookings.S.cancelled` | count | windows freed by campaigns that left before them |
 //! | `products.P.bookings.S.lead.mean` | days | from request to the window's start, per booking made |
 //!
+//! Per collection site `S` and plant `Q` of a network, for product `P` (patients
+//! collected at `S`, whatever their plant; network-wide figures are the product's own,
+//! pooled over every patient, not averaged over sites):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `products.P.sites.S.arrived`, `.completed` | patients | collected, infused in the window |
+//! | `products.P.sites.S.lost` | patients | left without infusion in the window (failure, patience, hazard, spoiled) |
+//! | `products.P.sites.S.spoiled` | patients | of those, products that travelled longer than a leg's fresh limit |
+//! | `products.P.sites.S.wip_end` | patients | in the network at the end |
+//! | `products.P.sites.S.v2v.mean`, `.p50`, `.p90`, `.p95` | days | vein-to-vein of those infused |
+//! | `products.P.plants.Q.patients` | patients | routed to plant Q in the window |
+//!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 
 mod key;
 
 pub use key::{
-    BookingStat, Key, MilestoneStat, PatientStat, ResourceStat, SeriesBookingStat, SeriesKey,
-    SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SlotStat, StepStat, StockStat, keys,
-    series_keys, tail_keys,
+    BookingStat, Key, MilestoneStat, PatientStat, PlantStat, ResourceStat, SeriesBookingStat,
+    SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat, SlotStat, StepStat,
+    StockStat, keys, series_keys, tail_keys,
 };
 
 use super::spec::Spec;

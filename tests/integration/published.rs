@@ -74,8 +74,12 @@ fn bcma_multicentre_against_erlang_a() {
 
 /// The i-SHIPMENT instance `name` (`1000a`, `2000a`) with `edit` applied to its text: per
 /// metric, its value (the replay is deterministic: every replication is the same), and
-/// per day, the plant's lines in use (a time series of 1-day periods).
-fn ishipment(name: &str, edit: impl Fn(&str) -> String) -> (HashMap<String, f64>, Vec<f64>) {
+/// per day, the lines in use at each plant of `plants` (a time series of 1-day periods).
+fn ishipment(
+    name: &str,
+    plants: &[&str],
+    edit: impl Fn(&str) -> String,
+) -> (HashMap<String, f64>, Vec<Vec<f64>>) {
     let path = format!(
         "{}/scenarios/published/ishipment/ishipment-{name}.toml",
         env!("CARGO_MANIFEST_DIR")
@@ -88,7 +92,14 @@ fn ishipment(name: &str, edit: impl Fn(&str) -> String) -> (HashMap<String, f64>
     );
     let sc = cgtsim::cli::scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
     let runs = simulate(&sc.spec, sc.seed, 2, || {}, || false).unwrap();
-    assert_eq!(runs[0].values, runs[1].values, "a deterministic replay");
+    let bits = |r: usize| {
+        runs[r]
+            .values
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(0), bits(1), "a deterministic replay");
     let names = metric_names(&sc.spec);
     let m = names
         .iter()
@@ -96,20 +107,24 @@ fn ishipment(name: &str, edit: impl Fn(&str) -> String) -> (HashMap<String, f64>
         .zip(runs[0].values.clone())
         .collect();
     let series = series_names(&sc.spec);
-    let at = series
-        .iter()
-        .position(|(s, _)| s.name == "resources.line.in_use.mean")
-        .unwrap();
     let rows = runs[0].series.as_ref().unwrap();
-    let lines = rows.chunks(series.len()).map(|row| row[at]).collect();
+    let lines = plants
+        .iter()
+        .map(|q| {
+            let name = format!("resources.line@{q}.in_use.mean");
+            let at = series.iter().position(|(s, _)| s.name == name).unwrap();
+            rows.chunks(series.len()).map(|row| row[at]).collect()
+        })
+        .collect();
     (m, lines)
 }
 
-/// Lines in use on each day by hand: a patient collected on day t has leukapheresis on
-/// day t, travels on day t + 1 and holds a line on days t + 2 to t + 8.
-fn lines_by_hand(name: &str) -> Vec<f64> {
+/// Lines in use on each day by hand, for the patients of `sites`: a patient collected on
+/// day t has leukapheresis on day t, travels on day t + 1 and holds a line on days t + 2
+/// to t + 8.
+fn lines_by_hand(name: &str, sites: &[u32]) -> Vec<f64> {
     let mut busy = vec![0.0; 140];
-    for site in 1..=4 {
+    for site in sites {
         let csv = read(&format!("scenarios/published/ishipment/c{site}-{name}.csv"));
         for t in csv.lines().skip(1).map(|l| l.parse::<usize>().unwrap()) {
             busy[t + 2..t + 9].iter_mut().for_each(|b| *b += 1.0);
@@ -118,49 +133,76 @@ fn lines_by_hand(name: &str) -> Vec<f64> {
     busy
 }
 
+/// Asserts that the lines in use each day are the hand replay's, with the given peak.
+fn same_days(name: &str, sim: &[f64], hand: &[f64], peak: f64) {
+    assert_eq!(hand.iter().cloned().fold(0.0, f64::max), peak, "{name}");
+    for (day, &n) in sim.iter().enumerate() {
+        assert_eq!(n, hand[day], "{name}: lines in use on day {day}");
+    }
+}
+
+const SITES: [&str; 4] = ["c1", "c2", "c3", "c4"];
+
 #[test]
 fn ishipment_replays_exactly_by_hand() {
     // With enough lines, every vein-to-vein time is 17 days (1 + 1 + 7 + 7 + 1 + 0) and
     // the lines in use on every day are the hand replay's: for 1000 a year on the 31-line
     // plant (peak 21), for 2000 a year on 1,000 lines (peak 41, more than the plant has).
     for (name, lines, peak) in [("1000a", "31", 21.0), ("2000a", "1000", 41.0)] {
-        let (m, by_day) = ishipment(name, |t| {
-            replaced(t, "capacity = 31", &format!("capacity = {lines}"))
+        let (m, by_day) = ishipment(name, &["m2"], |t| {
+            replaced(
+                t,
+                "m2 = { kind = \"plant\", resources = { line = { capacity = 31 } } }",
+                &format!(
+                    "m2 = {{ kind = \"plant\", resources = {{ line = {{ capacity = {lines} }} }} }}"
+                ),
+            )
         });
-        for c in ["c1", "c2", "c3", "c4"] {
-            assert_eq!(m[&format!("products.{c}.v2v.mean")], 17.0, "{name} {c}");
+        for c in SITES {
             assert_eq!(
-                m[&format!("products.{c}.milestones.vein_to_vein.on_time")],
-                1.0
+                m[&format!("products.car-t.sites.{c}.v2v.mean")],
+                17.0,
+                "{name} {c}"
             );
+            // Percentiles come from a sketch with 0.25 % relative accuracy.
+            let p95 = m[&format!("products.car-t.sites.{c}.v2v.p95")];
+            assert!((p95 - 17.0).abs() < 17.0 * 0.0026, "{name} {c}: {p95}");
         }
-        let hand = lines_by_hand(name);
-        assert_eq!(m["resources.line.in_use.peak"], peak, "{name}");
-        assert_eq!(hand.iter().cloned().fold(0.0, f64::max), peak);
-        for (day, &n) in by_day.iter().enumerate() {
-            assert_eq!(n, hand[day], "{name}: lines in use on day {day}");
-        }
+        assert_eq!(m["products.car-t.milestones.vein_to_vein.on_time"], 1.0);
+        assert_eq!(
+            m["products.car-t.plants.m2.patients"],
+            m["products.car-t.arrived"]
+        );
+        assert_eq!(m["resources.line@m2.in_use.peak"], peak, "{name}");
+        same_days(name, &by_day[0], &lines_by_hand(name, &[1, 2, 3, 4]), peak);
     }
-    // One standard (2-day) leg adds a day: 18, still within the limit.
-    let (m, _) = ishipment("1000a", |t| {
+    // Standard listed first and chosen where the 18-day limit allows: the inbound leg
+    // must be express (1 + 2 + 7 + 7 + 2 = 19 > 18), the outbound one can be standard
+    // (expected arrival day t + 18): every patient 18 days, within the limit.
+    let deadline = |t: &str| {
+        replaced(
+            &t.replace(
+                "express = \"1d\", standard = \"2d\"",
+                "standard = \"2d\", express = \"1d\"",
+            ),
+            "[routing]\nrule",
+            "[routing]\nmode = \"deadline\"\ndeadline = \"18d\"\nrule",
+        )
+    };
+    let (m, _) = ishipment("1000a", &[], deadline);
+    assert_eq!(m["products.car-t.v2v.mean"], 18.0, "one standard leg");
+    assert!((m["products.car-t.v2v.p95"] - 18.0).abs() < 18.0 * 0.0026);
+    assert_eq!(m["products.car-t.steps.inbound.work.mean"], 1.0);
+    assert_eq!(m["products.car-t.steps.outbound.work.mean"], 2.0);
+    assert_eq!(m["products.car-t.milestones.vein_to_vein.on_time"], 1.0);
+    // The first mode alone (standard first, no deadline): both legs standard, 19 days.
+    let (m, _) = ishipment("1000a", &[], |t| {
         t.replace(
-            "express (j1)\n  duration = \"1d\"",
-            "standard (j2)\n  duration = \"2d\"",
+            "express = \"1d\", standard = \"2d\"",
+            "standard = \"2d\", express = \"1d\"",
         )
     });
-    assert_eq!(
-        m["products.c1.v2v.mean"], 19.0,
-        "both legs standard: 1 + 2 + 7 + 7 + 2"
-    );
-    let (m, _) = ishipment("1000a", |t| {
-        t.replace(
-            "# plant -> h1, express (j1)\n  duration = \"1d\"",
-            "# plant -> h1, standard (j2)\n  duration = \"2d\"",
-        )
-    });
-    assert_eq!(m["products.c1.v2v.mean"], 18.0, "one standard leg");
-    assert_eq!(m["products.c1.milestones.vein_to_vein.on_time"], 1.0);
-    assert_eq!(m["products.c2.v2v.mean"], 17.0);
+    assert_eq!(m["products.car-t.v2v.mean"], 19.0, "1 + 2 + 7 + 7 + 2");
 }
 
 #[test]
@@ -168,15 +210,20 @@ fn ishipment_one_plant_cannot_serve_2000_a_year() {
     // On the 31-line plant the 2000-a-year instance needs 41 lines at peak: patients
     // queue, 49 of 495 are treated within 18 days (the figure in the file's header), and
     // the last on day 127.
-    let (m, _) = ishipment("2000a", |t| t.to_string());
-    assert_eq!(m["resources.line.in_use.peak"], 31.0);
-    let on_time: f64 = ["c1", "c2", "c3", "c4"]
-        .iter()
-        .map(|c| {
-            m[&format!("products.{c}.completed")]
-                * m[&format!("products.{c}.milestones.vein_to_vein.on_time")]
-        })
-        .sum();
+    let (m, _) = ishipment("2000a", &[], |t| t.to_string());
+    assert_eq!(m["resources.line@m2.in_use.peak"], 31.0);
+    let on_time =
+        m["products.car-t.completed"] * m["products.car-t.milestones.vein_to_vein.on_time"];
     assert_eq!(on_time.round(), 49.0);
     assert_eq!(m["run.days"], 127.0);
+    // Two 31-line plants, c1 and c2 to m2, c3 and c4 to m5: no queue, every patient in
+    // 17 days, and each plant's lines day by day are the hand replay of its own sites.
+    let two = |t: &str| t.replace("c3 = \"m2\", c4 = \"m2\"", "c3 = \"m5\", c4 = \"m5\"");
+    let (m, by_day) = ishipment("2000a", &["m2", "m5"], two);
+    assert_eq!(m["products.car-t.v2v.mean"], 17.0);
+    assert!((m["products.car-t.v2v.p95"] - 17.0).abs() < 17.0 * 0.0026);
+    assert_eq!(m["products.car-t.plants.m2.patients"], 265.0);
+    assert_eq!(m["products.car-t.plants.m5.patients"], 230.0);
+    same_days("m2", &by_day[0], &lines_by_hand("2000a", &[1, 2]), 22.0);
+    same_days("m5", &by_day[1], &lines_by_hand("2000a", &[3, 4]), 19.0);
 }

@@ -112,8 +112,8 @@ fn missing_key() {
         "missing-key",
         "arrivals = { rate = 0.1, per = \"day\" }\n",
         "\n",
-        "11:1",
-        "missing field `arrivals`",
+        "12:8",
+        "the product has no arrivals: add arrivals = { ... }, or the demand per site",
     );
 }
 

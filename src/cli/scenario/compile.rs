@@ -4,14 +4,15 @@
 //! and [`locate`] turns that path back into a place in the file.
 
 use super::format::{self, ScenarioFile};
-use super::units::{Days, DurationDist, parse_days, parse_time_of_day, shown};
+use super::resources::resource;
+use super::units::{Days, DurationDist, parse_days, shown};
 use super::{Scenario, ScenarioError};
-use super::{demand, outcomes, slots};
-use crate::engine::time::{TICKS_PER_DAY, TICKS_PER_WEEK};
-use crate::engine::{CapacityDrop, Dist, Duration, Exception, Time};
+use super::{demand, network, outcomes, slots};
+use crate::engine::time::TICKS_PER_DAY;
+use crate::engine::{Dist, Duration};
 use crate::model::{
-    Allogeneic, Assay, BreakdownSpec, CalendarSpec, Failure, Policy, ProductSpec, ResourceSpec,
-    ShiftSpec, Spec, SpecError, Staffing, StepKind, StepSpec, Task, duration_in_range, limits,
+    Allogeneic, Assay, At, Failure, Policy, ProductSpec, ResourceSpec, Spec, SpecError, StepKind,
+    StepSpec, Task, duration_in_range, limits,
 };
 use std::collections::HashMap;
 use std::ops::Range;
@@ -73,7 +74,7 @@ impl Ctx<'_> {
     }
 }
 
-fn ticks(d: Days) -> Duration {
+pub(super) fn ticks(d: Days) -> Duration {
     Duration::from_days_f64(d.0)
 }
 
@@ -125,10 +126,14 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
             .resources
             .values()
             .any(|r| r.get_ref().calendar.is_some());
-        let dated = file
-            .products
-            .iter()
-            .any(|p| p.get_ref().arrivals.get_ref().file.is_some());
+        let dated = file.products.iter().any(|p| {
+            let p = p.get_ref();
+            let site = p.demand.values().map(|d| &d.get_ref().arrivals);
+            p.arrivals
+                .iter()
+                .chain(site)
+                .any(|a| a.get_ref().file.is_some())
+        });
         if !calendars && !dated {
             return cx.err(
                 d,
@@ -165,10 +170,19 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         index.insert(name.get_ref().clone(), resources.len());
         resources.push(resource(cx, name.get_ref().clone(), r, week_start)?);
     }
+    let (sites, places) = network::sites(cx, &file, &mut resources, &mut index, |name, r| {
+        resource(cx, name, r, week_start)
+    })?;
+    let network = network::network(cx, &file, sites, &places)?;
     let (slot_specs, slot_index) = slots::calendars(cx, &file.slots)?;
     let mut products: Vec<ProductSpec> = Vec::new();
+    let names = Names {
+        index: &index,
+        places: &places,
+        slots: &slot_index,
+    };
     for p in &file.products {
-        products.push(product(cx, p, &resources, &index, start_date, &slot_index)?);
+        products.push(product(cx, p, &resources, &names, start_date)?);
     }
     let spec = Spec {
         resources,
@@ -177,7 +191,7 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
         horizon,
         until_empty: sim.until_empty.as_ref().is_some_and(|u| *u.get_ref()),
         slots: slot_specs,
-        network: Default::default(),
+        network,
         timeseries: match &sim.timeseries {
             None => None,
             Some(p) => match period(p.get_ref()) {
@@ -261,141 +275,21 @@ fn span_of(src: &str, path: &str) -> Option<Range<usize>> {
     best
 }
 
-fn resource(
-    cx: &Ctx,
-    name: String,
-    r: &Spanned<format::Resource>,
-    week_start: Duration,
-) -> R<ResourceSpec> {
-    let f = r.get_ref();
-    let capacity = cx.count(&f.capacity, "capacity", 0)?;
-    let changeover = f
-        .changeover
-        .as_ref()
-        .map(|c| cx.duration_dist(c))
-        .transpose()?;
-    let on_capacity_drop = match f.on_capacity_drop.as_ref().map(|s| s.get_ref().as_str()) {
-        None | Some("finish") => CapacityDrop::FinishCurrent,
-        Some("preempt") => {
-            // The engine supports preempt-resume (see engine::pool), but the process-chain
-            // model does not yet pause and resume its steps; refuse rather than misbehave.
-            return cx.err(
-                f.on_capacity_drop.as_ref().expect("matched Some"),
-                "on_capacity_drop = \"preempt\" is not supported by process chains yet; use \"finish\" (work in progress finishes when capacity drops)",
-            );
-        }
-        Some(other) => {
-            return cx.err(
-                f.on_capacity_drop.as_ref().expect("matched Some"),
-                format!(
-                    "on_capacity_drop must be \"finish\" or \"preempt\", not \"{}\"",
-                    shown(other)
-                ),
-            );
-        }
-    };
-    let calendar = f
-        .calendar
-        .as_ref()
-        .map(|c| calendar(cx, c, week_start))
-        .transpose()?;
-    let breakdowns = match &f.breakdowns {
-        None => None,
-        Some(b) => {
-            let bf = b.get_ref();
-            Some(BreakdownSpec {
-                time_between: cx.duration_dist(&bf.time_between)?,
-                repair: cx.duration_dist(&bf.repair)?,
-                units: bf
-                    .units
-                    .as_ref()
-                    .map_or(Ok(1), |u| cx.count(u, "units", 1))?,
-            })
-        }
-    };
-    Ok(ResourceSpec {
-        name,
-        capacity,
-        changeover,
-        calendar,
-        breakdowns,
-        on_capacity_drop,
-    })
-}
-
-fn calendar(cx: &Ctx, c: &Spanned<format::CalendarSpec>, week_start: Duration) -> R<CalendarSpec> {
-    let f = c.get_ref();
-    let base = f.base.as_ref().map_or(Ok(0), |b| cx.count(b, "base", 0))?;
-    let mut shifts = Vec::new();
-    for s in &f.shifts {
-        let sf = s.get_ref();
-        let days = parse_days(sf.days.get_ref()).or_else(|m| cx.err(&sf.days, m))?;
-        let start = parse_time_of_day(sf.start.get_ref()).or_else(|m| cx.err(&sf.start, m))?;
-        let end = parse_time_of_day(sf.end.get_ref()).or_else(|m| cx.err(&sf.end, m))?;
-        let staffing = match &sf.capacity {
-            None => Staffing::All,
-            Some(v) => Staffing::Units(cx.count(v, "capacity", 0)?),
-        };
-        shifts.push(ShiftSpec {
-            days,
-            start: ticks(start),
-            end: ticks(end),
-            staffing,
-        });
-    }
-    let mut exceptions = Vec::new();
-    for e in &f.exceptions {
-        let ef = e.get_ref();
-        let (from, to) = (
-            Time::ZERO + ticks(*ef.from.get_ref()),
-            Time::ZERO + ticks(*ef.to.get_ref()),
-        );
-        if from >= to {
-            return cx.err(
-                &ef.to,
-                "an exception must end (`to`) after it starts (`from`)",
-            );
-        }
-        let capacity = ef
-            .capacity
-            .as_ref()
-            .map_or(Ok(0), |v| cx.count(v, "capacity", 0))?;
-        let repeat = match &ef.repeat {
-            None => None,
-            Some(r) => {
-                let every = ticks(*r.get_ref());
-                if every < crate::engine::calendar::MIN_REPEAT || every < to.since(from) {
-                    return cx.err(
-                        r,
-                        "repeat must be at least one day and at least as long as the exception itself (for patterns within a week, use shifts)",
-                    );
-                }
-                Some(every)
-            }
-        };
-        exceptions.push(Exception {
-            from,
-            to,
-            capacity,
-            repeat,
-        });
-    }
-    Ok(CalendarSpec {
-        week_start: Duration::from_ticks(week_start.ticks() % TICKS_PER_WEEK),
-        base,
-        shifts,
-        exceptions,
-    })
+/// What names resolve against: resources, sites and slot calendars.
+struct Names<'a> {
+    index: &'a HashMap<String, usize>,
+    places: &'a network::Places,
+    slots: &'a HashMap<String, usize>,
 }
 
 fn product(
     cx: &Ctx,
     p: &Spanned<format::Product>,
     resources: &[ResourceSpec],
-    index: &HashMap<String, usize>,
+    names: &Names,
     start_date: Option<i64>,
-    slot_index: &HashMap<String, usize>,
 ) -> R<ProductSpec> {
+    let (index, slot_index) = (names.index, names.slots);
     let f = p.get_ref();
     let name = f.name.get_ref().clone();
     let allo = match f.kind.get_ref().as_str() {
@@ -411,7 +305,23 @@ fn product(
             );
         }
     };
-    let (arrivals, window) = demand::arrivals(cx, &f.arrivals, start_date)?;
+    let site_demand = network::demand(cx, &f.demand, names.places, start_date)?;
+    let (arrivals, window) = match (&f.arrivals, f.demand.first()) {
+        (Some(a), None) => demand::arrivals(cx, a, start_date)?,
+        (None, Some(_)) => (crate::model::Arrivals::Dated(Vec::new()), None),
+        (Some(a), Some(_)) => {
+            return cx.err(
+                a,
+                "give either `arrivals` (one site) or the demand per site, not both",
+            );
+        }
+        (None, None) => {
+            return cx.err(
+                &f.name,
+                "the product has no arrivals: add arrivals = { ... }, or the demand per site",
+            );
+        }
+    };
     let patience = f
         .patience
         .as_ref()
@@ -425,7 +335,7 @@ fn product(
             None => return cx.err(r, unknown_resource(r.get_ref(), index)),
         }
     }
-    let mut steps = chain(cx, f.steps.get_ref(), index)?;
+    let mut steps = chain(cx, f.steps.get_ref(), index, Some(names.places))?;
     slots::step_slots(cx, f.steps.get_ref(), &mut steps, slot_index)?;
     if let Some(s) = f.delivery.iter().find_map(|s| s.get_ref().slot.as_ref()) {
         return cx.err(s, "an allogeneic order's delivery cannot wait for a slot; slots are for autologous chains");
@@ -465,7 +375,7 @@ fn product(
     let hazards = outcomes::hazards(cx, &f.hazards, &step_names)?;
     Ok(ProductSpec {
         score,
-        demand: Vec::new(),
+        demand: site_demand,
         milestones,
         hazards,
         name,
@@ -478,11 +388,13 @@ fn product(
     })
 }
 
-/// A chain of steps (a product's steps, or an allogeneic product's delivery).
+/// A chain of steps (a product's steps, or an allogeneic product's delivery, which has
+/// no `places`).
 fn chain(
     cx: &Ctx,
     steps_in: &[Spanned<format::Step>],
     index: &HashMap<String, usize>,
+    places: Option<&network::Places>,
 ) -> R<Vec<StepSpec>> {
     let names: Vec<&str> = steps_in
         .iter()
@@ -492,60 +404,74 @@ fn chain(
     for (i, s) in steps_in.iter().enumerate() {
         let sf = s.get_ref();
         let sname = sf.name.get_ref().clone();
-        let kind = match &sf.assays {
-            Some(list) => {
-                for (key, present) in [
-                    ("uses", !sf.uses.is_empty()),
-                    ("touch_uses", !sf.touch_uses.is_empty()),
-                    ("duration", sf.duration.is_some()),
-                    ("touch", sf.touch.is_some()),
-                    ("failure", sf.failure.is_some()),
-                ] {
-                    if present {
-                        return cx.err(s, format!("step `{}` has assays, so `{key}` belongs inside each assay, not on the step", shown(&sname)));
+        let kind_with = |index: &HashMap<String, usize>| -> R<StepKind> {
+            Ok(match &sf.assays {
+                Some(list) => {
+                    for (key, present) in [
+                        ("uses", !sf.uses.is_empty()),
+                        ("touch_uses", !sf.touch_uses.is_empty()),
+                        ("duration", sf.duration.is_some()),
+                        ("touch", sf.touch.is_some()),
+                        ("failure", sf.failure.is_some()),
+                    ] {
+                        if present {
+                            return cx.err(s, format!("step `{}` has assays, so `{key}` belongs inside each assay, not on the step", shown(&sname)));
+                        }
                     }
+                    let mut assays = Vec::new();
+                    for a in list {
+                        let af = a.get_ref();
+                        let task = task(
+                            cx,
+                            (&af.uses, &af.touch_uses),
+                            Ok(&af.duration),
+                            af.touch.as_ref(),
+                            a,
+                            index,
+                        )?;
+                        let failure = af
+                            .failure
+                            .as_ref()
+                            .map(|fl| failure(cx, fl, &names, i))
+                            .transpose()?;
+                        assays.push(Assay {
+                            name: af.name.get_ref().clone(),
+                            task,
+                            failure,
+                        });
+                    }
+                    StepKind::Assays(assays)
                 }
-                let mut assays = Vec::new();
-                for a in list {
-                    let af = a.get_ref();
+                None => {
+                    // A wait for a slot needs no work of its own.
                     let task = task(
                         cx,
-                        (&af.uses, &af.touch_uses),
-                        Ok(&af.duration),
-                        af.touch.as_ref(),
-                        a,
+                        (&sf.uses, &sf.touch_uses),
+                        sf.duration.as_ref().ok_or(sf.slot.is_some()),
+                        sf.touch.as_ref(),
+                        s,
                         index,
                     )?;
-                    let failure = af
+                    let failure = sf
                         .failure
                         .as_ref()
                         .map(|fl| failure(cx, fl, &names, i))
                         .transpose()?;
-                    assays.push(Assay {
-                        name: af.name.get_ref().clone(),
-                        task,
-                        failure,
-                    });
+                    StepKind::Work(task, failure)
                 }
-                StepKind::Assays(assays)
+            })
+        };
+        let located = sf.at.as_ref().or(sf.transport.as_ref().map(|_| &sf.name));
+        let (kind, at) = match (places, located) {
+            (_, None) => (kind_with(index)?, At::Listed),
+            (None, Some(_)) => {
+                return cx.err(s, "an allogeneic order's delivery runs at its one site; remove `at` and `transport`");
             }
-            None => {
-                // A wait for a slot needs no work of its own.
-                let task = task(
-                    cx,
-                    (&sf.uses, &sf.touch_uses),
-                    sf.duration.as_ref().ok_or(sf.slot.is_some()),
-                    sf.touch.as_ref(),
-                    s,
-                    index,
-                )?;
-                let failure = sf
-                    .failure
-                    .as_ref()
-                    .map(|fl| failure(cx, fl, &names, i))
-                    .transpose()?;
-                StepKind::Work(task, failure)
-            }
+            (Some(places), Some(_)) => match (&sf.at, &sf.transport) {
+                (_, Some(t)) => (network::transport(cx, sf, t, places)?, At::Listed),
+                (Some(at), None) => network::located(cx, sf, at, places, index, kind_with)?,
+                (None, None) => unreachable!("located"),
+            },
         };
         let (seize, release) = held_across(cx, sf, s, index)?;
         let booking = match (&sf.book, &sf.assays) {
@@ -560,7 +486,7 @@ fn chain(
             seize,
             release,
             booking,
-            at: Default::default(),
+            at,
         });
     }
     Ok(steps)
@@ -652,7 +578,7 @@ fn allogeneic(
         }
         shelf_life = sf.shelf_life.as_ref().map(|l| ticks(*l.get_ref()));
     }
-    let delivery = chain(cx, &f.delivery, index)?;
+    let delivery = chain(cx, &f.delivery, index, None)?;
     Ok(Allogeneic {
         doses,
         order_size,
@@ -682,7 +608,7 @@ pub fn period(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_days_f64(days))
 }
 
-fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
+pub(super) fn unknown_resource(name: &str, index: &HashMap<String, usize>) -> String {
     unknown("resource", name, "[resources]", index)
 }
 
@@ -734,7 +660,7 @@ fn resolve_uses(
     Ok(out)
 }
 
-fn task<T>(
+pub(super) fn task<T>(
     cx: &Ctx,
     (uses, touch_uses): (&[Spanned<format::Use>], &[Spanned<format::Use>]),
     duration: Result<&Spanned<DurationDist>, bool>,

@@ -45,6 +45,77 @@ pub struct ScenarioFile {
     /// Slot calendars, by name.
     #[serde(default)]
     pub slots: IndexMap<Spanned<String>, Spanned<SlotCalendar>>,
+    /// Sites of a network, by name.
+    #[serde(default)]
+    pub sites: IndexMap<Spanned<String>, Spanned<Site>>,
+    /// Transport lanes: `[lanes.FROM]` then `TO = { modes = { ... } }`.
+    #[serde(default)]
+    pub lanes: IndexMap<Spanned<String>, Spanned<LanesFrom>>,
+    /// How patients are routed to plants.
+    pub routing: Option<Spanned<RoutingFile>>,
+}
+
+/// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own
+/// resources (named `ROLE@SITE` in results; steps located at a site name the role).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub resources: IndexMap<Spanned<String>, Spanned<Resource>>,
+}
+
+/// The lanes from one site, by destination.
+pub type LanesFrom = IndexMap<Spanned<String>, Spanned<Lane>>;
+
+/// A lane `[lanes.FROM] TO = { modes = { express = "1d", standard = "2d" } }`: modes in
+/// order of preference, each a door-to-door duration; resources every mode holds
+/// (`uses`) or takes for a hands-on `touch` at the start (`touch_uses`: a courier's
+/// pick-up, whose calendar sets cut-off times), resolved at the origin site first; the
+/// same lane back from TO to FROM unless `one_way = true`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lane {
+    pub modes: Spanned<IndexMap<Spanned<String>, Spanned<DurationDist>>>,
+    #[serde(default)]
+    pub uses: Vec<Spanned<Use>>,
+    #[serde(default)]
+    pub touch_uses: Vec<Spanned<Use>>,
+    pub touch: Option<Spanned<DurationDist>>,
+    pub one_way: Option<Spanned<bool>>,
+}
+
+/// `[routing]`: `rule = "nearest"` (default), `"fixed"` with `table = { SITE = "PLANT" }`,
+/// `"shortest_wait"` or `"most_free"`; `at = "arrival"` (default) or `"dispatch"`;
+/// `mode = "first"` (default), `"fastest"` or `"deadline"` with `deadline = "18d"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingFile {
+    pub rule: Option<Spanned<String>>,
+    #[serde(default)]
+    pub table: IndexMap<Spanned<String>, Spanned<String>>,
+    pub at: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
+    pub deadline: Option<Spanned<Days>>,
+}
+
+/// `[products.demand.umea]`: that collection site's arrivals, and where its patients are
+/// treated if elsewhere.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteDemand {
+    pub arrivals: Spanned<ArrivalsSpec>,
+    pub treated_at: Option<Spanned<String>>,
+}
+
+/// A transport step: `transport = { from = "collection", to = "plant", fresh_limit = "2d" }`
+/// (places: "collection", "treatment", "plant", or a site's name).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportFile {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub fresh_limit: Option<Spanned<Days>>,
 }
 
 /// `[slots.bcma]`: `release = { every = "month", count = { uniform = { min = 0, max = 4 } } }`
@@ -152,7 +223,11 @@ pub struct Product {
     pub name: Spanned<String>,
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
-    pub arrivals: Spanned<ArrivalsSpec>,
+    /// Arrivals, for a product without sites...
+    pub arrivals: Option<Spanned<ArrivalsSpec>>,
+    /// ...or per collection site of a network.
+    #[serde(default)]
+    pub demand: IndexMap<Spanned<String>, Spanned<SiteDemand>>,
     pub patience: Option<Spanned<DurationDist>>,
     /// Priority at every resource (default 0; higher is served first).
     pub priority: Option<Spanned<i64>>,
@@ -352,6 +427,11 @@ pub struct Step {
     pub release: Vec<Spanned<String>>,
     /// Book the step's resource ahead rather than queue for it.
     pub book: Option<Spanned<BookSpec>>,
+    /// Where the step's resources are: "collection", "treatment", "plant" (the
+    /// patient's), or a site's name; its `uses` then name roles of that site's resources.
+    pub at: Option<Spanned<String>>,
+    /// A transport leg instead of work.
+    pub transport: Option<Spanned<TransportFile>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@
 
 use super::{Chain, Ev, Facility};
 use crate::engine::{Kernel, Rng, Tally, Time};
+use crate::model::metrics::SiteStat;
 use crate::model::spec::{
     At, ModeChoice, Place, Routing, Sites, Spec, StepKind, StepSpec, admissible,
 };
@@ -389,5 +390,53 @@ impl Facility<'_> {
                 self.uncommit(c);
             }
         }
+    }
+}
+
+impl Facility<'_> {
+    /// Statistic `stat` of product `p`'s patients collected at `site`.
+    pub(super) fn site_value(&self, p: usize, site: usize, stat: SiteStat) -> f64 {
+        let net = self.net.as_ref().expect("sites have a network");
+        let rt = &net.sites[p * net.n_sites + site];
+        match stat {
+            SiteStat::Arrived => rt.arrived as f64,
+            SiteStat::Completed => rt.completed as f64,
+            SiteStat::Lost => rt.lost as f64,
+            SiteStat::Spoiled => rt.spoiled as f64,
+            SiteStat::WipEnd => (rt.life_arrived - rt.life_completed - rt.life_left) as f64,
+            SiteStat::V2vMean => rt.v2v.mean(),
+            SiteStat::V2vP50 => rt.v2v.quantile(0.5),
+            SiteStat::V2vP90 => rt.v2v.quantile(0.9),
+            SiteStat::V2vP95 => rt.v2v.quantile(0.95),
+        }
+    }
+
+    /// Per product and collection site: patients collected, infused and gone otherwise
+    /// since the start of the run, and in the network now (counted entity by entity), for
+    /// conservation checks.
+    pub fn site_ledgers(&self) -> Vec<(usize, usize, [u64; 4])> {
+        let Some(net) = &self.net else {
+            return Vec::new();
+        };
+        let mut now = vec![0u64; net.sites.len()];
+        for (c, e) in self.entities.iter().enumerate() {
+            if self.live[c] && e.source != NO_SITE && e.chain == Chain::Main {
+                let src = &self.sources[usize::from(e.source)];
+                now[usize::from(src.product) * net.n_sites + usize::from(src.collection)] += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for (p, spec_p) in self.spec.products.iter().enumerate() {
+            for d in &spec_p.demand {
+                let i = p * net.n_sites + d.site;
+                let rt = &net.sites[i];
+                out.push((
+                    p,
+                    d.site,
+                    [rt.life_arrived, rt.life_completed, rt.life_left, now[i]],
+                ));
+            }
+        }
+        out
     }
 }

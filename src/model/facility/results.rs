@@ -9,7 +9,8 @@ use crate::engine::pool::Pool;
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
 use crate::model::metrics::{
-    BookingStat, Key, MilestoneStat, PatientStat, ResourceStat, SlotStat, StepStat, StockStat, keys,
+    BookingStat, Key, MilestoneStat, PatientStat, PlantStat, ResourceStat, SlotStat, StepStat,
+    StockStat, keys,
 };
 
 const DAY: f64 = TICKS_PER_DAY as f64;
@@ -54,6 +55,53 @@ impl Facility<'_> {
             .into_iter()
             .map(|key| self.value(key, kernel, &ends))
             .collect()
+    }
+
+    /// The end-to-end times (vein-to-vein, order-to-infusion) of each product recorded in
+    /// the window, then each milestone's, with the keys of their percentiles.
+    pub fn tail_sketches(&self) -> Vec<crate::model::Tail> {
+        use crate::model::metrics::{Key, MilestoneStat, SiteStat, tail_keys};
+        let ends = self
+            .products
+            .iter()
+            .enumerate()
+            .map(|(p, rt)| crate::model::Tail {
+                keys: tail_keys(self.spec, p),
+                sketch: rt.v2v.sketch().clone(),
+            });
+        let milestones = self.products.iter().enumerate().flat_map(|(p, rt)| {
+            rt.milestones.tally.iter().enumerate().map(move |(m, t)| {
+                let key = |stat| Key::Milestone {
+                    product: p,
+                    milestone: m,
+                    stat,
+                };
+                crate::model::Tail {
+                    keys: [MilestoneStat::P50, MilestoneStat::P90, MilestoneStat::P95].map(key),
+                    sketch: t.sketch().clone(),
+                }
+            })
+        });
+        let sites = self.net.iter().flat_map(|net| {
+            self.spec
+                .products
+                .iter()
+                .enumerate()
+                .flat_map(move |(p, spec_p)| {
+                    spec_p.demand.iter().map(move |d| {
+                        let key = |stat| Key::Site {
+                            product: p,
+                            site: d.site,
+                            stat,
+                        };
+                        crate::model::Tail {
+                            keys: [SiteStat::V2vP50, SiteStat::V2vP90, SiteStat::V2vP95].map(key),
+                            sketch: net.sites[p * net.n_sites + d.site].v2v.sketch().clone(),
+                        }
+                    })
+                })
+        });
+        ends.chain(milestones).chain(sites).collect()
     }
 
     /// The value of metric `key`.
@@ -122,6 +170,19 @@ impl Facility<'_> {
                     BookingStat::Cancelled => b.cancelled as f64,
                     BookingStat::LeadMean => b.lead as f64 / DAY / (b.on_time + b.late) as f64,
                 }
+            }
+            Key::Site {
+                product,
+                site,
+                stat,
+            } => self.site_value(product, site, stat),
+            Key::Plant {
+                product,
+                site,
+                stat: PlantStat::Patients,
+            } => {
+                let net = self.net.as_ref().expect("plants have a network");
+                net.routed[product * net.n_sites + site] as f64
             }
             Key::Resource(r, s) => resource(&kernel.pools()[r], s, ends),
             Key::UtilisationBy { resource, product } => {

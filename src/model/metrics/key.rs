@@ -110,6 +110,28 @@ stats! {
 }
 
 stats! {
+    /// Of a product's patients collected at one site of a network (`products.P.sites.S.`).
+    SiteStat {
+        Arrived = "arrived", Patients;
+        Completed = "completed", Patients;
+        Lost = "lost", Patients;
+        Spoiled = "spoiled", Patients;
+        WipEnd = "wip_end", Patients;
+        V2vMean = "v2v.mean", Days;
+        V2vP50 = "v2v.p50", Days;
+        V2vP90 = "v2v.p90", Days;
+        V2vP95 = "v2v.p95", Days;
+    }
+}
+
+stats! {
+    /// Of a product at one plant of a network (`products.P.plants.S.`).
+    PlantStat {
+        Patients = "patients", Patients;
+    }
+}
+
+stats! {
     /// Of a resource pool (`resources.R.`).
     ResourceStat {
         Utilisation = "utilisation", Fraction;
@@ -198,6 +220,18 @@ pub enum Key {
         step: usize,
         stat: BookingStat,
     },
+    /// Of a product's patients collected at a site.
+    Site {
+        product: usize,
+        site: usize,
+        stat: SiteStat,
+    },
+    /// Of a product at a plant.
+    Plant {
+        product: usize,
+        site: usize,
+        stat: PlantStat,
+    },
     /// Of resource `.0`.
     Resource(usize, ResourceStat),
     /// Units of a resource held by one product, over its nominal capacity.
@@ -256,6 +290,22 @@ impl Key {
                 step,
                 stat,
             } => of_booking(spec, p, step, stat.suffix()),
+            Key::Site {
+                product: p,
+                site,
+                stat,
+            } => {
+                let s = slug(&spec.network.sites[site].name);
+                of_product(spec, p, format_args!("sites.{s}.{}", stat.suffix()))
+            }
+            Key::Plant {
+                product: p,
+                site,
+                stat,
+            } => {
+                let s = slug(&spec.network.sites[site].name);
+                of_product(spec, p, format_args!("plants.{s}.{}", stat.suffix()))
+            }
             Key::Resource(r, s) => of_resource(spec, r, s.suffix()),
             Key::UtilisationBy { resource, product } => {
                 let p = slug(&spec.products[product].name);
@@ -275,6 +325,8 @@ impl Key {
             Key::Hazard { .. } => Unit::Patients,
             Key::Milestone { stat, .. } => stat.unit(),
             Key::Booking { stat, .. } => stat.unit(),
+            Key::Site { stat, .. } => stat.unit(),
+            Key::Plant { stat, .. } => stat.unit(),
             Key::Resource(_, s) => s.unit(),
             Key::UtilisationBy { .. } => Unit::Fraction,
             Key::Slot(_, s) => s.unit(),
@@ -284,8 +336,8 @@ impl Key {
 }
 
 /// Every metric of a replication of `spec`, in output order: per product (its own
-/// metrics, its steps, hazards, milestones, bookings, then an allogeneic product's
-/// delivery steps), per resource (then its split by product), per slot calendar, and
+/// metrics, its steps, hazards, milestones, bookings, its patients per collection site
+/// and per plant of a network, then an allogeneic product's delivery steps), per resource (then its split by product), per slot calendar, and
 /// the length of a run until empty.
 pub fn keys(spec: &Spec) -> Vec<Key> {
     let mut out = Vec::new();
@@ -335,6 +387,22 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
                 step: s,
                 stat,
             }));
+        }
+        for d in &p.demand {
+            out.extend(SiteStat::ALL.iter().map(|&stat| Key::Site {
+                product: pi,
+                site: d.site,
+                stat,
+            }));
+        }
+        if !p.demand.is_empty() && spec.needs_plant(pi) {
+            for q in spec.network.plants() {
+                out.extend(PlantStat::ALL.iter().map(|&stat| Key::Plant {
+                    product: pi,
+                    site: q,
+                    stat,
+                }));
+            }
         }
         for s in 0..p.allogeneic.as_ref().map_or(0, |a| a.delivery.len()) {
             out.extend(StepStat::ALL.iter().map(|&st| step(true, s, st)));

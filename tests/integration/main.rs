@@ -16,6 +16,7 @@ mod invariants;
 mod inventory;
 mod limits;
 mod model;
+mod network;
 mod outcomes;
 mod property;
 mod published;

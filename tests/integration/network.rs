@@ -1,0 +1,533 @@
+//! Networks of sites: every routing rule's choices traced by hand on a small network,
+//! routing at dispatch, fresh limits, demand per site with its own treating hospital,
+//! and located refusals of networks that cannot run.
+
+use super::model::run_scenario;
+use super::support::{assert_clean_refusal, assert_exact, replaced, run_file};
+
+/// Hospital `a` and plants `p` (1 line, 1 day from `a`) and `q` (2 lines, 5 days from
+/// `a`). Four patients arrive at `a` at time 0; each travels to its plant, holds a line
+/// for 10 days and comes back to `a`.
+const NET: &str = r#"[simulation]
+horizon = "200d"
+replications = 2
+until_empty = true
+
+[sites]
+a = { kind = "hospital" }
+b = { kind = "hospital" }
+p = { kind = "plant", resources = { line = { capacity = 1 } } }
+q = { kind = "plant", resources = { line = { capacity = 2 } } }
+
+[lanes.a]
+p = { modes = { road = "1d" } }
+q = { modes = { road = "5d" } }
+
+[lanes.b]
+p = { modes = { road = "1d" } }
+
+[routing]
+rule = "nearest"
+
+[[products]]
+name = "car-t"
+type = "autologous"
+demand.a = { arrivals = { cohort = 4, from = "0d" } }
+
+  [[products.steps]]
+  name = "inbound"
+  transport = { from = "collection", to = "plant" }
+  [[products.steps]]
+  name = "manufacturing"
+  at = "plant"
+  uses = ["line"]
+  duration = "10d"
+  [[products.steps]]
+  name = "outbound"
+  transport = { from = "plant", to = "treatment" }
+"#;
+
+fn with_rule(rule: &str) -> String {
+    replaced(NET, "rule = \"nearest\"", rule)
+}
+
+#[test]
+fn nearest_sends_everyone_to_the_closest_plant() {
+    // All four to p (1 day): lines 1-11, 11-21, 21-31, 31-41; back 12, 22, 32, 42.
+    let (m, _) = run_scenario(NET, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 4.0),
+            ("products.car-t.plants.q.patients", 0.0),
+            ("products.car-t.v2v.mean", (12.0 + 22.0 + 32.0 + 42.0) / 4.0),
+            ("products.car-t.sites.a.v2v.mean", 27.0),
+            ("products.car-t.sites.a.completed", 4.0),
+            ("run.days", 42.0),
+        ],
+    );
+}
+
+#[test]
+fn a_fixed_table_overrides_distance() {
+    // All four to q (2 lines, 5 days away): two at once, lines 5-15 and 15-25, back 20,
+    // 20, 30, 30.
+    let (m, _) = run_scenario(
+        &with_rule("rule = \"fixed\"\ntable = { a = \"q\", b = \"p\" }"),
+        None,
+    );
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.q.patients", 4.0),
+            ("products.car-t.v2v.mean", 25.0),
+            ("resources.line@q.in_use.peak", 2.0),
+            ("resources.line@p.grants", 0.0),
+        ],
+    );
+}
+
+#[test]
+fn shortest_wait_weighs_transport_against_the_queue() {
+    // Expected time to the line: inbound + max(0, n + 1 - c) x 10 / c, with n the
+    // patients already routed there and not yet through manufacturing.
+    //   patient 1: p 1 + 0 = 1,   q 5 + 0 = 5   -> p
+    //   patient 2: p 1 + 10 = 11, q 5 + 0 = 5   -> q
+    //   patient 3: p 11,          q 5 + 0 = 5   -> q
+    //   patient 4: p 11,          q 5 + 5 = 10  -> q (waits: lines busy 5-15, works 15-25)
+    // Back: 12 (p); 20, 20 (q); 30 (q).
+    let (m, _) = run_scenario(&with_rule("rule = \"shortest_wait\""), None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 1.0),
+            ("products.car-t.plants.q.patients", 3.0),
+            ("products.car-t.v2v.mean", (12.0 + 20.0 + 20.0 + 30.0) / 4.0),
+            ("run.days", 30.0),
+        ],
+    );
+}
+
+#[test]
+fn most_free_ignores_distance_but_breaks_ties_by_it() {
+    // Free lines c - n, the most wins; ties go to the nearer plant:
+    //   patient 1: p 1, q 2 -> q;  patient 2: p 1, q 1 -> p (nearer);
+    //   patient 3: p 0, q 1 -> q;  patient 4: p 0, q 0 -> p (nearer).
+    // q: two at once, lines 5-15, back 20, 20; p: lines 1-11, 11-21, back 12, 22.
+    let (m, _) = run_scenario(&with_rule("rule = \"most_free\""), None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 2.0),
+            ("products.car-t.plants.q.patients", 2.0),
+            ("products.car-t.v2v.mean", (20.0 + 12.0 + 20.0 + 22.0) / 4.0),
+        ],
+    );
+}
+
+#[test]
+fn routing_at_dispatch_sees_the_plants_as_they_are_then() {
+    // Collection takes 12 days on one apheresis unit, so the cells leave on days 12, 24,
+    // 36, 48. At dispatch each finds p empty again (the one before left its line 11 days
+    // after dispatch): all to p, no queue, each 12 + 1 + 10 + 1 = 24 days after their
+    // collection started. Routed at arrival, all four are routed at time 0 as above.
+    let collect = "  [[products.steps]]\n  name = \"collection\"\n  at = \"collection\"\n  uses = [\"apheresis\"]\n  duration = \"12d\"\n  [[products.steps]]\n  name = \"inbound\"";
+    let text = replaced(
+        &replaced(NET, "  [[products.steps]]\n  name = \"inbound\"", collect),
+        "a = { kind = \"hospital\" }",
+        "a = { kind = \"hospital\", resources = { apheresis = { capacity = 1 } } }",
+    );
+    let dispatch = replaced(
+        &text,
+        "rule = \"nearest\"",
+        "rule = \"shortest_wait\"\nat = \"dispatch\"",
+    );
+    let (m, _) = run_scenario(&dispatch, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 4.0),
+            // Waits for the apheresis unit: 0, 12, 24, 36.
+            ("products.car-t.v2v.mean", 24.0 + 18.0),
+            ("resources.line@p.wait.mean", 0.0),
+        ],
+    );
+    let arrival = replaced(&text, "rule = \"nearest\"", "rule = \"shortest_wait\"");
+    let (m, _) = run_scenario(&arrival, None);
+    assert_exact(&m, &[("products.car-t.plants.q.patients", 3.0)]);
+}
+
+#[test]
+fn patients_go_back_to_their_own_treating_hospital() {
+    // Patients collected at `a` but treated at `b`: the outbound leg is p -> b, and the
+    // step at `treatment` uses b's infusion chair.
+    let text = replaced(
+        NET,
+        "demand.a = { arrivals = { cohort = 4, from = \"0d\" } }",
+        "demand.a = { arrivals = { cohort = 1, from = \"0d\" }, treated_at = \"b\" }",
+    );
+    let text = replaced(
+        &text,
+        "b = { kind = \"hospital\" }",
+        "b = { kind = \"hospital\", resources = { chair = { capacity = 1 } } }",
+    );
+    let text = format!(
+        "{text}  [[products.steps]]\n  name = \"infusion\"\n  at = \"treatment\"\n  uses = [\"chair\"]\n  duration = \"1d\"\n"
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.v2v.mean", 1.0 + 10.0 + 1.0 + 1.0),
+            ("resources.chair@b.grants", 1.0),
+            ("products.car-t.sites.a.completed", 1.0),
+        ],
+    );
+}
+
+#[test]
+fn a_leg_over_its_fresh_limit_spoils_the_product() {
+    // One van on the lane a -> p: the second patient's cells wait a day for it and
+    // arrive 2 days after they left, over the 1.5-day limit: spoiled, the patient lost.
+    let text = replaced(
+        NET,
+        "p = { modes = { road = \"1d\" } }\nq",
+        "p = { modes = { road = \"1d\" }, uses = [\"van\"], one_way = true }\nq",
+    );
+    let text = replaced(
+        &text,
+        "a = { kind = \"hospital\" }",
+        "a = { kind = \"hospital\", resources = { van = { capacity = 1 } } }",
+    );
+    let text = replaced(&text, "cohort = 4", "cohort = 2");
+    // (q as close as p, so that it stays within reach: ties go to p, listed first.)
+    let text = replaced(&text, "road = \"5d\"", "road = \"1d\"");
+    let text =
+        format!("{text}\n[lanes.p]\na = {{ modes = {{ road = \"1d\" }}, one_way = true }}\n");
+    let text = replaced(
+        &text,
+        "transport = { from = \"collection\", to = \"plant\" }",
+        "transport = { from = \"collection\", to = \"plant\", fresh_limit = \"1.5d\" }",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.sites.a.spoiled", 1.0),
+            ("products.car-t.sites.a.lost", 1.0),
+            ("products.car-t.lost", 1.0),
+            ("products.car-t.completed", 1.0),
+            ("products.car-t.v2v.mean", 12.0),
+        ],
+    );
+}
+
+#[test]
+fn a_plant_too_far_for_fresh_cells_is_not_a_candidate() {
+    // q is 5 days from a: with a 3-day fresh limit shortest_wait sends all four to p.
+    let text = replaced(
+        &with_rule("rule = \"shortest_wait\""),
+        "transport = { from = \"collection\", to = \"plant\" }",
+        "transport = { from = \"collection\", to = \"plant\", fresh_limit = \"3d\" }",
+    );
+    let text = replaced(
+        &text,
+        "[lanes.b]\np = { modes = { road = \"1d\" } }",
+        "[lanes.b]\np = { modes = { road = \"1d\" } }\nq = { modes = { road = \"1d\" } }",
+    );
+    let text = replaced(
+        &text,
+        "demand.a = { arrivals = { cohort = 4, from = \"0d\" } }",
+        "demand.a = { arrivals = { cohort = 4, from = \"0d\" } }\ndemand.b = { arrivals = { cohort = 1, from = \"0d\" } }",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 4.0),
+            // b's one patient: p 1 + 4 x 10 = 41 against q 1: to q.
+            ("products.car-t.plants.q.patients", 1.0),
+            ("products.car-t.sites.b.v2v.mean", 12.0),
+        ],
+    );
+}
+
+/// Runs `text` and asserts a located refusal (exit 2) at `line_col` with `message`.
+fn refused(what: &str, text: &str, line_col: &str, message: &str) {
+    let out = run_file(what, text, &["run"]);
+    assert_clean_refusal(what, &out, message);
+    assert!(
+        out.2.contains(&format!("scenario.toml:{line_col}: ")),
+        "{what}: expected scenario.toml:{line_col}:\n{}",
+        out.2
+    );
+}
+
+#[test]
+fn networks_that_cannot_run_are_refused_where_they_are_written() {
+    refused(
+        "lane-to-unknown-site",
+        &replaced(
+            NET,
+            "q = { modes = { road = \"5d\" } }",
+            "z = { modes = { road = \"5d\" } }",
+        ),
+        "14:1",
+        "unknown site `z`; the sites are: a, b, p, q",
+    );
+    refused(
+        "duplicate-site",
+        &replaced(
+            NET,
+            "b = { kind = \"hospital\" }",
+            "a = { kind = \"hospital\" }",
+        ),
+        "8:1",
+        "`a` is given twice in this table; keep one",
+    );
+    refused(
+        "table-without-plant",
+        &with_rule("rule = \"fixed\"\ntable = { b = \"p\" }"),
+        "21:1",
+        "the table gives `a` no plant, and product `car-t` has demand there; give it one",
+    );
+    refused(
+        "plant-out-of-reach",
+        &replaced(
+            &with_rule("rule = \"fixed\"\ntable = { a = \"p\", b = \"p\" }"),
+            "transport = { from = \"collection\", to = \"plant\" }",
+            "transport = { from = \"collection\", to = \"plant\", fresh_limit = \"0.5d\" }",
+        ),
+        "21:15",
+        "patients of `a` cannot be made at `p`: no mode of the lane from `a` to `p` is within the fresh limit of transport step `inbound`",
+    );
+    refused(
+        "unreachable-plant",
+        &replaced(
+            NET,
+            "transport = { from = \"collection\", to = \"plant\" }",
+            "transport = { from = \"collection\", to = \"plant\", fresh_limit = \"3d\" }",
+        ),
+        "10:5",
+        "no patient can reach plant `q` within the fresh limit of its transport",
+    );
+}
+
+mod random {
+    //! Random networks keep their invariants: time never goes back, no pool is over its
+    //! capacity, and per product and collection site, patients collected = infused + gone
+    //! otherwise + in the network, at every end of a run; runs are the same for any
+    //! number of threads.
+    use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, Time, run_observed};
+    use cgtsim::experiment::simulate;
+    use cgtsim::model::{Facility, metric_names};
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct Net {
+        hospitals: usize,
+        plants: Vec<u32>,
+        /// Per (hospital, plant): a lane's mean days, or none.
+        lanes: Vec<Option<(f64, f64)>>,
+        rule: usize,
+        dispatch: bool,
+        mode: usize,
+        fresh_limit: Option<f64>,
+        rates: Vec<f64>,
+        qc_failure: f64,
+        patience: Option<f64>,
+        horizon: f64,
+    }
+
+    fn net() -> impl Strategy<Value = Net> {
+        (2usize..5, prop::collection::vec(1u32..4, 1..4)).prop_flat_map(|(h, plants)| {
+            let n = h * plants.len();
+            (
+                Just(h),
+                Just(plants),
+                prop::collection::vec(prop::option::weighted(0.85, (0.2f64..3.0, 0.2f64..3.0)), n),
+                0usize..4,
+                any::<bool>(),
+                0usize..3,
+                prop::option::of(2.0f64..6.0),
+                prop::collection::vec(0.05f64..0.6, h),
+                0.0f64..0.3,
+                prop::option::of(5.0f64..40.0),
+                30.0f64..200.0,
+            )
+                .prop_map(
+                    |(
+                        hospitals,
+                        plants,
+                        lanes,
+                        rule,
+                        dispatch,
+                        mode,
+                        fresh_limit,
+                        rates,
+                        qc_failure,
+                        patience,
+                        horizon,
+                    )| Net {
+                        hospitals,
+                        plants,
+                        lanes,
+                        rule,
+                        dispatch,
+                        mode,
+                        fresh_limit,
+                        rates,
+                        qc_failure,
+                        patience,
+                        horizon,
+                    },
+                )
+        })
+    }
+
+    /// The scenario text of `n`; every hospital gets a lane to the first plant, so that
+    /// every patient has one.
+    fn text(n: &Net) -> String {
+        let mut t = format!(
+            "[simulation]\nhorizon = \"{}d\"\nreplications = 2\n\n[sites]\n",
+            n.horizon
+        );
+        for h in 0..n.hospitals {
+            t += &format!(
+                "h{h} = {{ kind = \"hospital\", resources = {{ chair = {{ capacity = 1 }} }} }}\n"
+            );
+        }
+        for (q, c) in n.plants.iter().enumerate() {
+            t += &format!(
+                "p{q} = {{ kind = \"plant\", resources = {{ line = {{ capacity = {c} }}, analyst = {{ capacity = 1 }} }} }}\n"
+            );
+        }
+        for h in 0..n.hospitals {
+            t += &format!("\n[lanes.h{h}]\n");
+            for q in 0..n.plants.len() {
+                let lane = n.lanes[h * n.plants.len() + q].or((q == 0).then_some((1.0, 2.0)));
+                if let Some((a, b)) = lane {
+                    t += &format!(
+                        "p{q} = {{ modes = {{ standard = {{ exponential = {{ mean = \"{b}d\" }} }}, express = {{ uniform = {{ min = \"0d\", max = \"{}d\" }} }} }} }}\n",
+                        2.0 * a.min(b)
+                    );
+                }
+            }
+        }
+        let rule = ["nearest", "shortest_wait", "most_free", "fixed"][n.rule];
+        t += &format!("\n[routing]\nrule = \"{rule}\"\n");
+        if rule == "fixed" {
+            let table: Vec<String> = (0..n.hospitals).map(|h| format!("h{h} = \"p0\"")).collect();
+            t += &format!("table = {{ {} }}\n", table.join(", "));
+        }
+        if n.dispatch && (rule == "shortest_wait" || rule == "most_free") {
+            t += "at = \"dispatch\"\n";
+        }
+        t += [
+            "",
+            "mode = \"fastest\"\n",
+            "mode = \"deadline\"\ndeadline = \"20d\"\n",
+        ][n.mode];
+        t += "\n[[products]]\nname = \"car-t\"\ntype = \"autologous\"\n";
+        if let Some(p) = n.patience {
+            t += &format!("patience = \"{p}d\"\n");
+        }
+        for (h, r) in n.rates.iter().enumerate() {
+            t += &format!("demand.h{h} = {{ arrivals = {{ rate = {r}, per = \"day\" }} }}\n");
+        }
+        let limit = n
+            .fresh_limit
+            .map_or(String::new(), |l| format!(", fresh_limit = \"{l}d\""));
+        t += &format!(
+            r#"
+  [[products.steps]]
+  name = "collection"
+  at = "collection"
+  uses = ["chair"]
+  duration = {{ exponential = {{ mean = "0.5d" }} }}
+  [[products.steps]]
+  name = "inbound"
+  transport = {{ from = "collection", to = "plant"{limit} }}
+  [[products.steps]]
+  name = "manufacturing"
+  at = "plant"
+  uses = ["line"]
+  duration = {{ triangular = {{ min = "5d", mode = "7d", max = "10d" }} }}
+  [[products.steps]]
+  name = "qc"
+  at = "plant"
+  assays = [{{ name = "sterility", touch_uses = ["analyst"], touch = "2h", duration = "7d", failure = {{ probability = {}, retry_from = "manufacturing", max_attempts = 2 }} }}]
+  [[products.steps]]
+  name = "outbound"
+  transport = {{ from = "plant", to = "treatment" }}
+  [[products.steps]]
+  name = "infusion"
+  at = "treatment"
+  uses = ["chair"]
+  duration = "1d"
+"#,
+            n.qc_failure
+        );
+        t
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_networks_keep_their_invariants(n in net(), seed in any::<u64>()) {
+            let text = text(&n);
+            let sc = match cgtsim::cli::scenario::parse("net.toml", &text) {
+                Ok(sc) => sc,
+                // A fresh limit below every lane to a plant: refused, located, as it must be.
+                Err(e) if e.to_string().contains("fresh limit") => return Ok(()),
+                Err(e) => panic!("{e}\n{text}"),
+            };
+            let spec = &sc.spec;
+            let mut k = Kernel::new();
+            let mut f = Facility::new(spec, &mut k, Streams::new(seed, 0)).unwrap();
+            let mut failures = Vec::new();
+            let mut last = Time::ZERO;
+            let length = RunLength { warmup: spec.warmup, horizon: spec.horizon };
+            let end = run_observed(&mut f, &mut k, length, |k, e| {
+                if k.now() < last { failures.push(format!("time went back at {e:?}")); }
+                last = k.now();
+                for (i, p) in k.pools().iter().enumerate() {
+                    if p.in_use() + p.in_changeover() > p.nominal() {
+                        failures.push(format!("r{i}: {} in use > {}", p.in_use(), p.nominal()));
+                    }
+                }
+            });
+            prop_assert_eq!(end, RunEnd::Completed);
+            prop_assert!(failures.is_empty(), "{:?}", &failures[..failures.len().min(5)]);
+            let ledgers = f.site_ledgers();
+            prop_assert_eq!(ledgers.len(), n.hospitals);
+            for (_, site, [arrived, completed, left, now]) in &ledgers {
+                prop_assert_eq!(*arrived, completed + left + now, "site {}", site);
+            }
+            let names = metric_names(spec);
+            let values = f.results(&k);
+            let get = |m: &str| values[names.iter().position(|x| x.name == m).unwrap_or_else(|| panic!("{m}"))];
+            let sum = |stat: &str| -> f64 {
+                (0..n.hospitals).map(|h| get(&format!("products.car-t.sites.h{h}.{stat}"))).sum()
+            };
+            prop_assert_eq!(sum("arrived"), get("products.car-t.arrived"));
+            prop_assert_eq!(sum("completed"), get("products.car-t.completed"));
+            prop_assert_eq!(sum("wip_end"), get("products.car-t.wip_end"));
+            prop_assert_eq!(
+                sum("lost"),
+                get("products.car-t.lost") + get("products.car-t.dropped_out")
+            );
+            let routed: f64 = (0..n.plants.len()).map(|q| get(&format!("products.car-t.plants.p{q}.patients"))).sum();
+            prop_assert!(routed <= get("products.car-t.arrived"));
+            let threads = |t: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+                pool.install(|| simulate(spec, seed, 3, || {}, || false).unwrap())
+                    .into_iter()
+                    .map(|r| r.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(threads(1), threads(2));
+        }
+    }
+}

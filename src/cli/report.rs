@@ -6,6 +6,8 @@
 //! CSV files these are constant columns, so files of many runs concatenate into one
 //! table. Files are written atomically (a temporary file, then a rename).
 
+mod sites;
+
 use crate::experiment::{Estimate, SeriesPoint};
 use crate::model::metrics::{
     BookingStat, MilestoneStat, PatientStat, StepStat, StockStat, hazard_outcomes,
@@ -322,6 +324,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
             }
         }
         outcome_rows(&mut s, res, spec, pi);
+        sites::site_table(&mut s, res, spec, pi);
         let (title, per) = match p.allogeneic {
             None => ("vein-to-vein by step", "completed patient"),
             Some(_) => ("batch chain by step", "released batch"),
@@ -344,9 +347,14 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         }
     }
     let _ = writeln!(s, "\nResources");
+    let w = spec
+        .resources
+        .iter()
+        .map(|r| r.name.len())
+        .fold(16, usize::max);
     let _ = writeln!(
         s,
-        "  {:<16} {:>11} {:>10} {:>8} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "  {:<w$} {:>11} {:>10} {:>8} {:>10} {:>10} {:>10} {:>9} {:>9}",
         "resource",
         "utilisation",
         "of avail.",
@@ -362,7 +370,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
         let m = |k: &str| res.mean(&format!("{base}.{k}"));
         let _ = writeln!(
             s,
-            "  {:<16} {:>11} {:>10} {:>8} {:>10} {:>12} {:>10} {:>10} {:>9}",
+            "  {:<w$} {:>11} {:>10} {:>8} {:>10} {:>12} {:>10} {:>10} {:>9}",
             r.name,
             fmt_num(m("utilisation")),
             fmt_num(m("utilisation_available")),
@@ -383,13 +391,13 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
             s,
             "\n  utilisation by product (units held, changeover excluded, / capacity):"
         );
-        let _ = write!(s, "  {:<16}", "resource");
+        let _ = write!(s, "  {:<w$}", "resource");
         for p in &spec.products {
             let _ = write!(s, " {:>14}", p.name);
         }
         let _ = writeln!(s);
         for r in &spec.resources {
-            let _ = write!(s, "  {:<16}", r.name);
+            let _ = write!(s, "  {:<w$}", r.name);
             for p in &spec.products {
                 let key = format!(
                     "resources.{}.utilisation.by_product.{}",

@@ -377,7 +377,7 @@ fn parser_messages_speak_the_scenario_language() {
     assert_clean_refusal(
         "capacity 2.5",
         &run("fraction", &fractional),
-        "scenario.toml:8:22: expected a whole number, found floating point `2.5`",
+        "scenario.toml:8:22: expected a whole number, or in a site type a parameter's name, found floating point `2.5`",
     );
     let twice = replaced(MINI, "seed = 1", "seed = 1\nseed = 2");
     assert_clean_refusal(

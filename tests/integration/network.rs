@@ -531,3 +531,99 @@ mod random {
         }
     }
 }
+
+#[test]
+fn the_swedish_network_sweep_runs_and_shows_its_headline() {
+    // The bundled sweep with 4 replications a variant: every variant runs, and the
+    // header's main finding holds: with demand tripled, regional plants routed to the
+    // nearest one leave Karolinska's patients far behind the central plant's.
+    use super::support::{cgtsim, scratch};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text =
+        std::fs::read_to_string(format!("{root}/scenarios/sweeps/sweden-network.toml")).unwrap();
+    let text = replaced(
+        &text,
+        "base = \"../sweden-network.toml\"",
+        &format!("base = \"{root}/scenarios/sweden-network.toml\"\nreplications = 4"),
+    );
+    let dir = scratch("sweden-sweep");
+    std::fs::write(dir.join("sweep.toml"), text).unwrap();
+    let out = dir.join("out");
+    let o = cgtsim(&[
+        "sweep",
+        dir.join("sweep.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let p90 = |config: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.contains(config) && l.contains(",products.car-t.sites.karolinska.v2v.p90,"))
+            .unwrap_or_else(|| panic!("{config}"));
+        line.split(',').nth(8).unwrap().parse().unwrap()
+    };
+    let central = p90(",6,0,0,3.0,nearest,");
+    let regional = p90(",3,2,1,3.0,nearest,");
+    assert!(
+        central < 30.0 && regional > 40.0,
+        "central {central}, regional {regional}"
+    );
+}
+
+#[test]
+fn site_types_are_instantiated_with_their_parameters() {
+    // p and q of one design: q's 2 lines and p's 1 come from the type's parameter, and
+    // routing sees them as before (shortest wait: 1 patient to p, 3 to q).
+    let typed = replaced(
+        &with_rule("rule = \"shortest_wait\""),
+        "p = { kind = \"plant\", resources = { line = { capacity = 1 } } }\nq = { kind = \"plant\", resources = { line = { capacity = 2 } } }",
+        "p = { type = \"plant\", parameters = { lines = 1 } }\nq = { type = \"plant\", parameters = { lines = 2 } }\n\n[site_types.plant]\nkind = \"plant\"\nresources = { line = { capacity = \"lines\" } }",
+    );
+    let (m, _) = run_scenario(&typed, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 1.0),
+            ("products.car-t.plants.q.patients", 3.0),
+            ("resources.line@q.in_use.peak", 2.0),
+        ],
+    );
+    refused(
+        "missing-parameter",
+        &replaced(
+            &typed,
+            "q = { type = \"plant\", parameters = { lines = 2 } }",
+            "q = { type = \"plant\" }",
+        ),
+        "10:1",
+        "site `q` of type `plant` gives no value for parameter `lines` (the capacity of its `line@q`); add parameters = { lines = ... }",
+    );
+    refused(
+        "unknown-parameter",
+        &replaced(
+            &typed,
+            "parameters = { lines = 2 }",
+            "parameters = { lines = 2, suites = 3 }",
+        ),
+        "10:49",
+        "site type `plant` has no parameter `suites`",
+    );
+    refused(
+        "unknown-type",
+        &replaced(&typed, "q = { type = \"plant\"", "q = { type = \"factory\""),
+        "10:14",
+        "unknown site type `factory`; the types are: plant",
+    );
+    refused(
+        "parameter-outside-a-type",
+        &replaced(
+            NET,
+            "line = { capacity = 2 }",
+            "line = { capacity = \"lines\" }",
+        ),
+        "10:57",
+        "a capacity is a whole number, not \"lines\"",
+    );
+}

@@ -168,11 +168,12 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
     let mut index: HashMap<String, usize> = HashMap::new();
     for (name, r) in &file.resources {
         index.insert(name.get_ref().clone(), resources.len());
-        resources.push(resource(cx, name.get_ref().clone(), r, week_start)?);
+        resources.push(resource(cx, name.get_ref().clone(), r, week_start, None)?);
     }
-    let (sites, places) = network::sites(cx, &file, &mut resources, &mut index, |name, r| {
-        resource(cx, name, r, week_start)
-    })?;
+    let (sites, places) =
+        network::sites(cx, &file, &mut resources, &mut index, |name, r, params| {
+            resource(cx, name, r, week_start, params)
+        })?;
     let network = network::network(cx, &file, sites, &places)?;
     let (slot_specs, slot_index) = slots::calendars(cx, &file.slots)?;
     let mut products: Vec<ProductSpec> = Vec::new();

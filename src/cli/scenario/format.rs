@@ -45,6 +45,9 @@ pub struct ScenarioFile {
     /// Slot calendars, by name.
     #[serde(default)]
     pub slots: IndexMap<Spanned<String>, Spanned<SlotCalendar>>,
+    /// Designs of sites instantiated several times, by name.
+    #[serde(default)]
+    pub site_types: IndexMap<Spanned<String>, Spanned<SiteType>>,
     /// Sites of a network, by name.
     #[serde(default)]
     pub sites: IndexMap<Spanned<String>, Spanned<Site>>,
@@ -56,13 +59,58 @@ pub struct ScenarioFile {
 }
 
 /// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own
-/// resources (named `ROLE@SITE` in results; steps located at a site name the role).
+/// resources (named `ROLE@SITE` in results; steps located at a site name the role); or
+/// `type = "regional"` with the type's `parameters = { lines = 4 }` (and resources of its
+/// own besides the type's).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
+    pub kind: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub site_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub parameters: IndexMap<Spanned<String>, Spanned<i64>>,
+    #[serde(default)]
+    pub resources: IndexMap<Spanned<String>, Spanned<Resource>>,
+}
+
+/// `[site_types.regional]`: a site's design, `kind` and `resources`, whose capacities may
+/// name a parameter each site of the type sets (`capacity = "lines"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteType {
     pub kind: Spanned<String>,
     #[serde(default)]
     pub resources: IndexMap<Spanned<String>, Spanned<Resource>>,
+}
+
+/// A whole number, or (in a site type) the name of a parameter its sites set.
+#[derive(Clone, Debug)]
+pub enum Count {
+    Value(i64),
+    Param(String),
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a whole number, or in a site type a parameter's name")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                Ok(Count::Value(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count::Value(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Count, E> {
+                Ok(Count::Param(s.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The lanes from one site, by destination.
@@ -164,7 +212,7 @@ pub struct Simulation {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
-    pub capacity: Spanned<i64>,
+    pub capacity: Spanned<Count>,
     pub changeover: Option<Spanned<DurationDist>>,
     pub calendar: Option<Spanned<CalendarSpec>>,
     pub breakdowns: Option<Spanned<BreakdownSpec>>,

@@ -7,6 +7,7 @@
 
 use super::compile::{Ctx, task, ticks, unknown_resource};
 use super::format::{self, ScenarioFile};
+use super::resources::Params;
 use super::units::shown;
 use super::{ScenarioError, demand};
 use crate::engine::Duration;
@@ -28,6 +29,9 @@ pub(super) struct Places {
     /// Per site, every resource a step there may name: the shared ones by name, the
     /// site's own by role.
     pub index_at: Vec<HashMap<String, usize>>,
+    /// Every resource's capacity: a site whose resource has none (a plant with no line)
+    /// is closed to the steps that use it.
+    pub capacity: Vec<u32>,
 }
 
 impl Places {
@@ -66,36 +70,75 @@ impl Places {
     }
 }
 
-/// The sites, their resources appended to `resources` (and to `index` as `ROLE@SITE`).
+/// A site's kind, as written.
+fn kind(cx: &Ctx, k: &Spanned<String>) -> R<SiteKind> {
+    match k.get_ref().as_str() {
+        "hospital" => Ok(SiteKind::Hospital),
+        "plant" => Ok(SiteKind::Plant),
+        "other" => Ok(SiteKind::Other),
+        other => cx.err(
+            k,
+            format!(
+                "a site's kind is \"hospital\", \"plant\" or \"other\", not \"{}\"",
+                shown(other)
+            ),
+        ),
+    }
+}
+
+/// The sites, their resources (their type's, then their own) appended to `resources`
+/// (and to `index` as `ROLE@SITE`).
 pub(super) fn sites(
     cx: &Ctx,
     file: &ScenarioFile,
     resources: &mut Vec<ResourceSpec>,
     index: &mut HashMap<String, usize>,
-    mut resource: impl FnMut(String, &Spanned<format::Resource>) -> R<ResourceSpec>,
+    mut resource: impl FnMut(String, &Spanned<format::Resource>, Option<&Params>) -> R<ResourceSpec>,
 ) -> R<(Vec<SiteSpec>, Places)> {
     let mut sites = Vec::new();
     let mut places = Places {
         by_name: HashMap::new(),
         kinds: Vec::new(),
         index_at: Vec::new(),
+        capacity: Vec::new(),
     };
     let shared = index.clone();
     for (name, s) in &file.sites {
         let f = s.get_ref();
-        let kind = match f.kind.get_ref().as_str() {
-            "hospital" => SiteKind::Hospital,
-            "plant" => SiteKind::Plant,
-            "other" => SiteKind::Other,
-            other => {
-                return cx.err(
-                    &f.kind,
-                    format!(
-                        "a site's kind is \"hospital\", \"plant\" or \"other\", not \"{}\"",
-                        shown(other)
-                    ),
-                );
-            }
+        let site_type = match &f.site_type {
+            None => None,
+            Some(t) => match file
+                .site_types
+                .iter()
+                .find(|(k, _)| k.get_ref() == t.get_ref())
+            {
+                Some((k, v)) => Some((k.get_ref().as_str(), v.get_ref())),
+                None => {
+                    let known: Vec<&str> = file
+                        .site_types
+                        .keys()
+                        .map(|k| k.get_ref().as_str())
+                        .collect();
+                    return cx.err(
+                        t,
+                        format!(
+                            "unknown site type `{}`; the types are: {}",
+                            shown(t.get_ref()),
+                            if known.is_empty() {
+                                "none (add [site_types.NAME])".into()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                }
+            },
+        };
+        let kind = match (&f.kind, site_type) {
+            (Some(k), None) => kind(cx, k)?,
+            (None, Some((_, t))) => kind(cx, &t.kind)?,
+            (Some(k), Some(_)) => return cx.err(k, "the site's type gives its kind; remove `kind`"),
+            (None, None) => return cx.err(name, "a site needs kind = \"hospital\", \"plant\" or \"other\", or type = \"...\" (a site type)"),
         };
         if name.get_ref().contains('@') {
             return cx.err(
@@ -103,21 +146,48 @@ pub(super) fn sites(
                 "a site name cannot contain `@` (its resources are named ROLE@SITE)",
             );
         }
+        let params = site_type.map(|(type_name, _)| Params {
+            site: name,
+            type_name,
+            values: &f.parameters,
+        });
+        match site_type {
+            None => {
+                if let Some((k, _)) = f.parameters.first() {
+                    return cx.err(
+                        k,
+                        "parameters are for a site of a type; give type = \"...\" or remove them",
+                    );
+                }
+            }
+            Some((type_name, t)) => {
+                for (k, _) in &f.parameters {
+                    let used = t.resources.values().any(|r| {
+                        matches!(r.get_ref().capacity.get_ref(), format::Count::Param(p) if p == k.get_ref())
+                    });
+                    if !used {
+                        return cx.err(k, format!("site type `{type_name}` has no parameter `{}` (no capacity of its resources names it)", shown(k.get_ref())));
+                    }
+                }
+            }
+        }
         let mut here = shared.clone();
-        for (role, r) in &f.resources {
+        let from_type = site_type
+            .into_iter()
+            .flat_map(|(_, t)| t.resources.iter().map(|r| (r, true)));
+        let own = f.resources.iter().map(|r| (r, false));
+        for ((role, r), typed) in from_type.chain(own) {
             if role.get_ref().contains('@') {
                 return cx.err(role, "a resource of a site is named by its role alone (`line`); the site is added as `line@SITE`");
             }
             let full = format!("{}@{}", role.get_ref(), name.get_ref());
             if index.contains_key(&full) {
-                return cx.err(
-                    role,
-                    format!("a resource named `{full}` is already defined"),
-                );
+                return cx.err(role, format!("a resource named `{full}` is already defined (by the site's type, or twice)"));
             }
             index.insert(full.clone(), resources.len());
             here.insert(role.get_ref().clone(), resources.len());
-            resources.push(resource(full, r)?);
+            let params = if typed { params.as_ref() } else { None };
+            resources.push(resource(full, r, params)?);
         }
         places.by_name.insert(name.get_ref().clone(), sites.len());
         places.kinds.push(kind);
@@ -127,6 +197,7 @@ pub(super) fn sites(
             kind,
         });
     }
+    places.capacity = resources.iter().map(|r| r.capacity).collect();
     Ok((sites, places))
 }
 
@@ -328,8 +399,8 @@ fn names_used(sf: &format::Step) -> Vec<&Spanned<format::Use>> {
 }
 
 /// A step located with `at`: at a fixed site, its kind there (as listed); at a place of
-/// the patient, its kind at every site that has all its resources (a plant only at
-/// plants).
+/// the patient, its kind at every site that has all its resources, none of them with
+/// zero capacity (a plant only at plants; a plant with no line is closed).
 pub(super) fn located(
     cx: &Ctx,
     sf: &format::Step,
@@ -360,19 +431,20 @@ pub(super) fn located(
     }
     let mut kinds = Vec::with_capacity(places.kinds.len());
     for (s, index) in places.index_at.iter().enumerate() {
-        let fits = used
-            .iter()
-            .all(|u| index.contains_key(&u.get_ref().resource))
-            && (place != Place::Plant || places.kinds[s] == SiteKind::Plant);
+        let fits = used.iter().all(|u| {
+            index
+                .get(&u.get_ref().resource)
+                .is_some_and(|&r| places.capacity[r] > 0)
+        }) && (place != Place::Plant || places.kinds[s] == SiteKind::Plant);
         kinds.push(if fits { Some(kind_with(index)?) } else { None });
     }
     let Some(shape) = kinds.iter().flatten().next().cloned() else {
         return cx.err(
             at,
             format!(
-                "no site has every resource this step uses{}",
+                "no site has every resource this step uses, each with a capacity above zero{}",
                 if place == Place::Plant {
-                    " among the plants"
+                    ", among the plants"
                 } else {
                     ""
                 }

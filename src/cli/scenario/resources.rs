@@ -13,14 +13,38 @@ use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 
+/// The parameters a site gives its type's resources.
+pub(super) struct Params<'a> {
+    /// The site's name, where a missing parameter is reported.
+    pub site: &'a Spanned<String>,
+    pub type_name: &'a str,
+    pub values: &'a indexmap::IndexMap<Spanned<String>, Spanned<i64>>,
+}
+
 pub(super) fn resource(
     cx: &Ctx,
     name: String,
     r: &Spanned<format::Resource>,
     week_start: Duration,
+    params: Option<&Params>,
 ) -> R<ResourceSpec> {
     let f = r.get_ref();
-    let capacity = cx.count(&f.capacity, "capacity", 0)?;
+    let capacity = match (f.capacity.get_ref(), params) {
+        (format::Count::Value(n), _) => {
+            cx.count(&Spanned::new(f.capacity.span(), *n), "capacity", 0)?
+        }
+        (format::Count::Param(p), Some(params)) => {
+            match params.values.iter().find(|(k, _)| k.get_ref() == p) {
+                Some((_, v)) => cx.count(v, "capacity", 0)?,
+                None => {
+                    return cx.err(params.site, format!("site `{}` of type `{}` gives no value for parameter `{}` (the capacity of its `{}`); add parameters = {{ {} = ... }}", shown(params.site.get_ref()), shown(params.type_name), shown(p), shown(&name), shown(p)));
+                }
+            }
+        }
+        (format::Count::Param(p), None) => {
+            return cx.err(&f.capacity, format!("a capacity is a whole number, not \"{}\" (a parameter's name is for resources of a site type)", shown(p)));
+        }
+    };
     let changeover = f
         .changeover
         .as_ref()

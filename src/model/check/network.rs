@@ -35,7 +35,7 @@ impl Spec {
     fn unfit(&self, p: &ProductSpec, why: Unfit) -> String {
         match why {
             Unfit::NoKind(step, site) => format!(
-                "step `{}` cannot run at {} (it has none of the step's resources)",
+                "step `{}` cannot run at {} (it lacks a resource the step uses, or has none of it)",
                 p.steps[step].name,
                 self.site_name(site)
             ),

@@ -27,7 +27,7 @@ pub use run::{Replication, RunError, Tail, pooled_percentiles, run_replication};
 pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{
-    BookingStat, Key, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,
+    BookingStat, Key, LaneStat, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,
     SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat,
     SlotStat, StepStat, StockStat, Unit, keys, metric_names, series_keys, series_names, slug,
     tail_name,

@@ -111,10 +111,6 @@ struct TaskRt {
     duration: Dist,
     touch: Option<Dist>,
     failure: Option<Failure>,
-    /// Mean duration in ticks (mode choice by deadline).
-    mean: f64,
-    /// A transport leg's fresh limit: a leg taking longer spoils the product.
-    limit: Option<Duration>,
     duration_rng: Rng,
     touch_rng: Rng,
     failure_rng: Rng,
@@ -180,12 +176,6 @@ struct Entity {
     step: u16,
     /// The first task of the step in progress (its site, lane and mode resolved).
     task: u32,
-    /// The arrival source of a patient (its collection and treatment sites), and its
-    /// plant (`NO_SITE`: none, or not chosen yet).
-    source: u16,
-    plant: u16,
-    /// Counted in its plant's committed patients (routed, routing step not over).
-    committed: bool,
     arrived: Time,
     step_start: Time,
     /// Work step: the request, whether its units are still held, whether the touch-time
@@ -249,7 +239,7 @@ pub struct Facility<'s> {
     /// Arrival sources whose arrivals have not ended yet.
     arriving: usize,
     /// Arrival sources: per product, or per product and collection site.
-    sources: Vec<network::SourceRt>,
+    sources: Vec<network::SourceRt<'s>>,
     /// The network's state, if the spec has sites.
     net: Option<network::NetRt>,
     /// Set when a run until empty stopped because the system emptied.
@@ -359,9 +349,6 @@ impl<'s> Facility<'s> {
             chain,
             step: 0,
             task: 0,
-            source: network::NO_SITE,
-            plant: network::NO_SITE,
-            committed: false,
             arrived: now,
             step_start: now,
             request: RequestId::UNSET,
@@ -404,6 +391,9 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
+        if self.net.is_some() {
+            self.new_sited(c);
+        }
         if self.with_extras {
             if self.extras.len() <= c as usize {
                 self.extras.resize(c as usize + 1, Extra::default());
@@ -527,18 +517,24 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].chain,
         );
         if self.net.is_some()
-            && self.entities[c as usize].plant == network::NO_SITE
+            && self.sited(c).plant == network::NO_SITE
             && network::needs_plant(&self.steps(pi, chain)[step])
         {
             self.route(c, now);
         }
-        let task = self.resolve(c, step, true, now) as u32;
+        let task = match self.net {
+            None => self.products[pi as usize].chains[chain as usize].step_task[step] as u32,
+            Some(_) => self.resolve(c, step, true, now) as u32,
+        };
         {
             let e = &mut self.entities[c as usize];
             e.step = step as u16;
             e.step_start = now;
             e.granted = now;
             e.task = task;
+        }
+        if self.net.is_some() {
+            self.leg_starts(c, task as usize, now);
         }
         self.mark(c, step, false, now);
         self.open_phases(c, step, k);

@@ -109,15 +109,25 @@
 //! | `products.P.sites.S.v2v.mean`, `.p50`, `.p90`, `.p95` | days | vein-to-vein of those infused |
 //! | `products.P.plants.Q.patients` | patients | routed to plant Q in the window |
 //!
+//! Per lane from site `A` to site `B` (legs that ended in the window; a leg runs from the
+//! start of its transport step, waiting for a courier or a van included, to its end):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `lanes.A.B.legs` | count | legs |
+//! | `lanes.A.B.time.mean` | days | door-to-door time per leg |
+//! | `lanes.A.B.in_transit.mean` | count | time-average legs under way (the lane's load) |
+//! | `lanes.A.B.modes.M.legs` | count | legs that took mode M |
+//!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 
 mod key;
 
 pub use key::{
-    BookingStat, Key, MilestoneStat, PatientStat, PlantStat, ResourceStat, SeriesBookingStat,
-    SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat, SlotStat, StepStat,
-    StockStat, keys, series_keys, tail_keys,
+    BookingStat, Key, LaneStat, MilestoneStat, PatientStat, PlantStat, ResourceStat,
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat,
+    SlotStat, StepStat, StockStat, keys, series_keys, tail_keys,
 };
 
 use super::spec::Spec;

@@ -64,6 +64,14 @@ fn nearest_sends_everyone_to_the_closest_plant() {
             ("products.car-t.sites.a.v2v.mean", 27.0),
             ("products.car-t.sites.a.completed", 4.0),
             ("run.days", 42.0),
+            // Legs: 4 out at time 0 (1 day each), 4 back on days 11, 21, 31, 41.
+            ("lanes.a.p.legs", 4.0),
+            ("lanes.p.a.legs", 4.0),
+            ("lanes.a.p.time.mean", 1.0),
+            ("lanes.a.p.modes.road.legs", 4.0),
+            ("lanes.a.p.in_transit.mean", 4.0 / 42.0),
+            ("lanes.p.a.in_transit.mean", 4.0 / 42.0),
+            ("lanes.a.q.legs", 0.0),
         ],
     );
 }
@@ -626,4 +634,29 @@ fn site_types_are_instantiated_with_their_parameters() {
         "10:57",
         "a capacity is a whole number, not \"lines\"",
     );
+}
+
+#[test]
+fn size_finds_a_plants_lines_for_every_hospitals_target() {
+    // Five patients to p at time 0 (a's four, b's one): with 5 lines every one is back on
+    // day 12; with 4, one of them waits 10 days (a's mean 14.5 or b's 22). `sites.*`
+    // targets every collection site at once.
+    let text = replaced(
+        NET,
+        "demand.a =",
+        "demand.b = { arrivals = { cohort = 1, from = \"0d\" } }\ndemand.a =",
+    );
+    let out = run_file(
+        "size-network",
+        &text,
+        &[
+            "size",
+            "--resource",
+            "line@p",
+            "--target",
+            "products.car-t.sites.*.v2v.mean <= 12.5d",
+        ],
+    );
+    assert_eq!(out.0, Some(0), "{}", out.2);
+    assert!(out.1.contains("answer: line@p = 5"), "{}", out.1);
 }

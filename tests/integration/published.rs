@@ -194,6 +194,26 @@ fn ishipment_replays_exactly_by_hand() {
     assert!((m["products.car-t.v2v.p95"] - 18.0).abs() < 18.0 * 0.0026);
     assert_eq!(m["products.car-t.steps.inbound.work.mean"], 1.0);
     assert_eq!(m["products.car-t.steps.outbound.work.mean"], 2.0);
+    let legs = |from: &str, to: &str, mode: &str| -> f64 {
+        SITES
+            .iter()
+            .map(|c| {
+                let (a, b) = if from == "c" { (*c, to) } else { (from, *c) };
+                m[&format!("lanes.{a}.{b}.modes.{mode}.legs")]
+            })
+            .sum()
+    };
+    assert_eq!(
+        legs("c", "m2", "express"),
+        248.0,
+        "every inbound leg express"
+    );
+    assert_eq!(legs("c", "m2", "standard"), 0.0);
+    assert_eq!(
+        legs("m2", "c", "standard"),
+        248.0,
+        "every outbound leg standard"
+    );
     assert_eq!(m["products.car-t.milestones.vein_to_vein.on_time"], 1.0);
     // The first mode alone (standard first, no deadline): both legs standard, 19 days.
     let (m, _) = ishipment("1000a", &[], |t| {

@@ -102,11 +102,9 @@ impl<'s> Facility<'s> {
                                         "{path}.lanes.{}.{}.{}",
                                         sites[l.from].name, sites[l.to].name, m.name
                                     );
-                                    let mut rt = task_rt(&m.task, None, &p.priority, |what| {
+                                    tasks.push(task_rt(&m.task, None, &p.priority, |what| {
                                         stream(&format!("{here}.{what}"))
-                                    });
-                                    rt.limit = t.fresh_limit;
-                                    tasks.push(rt);
+                                    }));
                                 }
                             }
                             StepRt::Transport(*t, bases)
@@ -151,12 +149,20 @@ impl<'s> Facility<'s> {
             });
         }
         let sources = network::sources(spec, &streams);
+        let mut net = NetRt::new(spec);
+        if let Some(net) = &mut net {
+            let chains: Vec<&[StepRt]> = products
+                .iter()
+                .flat_map(|p: &ProductRt| p.chains.iter().map(|ch| ch.step_at.as_slice()))
+                .collect();
+            net.map_legs(spec, &chains, &tasks);
+        }
         Ok(Facility {
             spec,
             overloaded: None,
             arriving: sources.len(),
             sources,
-            net: NetRt::new(spec),
+            net,
             emptied: false,
             zombies: 0,
             slots: spec
@@ -263,8 +269,6 @@ fn task_rt(
         duration: task.duration.clone(),
         touch: task.touch.clone(),
         failure,
-        mean: task.duration.mean(),
-        limit: None,
         duration_rng: stream("duration"),
         touch_rng: stream("touch"),
         failure_rng: stream("failure"),

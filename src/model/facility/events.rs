@@ -14,11 +14,7 @@ impl Facility<'_> {
     /// none, its arrivals have ended.
     fn schedule_arrival(&mut self, si: u16, k: &mut Kernel<Ev>) {
         let rt = &mut self.sources[si as usize];
-        let p = &self.spec.products[rt.product as usize];
-        let (arrivals, window) = match rt.demand {
-            None => (&p.arrivals, p.window),
-            Some(d) => (&p.demand[d as usize].arrivals, p.demand[d as usize].window),
-        };
+        let (arrivals, window) = (rt.arrivals, rt.window);
         if let (Arrivals::Renewal(d), None) = (arrivals, window) {
             // The common case, kept as lean as before windows and cohorts existed.
             let gap = Duration::from_ticks_f64(d.sample(&mut rt.rng));
@@ -138,10 +134,7 @@ impl Model for Facility<'_> {
                     let touch_done = self.tasks[ti].touch.is_some();
                     self.release(c, ti, e.request, e.granted, touch_done, k);
                 }
-                if let Some(limit) = self.tasks[ti].limit
-                    && k.now().since(e.step_start) > limit
-                {
-                    self.spoil(c, k);
+                if self.net.is_some() && self.leg_over(c, ti, k) {
                     return;
                 }
                 let failure = self.failed(ti).map(|rule| (rule, ti));
@@ -256,7 +249,7 @@ impl Model for Facility<'_> {
         }
         self.held.fill(0);
         if let Some(net) = &mut self.net {
-            net.reset();
+            net.reset(now);
         }
     }
 }

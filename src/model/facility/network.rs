@@ -5,11 +5,11 @@
 //!
 //! This module must not parse files or print.
 
-use super::{Chain, Ev, Facility};
-use crate::engine::{Kernel, Rng, Tally, Time};
-use crate::model::metrics::SiteStat;
+use super::{Chain, Ev, Facility, TaskRt};
+use crate::engine::{Kernel, Rng, Tally, Time, TimeWeighted};
+use crate::model::metrics::{LaneStat, SiteStat};
 use crate::model::spec::{
-    At, ModeChoice, Place, Routing, Sites, Spec, StepKind, StepSpec, admissible,
+    Arrivals, At, ModeChoice, Place, Routing, Sites, Spec, StepKind, StepSpec, Window, admissible,
 };
 
 /// No site (a one-site patient, or a plant not chosen yet).
@@ -17,10 +17,11 @@ pub(super) const NO_SITE: u16 = u16::MAX;
 
 /// Where a product's arrivals come from: the product itself (one site), or its demand at
 /// one collection site.
-pub(super) struct SourceRt {
+pub(super) struct SourceRt<'s> {
     pub product: u16,
-    /// Index into the product's `demand`, if a network source.
-    pub demand: Option<u16>,
+    /// The arrivals and their window: the product's, or its demand's at one site.
+    pub arrivals: &'s Arrivals,
+    pub window: Option<Window>,
     pub collection: u16,
     pub treatment: u16,
     pub rng: Rng,
@@ -54,8 +55,34 @@ pub(super) struct SiteRt {
     pub life_left: u64,
 }
 
+/// What a patient of a network has besides its `Entity` (kept apart so that entities of
+/// one-site scenarios stay small to copy).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sited {
+    /// Its arrival source (collection and treatment sites; `NO_SITE`: not a patient of
+    /// the network, such as a batch).
+    pub source: u16,
+    /// Its plant (`NO_SITE`: not chosen yet).
+    pub plant: u16,
+    /// Counted in its plant's committed patients (routed, routing step not over).
+    pub committed: bool,
+    /// On a leg of a lane (counted in the lane's load).
+    pub in_transit: bool,
+}
+
+impl Sited {
+    const NONE: Sited = Sited {
+        source: NO_SITE,
+        plant: NO_SITE,
+        committed: false,
+        in_transit: false,
+    };
+}
+
 /// The network's run-time state.
 pub(super) struct NetRt {
+    /// Per entity slot.
+    pub at: Vec<Sited>,
     pub n_sites: usize,
     /// `lane[from * n_sites + to]`: the lane's index, or `u16::MAX`.
     pub lane: Vec<u16>,
@@ -71,6 +98,22 @@ pub(super) struct NetRt {
     /// Per product and plant: patients routed there in the window, and since the start.
     pub routed: Vec<u64>,
     pub life_routed: Vec<u64>,
+    /// Per task: the lane and mode of a leg (`u16::MAX`: not a leg).
+    pub task_leg: Vec<(u16, u16)>,
+    /// Per task: its mean duration in ticks (mode choice by deadline), and a leg's fresh
+    /// limit (a leg taking longer spoils the product).
+    pub task_mean: Vec<f64>,
+    pub task_limit: Vec<Option<crate::engine::Duration>>,
+    /// Per lane.
+    pub lanes: Vec<LaneRt>,
+}
+
+/// A lane's legs: under way (time-weighted), and those that ended in the window.
+pub(super) struct LaneRt {
+    pub in_transit: TimeWeighted,
+    pub legs: u64,
+    pub ticks: u128,
+    pub by_mode: Vec<u64>,
 }
 
 impl NetRt {
@@ -105,6 +148,7 @@ impl NetRt {
             }
         }
         Some(NetRt {
+            at: Vec::new(),
             n_sites: n,
             lane,
             route_step,
@@ -113,10 +157,23 @@ impl NetRt {
             sites: (0..n_products * n).map(|_| SiteRt::default()).collect(),
             routed: vec![0; n_products * n],
             life_routed: vec![0; n_products * n],
+            task_leg: Vec::new(),
+            task_mean: Vec::new(),
+            task_limit: Vec::new(),
+            lanes: net
+                .lanes
+                .iter()
+                .map(|l| LaneRt {
+                    in_transit: TimeWeighted::new(Time::ZERO, 0),
+                    legs: 0,
+                    ticks: 0,
+                    by_mode: vec![0; l.modes.len()],
+                })
+                .collect(),
         })
     }
 
-    pub(super) fn reset(&mut self) {
+    pub(super) fn reset(&mut self, now: Time) {
         for s in &mut self.sites {
             s.arrived = 0;
             s.completed = 0;
@@ -125,19 +182,47 @@ impl NetRt {
             s.v2v.reset();
         }
         self.routed.fill(0);
+        for l in &mut self.lanes {
+            l.in_transit.reset(now);
+            l.legs = 0;
+            l.ticks = 0;
+            l.by_mode.fill(0);
+        }
+    }
+
+    /// Marks the tasks of every transport step of `chains` with their lane and mode.
+    /// Marks the tasks of every transport step of `chains` with their lane, mode and fresh
+    /// limit, and keeps every task's mean duration.
+    pub(super) fn map_legs(&mut self, spec: &Spec, chains: &[&[StepRt]], tasks: &[TaskRt]) {
+        self.task_leg = vec![(u16::MAX, u16::MAX); tasks.len()];
+        self.task_limit = vec![None; tasks.len()];
+        self.task_mean = tasks.iter().map(|t| t.duration.mean()).collect();
+        for steps in chains {
+            for st in steps.iter() {
+                if let StepRt::Transport(t, bases) = st {
+                    for (l, &base) in bases.iter().enumerate() {
+                        for m in 0..spec.network.lanes[l].modes.len() {
+                            self.task_leg[base as usize + m] = (l as u16, m as u16);
+                            self.task_limit[base as usize + m] = t.fresh_limit;
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
 /// The arrival sources of `spec`: per product, its own arrivals, or one per site of its
 /// demand (streams named by product and site).
-pub(super) fn sources(spec: &Spec, streams: &crate::engine::Streams) -> Vec<SourceRt> {
+pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> Vec<SourceRt<'s>> {
     use crate::engine::source_id;
     let mut out = Vec::new();
     for (pi, p) in spec.products.iter().enumerate() {
         if p.demand.is_empty() {
             out.push(SourceRt {
                 product: pi as u16,
-                demand: None,
+                arrivals: &p.arrivals,
+                window: p.window,
                 collection: NO_SITE,
                 treatment: NO_SITE,
                 rng: streams.stream(source_id(&format!("products.{}.arrivals", p.name))),
@@ -146,7 +231,7 @@ pub(super) fn sources(spec: &Spec, streams: &crate::engine::Streams) -> Vec<Sour
             });
             continue;
         }
-        for (di, d) in p.demand.iter().enumerate() {
+        for d in &p.demand {
             let site = &spec.network.sites[d.site].name;
             let treatment = d.treated_at.unwrap_or(d.site);
             let mut candidates: Vec<(u16, f64)> = Vec::new();
@@ -170,7 +255,8 @@ pub(super) fn sources(spec: &Spec, streams: &crate::engine::Streams) -> Vec<Sour
             }
             out.push(SourceRt {
                 product: pi as u16,
-                demand: Some(di as u16),
+                arrivals: &d.arrivals,
+                window: d.window,
                 collection: d.site as u16,
                 treatment: treatment as u16,
                 rng: streams.stream(source_id(&format!(
@@ -186,9 +272,29 @@ pub(super) fn sources(spec: &Spec, streams: &crate::engine::Streams) -> Vec<Sour
 }
 
 impl Facility<'_> {
+    /// Entity slot `c` starts a new entity: not of the network until it arrives at a site.
+    #[inline]
+    pub(super) fn new_sited(&mut self, c: u32) {
+        let net = self.net.as_mut().expect("a network");
+        if net.at.len() <= c as usize {
+            net.at.resize(c as usize + 1, Sited::NONE);
+        }
+        net.at[c as usize] = Sited::NONE;
+    }
+
+    /// Entity `c`'s network state.
+    #[inline]
+    pub(super) fn sited(&self, c: u32) -> Sited {
+        self.net.as_ref().map_or(Sited::NONE, |n| n.at[c as usize])
+    }
+
+    fn sited_mut(&mut self, c: u32) -> &mut Sited {
+        &mut self.net.as_mut().expect("a network").at[c as usize]
+    }
+
     /// The patient's sites (call once the plant is chosen, or for places not the plant).
     fn sites_of(&self, c: u32) -> Sites {
-        let e = &self.entities[c as usize];
+        let e = self.sited(c);
         let src = &self.sources[usize::from(e.source)];
         Sites {
             collection: usize::from(src.collection),
@@ -201,7 +307,7 @@ impl Facility<'_> {
     pub(super) fn route(&mut self, c: u32, now: Time) {
         let spec = self.spec;
         let net = self.net.as_mut().expect("routing needs a network");
-        let src = &self.sources[usize::from(self.entities[c as usize].source)];
+        let src = &self.sources[usize::from(net.at[c as usize].source)];
         let p = usize::from(src.product);
         let n = net.n_sites;
         let score = |q: u16, inbound: f64| -> f64 {
@@ -223,10 +329,9 @@ impl Facility<'_> {
             }
         }
         let q = best.0;
-        let e = &mut self.entities[c as usize];
-        e.plant = q;
+        net.at[c as usize].plant = q;
         if net.route_step[p] != u16::MAX {
-            e.committed = true;
+            net.at[c as usize].committed = true;
             net.committed[usize::from(q)] += 1;
         }
         net.life_routed[p * n + usize::from(q)] += 1;
@@ -238,13 +343,13 @@ impl Facility<'_> {
     /// The routing step of patient `c` is over (or the patient left before its end): its
     /// plant has one committed patient fewer.
     pub(super) fn uncommit(&mut self, c: u32) {
-        let e = &mut self.entities[c as usize];
+        let net = self
+            .net
+            .as_mut()
+            .expect("committed patients have a network");
+        let e = &mut net.at[c as usize];
         if e.committed {
             e.committed = false;
-            let net = self
-                .net
-                .as_mut()
-                .expect("committed patients have a network");
             net.committed[usize::from(e.plant)] -= 1;
         }
     }
@@ -269,7 +374,7 @@ impl Facility<'_> {
                 let fastest = || {
                     admissible(lane, t.fresh_limit)
                         .reduce(|a, b| {
-                            if self.tasks[first + b].mean < self.tasks[first + a].mean {
+                            if net.task_mean[first + b] < net.task_mean[first + a] {
                                 b
                             } else {
                                 a
@@ -287,7 +392,7 @@ impl Facility<'_> {
                         let after = self.mean_after(c, step, now);
                         let start = now.ticks() as f64;
                         modes
-                            .find(|&m| start + self.tasks[first + m].mean + after <= target)
+                            .find(|&m| start + net.task_mean[first + m] + after <= target)
                             .unwrap_or_else(fastest)
                     }
                 };
@@ -300,15 +405,16 @@ impl Facility<'_> {
     /// counted): a task's mean, an assay step's longest assay, a leg's first mode.
     fn mean_after(&self, c: u32, step: usize, now: Time) -> f64 {
         let e = &self.entities[c as usize];
+        let net = self.net.as_ref().expect("legs need a network");
         let steps = self.steps(e.product, e.chain);
         (step + 1..steps.len())
             .map(|j| {
                 let base = self.resolve(c, j, false, now);
                 match &steps[j].kind {
                     StepKind::Assays(list) => (0..list.len())
-                        .map(|a| self.tasks[base + a].mean)
+                        .map(|a| net.task_mean[base + a])
                         .fold(0.0, f64::max),
-                    _ => self.tasks[base].mean,
+                    _ => net.task_mean[base],
                 }
             })
             .sum()
@@ -325,7 +431,7 @@ impl Facility<'_> {
     /// Patient `c` of source `si` arrives at its collection site (routed now if the
     /// network routes at arrival).
     pub(super) fn arrive_at_site(&mut self, c: u32, si: u16, now: Time) {
-        self.entities[c as usize].source = si;
+        self.sited_mut(c).source = si;
         let src = &self.sources[usize::from(si)];
         let (p, site) = (usize::from(src.product), usize::from(src.collection));
         let net = self.net.as_mut().expect("sites need a network");
@@ -345,11 +451,12 @@ impl Facility<'_> {
     /// collection site; its plant no longer waits for it.
     pub(super) fn leave_site(&mut self, c: u32, completed: bool, now: Time) {
         self.uncommit(c);
-        let e = self.entities[c as usize];
-        if e.source == NO_SITE || e.chain != Chain::Main {
+        self.leg_ends(c, false, now);
+        let (e, source) = (self.entities[c as usize], self.sited(c).source);
+        if source == NO_SITE || e.chain != Chain::Main {
             return;
         }
-        let src = &self.sources[usize::from(e.source)];
+        let src = &self.sources[usize::from(source)];
         let (p, site) = (usize::from(src.product), usize::from(src.collection));
         let net = self.net.as_mut().expect("sites need a network");
         let rt = &mut net.sites[p * net.n_sites + site];
@@ -370,9 +477,9 @@ impl Facility<'_> {
 
     /// Patient `c`'s product travelled longer than its fresh limit: it is lost.
     pub(super) fn spoil(&mut self, c: u32, k: &mut Kernel<Ev>) {
-        let e = self.entities[c as usize];
-        if k.now() >= self.spec.warmup_end() && e.source != NO_SITE {
-            let src = &self.sources[usize::from(e.source)];
+        let source = self.sited(c).source;
+        if k.now() >= self.spec.warmup_end() && source != NO_SITE {
+            let src = &self.sources[usize::from(source)];
             let (p, site) = (usize::from(src.product), usize::from(src.collection));
             let net = self.net.as_mut().expect("legs need a network");
             net.sites[p * net.n_sites + site].spoiled += 1;
@@ -385,8 +492,8 @@ impl Facility<'_> {
     #[inline]
     pub(super) fn step_over(&mut self, c: u32, step: u16) {
         if let Some(net) = &self.net {
-            let e = &self.entities[c as usize];
-            if e.committed && net.route_step[usize::from(e.product)] == step {
+            let product = self.entities[c as usize].product;
+            if net.at[c as usize].committed && net.route_step[usize::from(product)] == step {
                 self.uncommit(c);
             }
         }
@@ -420,8 +527,9 @@ impl Facility<'_> {
         };
         let mut now = vec![0u64; net.sites.len()];
         for (c, e) in self.entities.iter().enumerate() {
-            if self.live[c] && e.source != NO_SITE && e.chain == Chain::Main {
-                let src = &self.sources[usize::from(e.source)];
+            let source = net.at[c].source;
+            if self.live[c] && source != NO_SITE && e.chain == Chain::Main {
+                let src = &self.sources[usize::from(source)];
                 now[usize::from(src.product) * net.n_sites + usize::from(src.collection)] += 1;
             }
         }
@@ -438,5 +546,70 @@ impl Facility<'_> {
             }
         }
         out
+    }
+}
+
+impl Facility<'_> {
+    /// Entity `c` starts a step with task `task`: if a leg, it is under way on its lane.
+    #[inline]
+    pub(super) fn leg_starts(&mut self, c: u32, task: usize, now: Time) {
+        let net = self.net.as_mut().expect("legs need a network");
+        let (lane, _) = net.task_leg[task];
+        if lane != u16::MAX {
+            net.lanes[usize::from(lane)].in_transit.increment(now);
+            net.at[c as usize].in_transit = true;
+        }
+    }
+
+    /// Entity `c`'s leg ends now (arrived, or abandoned when `arrived` is false).
+    pub(super) fn leg_ends(&mut self, c: u32, arrived: bool, now: Time) {
+        let (task, start) = {
+            let e = &self.entities[c as usize];
+            (e.task as usize, e.step_start)
+        };
+        let in_window = now >= self.spec.warmup_end();
+        let net = self.net.as_mut().expect("legs need a network");
+        if !net.at[c as usize].in_transit {
+            return;
+        }
+        net.at[c as usize].in_transit = false;
+        let (lane, mode) = net.task_leg[task];
+        let rt = &mut net.lanes[usize::from(lane)];
+        rt.in_transit.decrement(now);
+        if arrived && in_window {
+            rt.legs += 1;
+            rt.ticks += u128::from(now.since(start).ticks());
+            rt.by_mode[usize::from(mode)] += 1;
+        }
+    }
+
+    /// Entity `c`'s work on task `ti` ended: if a leg, it has arrived, and if it took
+    /// longer than its fresh limit the product is spoiled (the patient lost; true).
+    pub(super) fn leg_over(&mut self, c: u32, ti: usize, k: &mut Kernel<Ev>) -> bool {
+        self.leg_ends(c, true, k.now());
+        let limit = self.net.as_ref().expect("legs need a network").task_limit[ti];
+        let started = self.entities[c as usize].step_start;
+        if limit.is_some_and(|limit| k.now().since(started) > limit) {
+            self.spoil(c, k);
+            return true;
+        }
+        false
+    }
+
+    /// Statistic `stat` of lane `lane`.
+    pub(super) fn lane_value(&self, lane: usize, stat: LaneStat, now: Time) -> f64 {
+        let rt = &self.net.as_ref().expect("lanes have a network").lanes[lane];
+        match stat {
+            LaneStat::Legs => rt.legs as f64,
+            LaneStat::TimeMean => {
+                rt.ticks as f64 / crate::engine::time::TICKS_PER_DAY as f64 / rt.legs as f64
+            }
+            LaneStat::InTransitMean => rt.in_transit.mean(now),
+        }
+    }
+
+    /// Legs of lane `lane` that took mode `mode` in the window.
+    pub(super) fn lane_mode_value(&self, lane: usize, mode: usize) -> f64 {
+        self.net.as_ref().expect("lanes have a network").lanes[lane].by_mode[mode] as f64
     }
 }

@@ -184,6 +184,8 @@ impl Facility<'_> {
                 let net = self.net.as_ref().expect("plants have a network");
                 net.routed[product * net.n_sites + site] as f64
             }
+            Key::Lane(lane, stat) => self.lane_value(lane, stat, now),
+            Key::LaneMode { lane, mode } => self.lane_mode_value(lane, mode),
             Key::Resource(r, s) => resource(&kernel.pools()[r], s, ends),
             Key::UtilisationBy { resource, product } => {
                 let pool = &kernel.pools()[resource];

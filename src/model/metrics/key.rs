@@ -132,6 +132,15 @@ stats! {
 }
 
 stats! {
+    /// Of a transport lane (`lanes.FROM.TO.`): legs that ended in the window.
+    LaneStat {
+        Legs = "legs", Count;
+        TimeMean = "time.mean", Days;
+        InTransitMean = "in_transit.mean", Count;
+    }
+}
+
+stats! {
     /// Of a resource pool (`resources.R.`).
     ResourceStat {
         Utilisation = "utilisation", Fraction;
@@ -175,6 +184,16 @@ fn of_product(spec: &Spec, p: usize, rest: std::fmt::Arguments) -> String {
 fn of_booking(spec: &Spec, p: usize, step: usize, suffix: &str) -> String {
     let s = slug(&spec.products[p].steps[step].name);
     of_product(spec, p, format_args!("bookings.{s}.{suffix}"))
+}
+
+/// `lanes.FROM.TO`.
+fn of_lane(spec: &Spec, l: usize) -> String {
+    let (net, lane) = (&spec.network, &spec.network.lanes[l]);
+    format!(
+        "lanes.{}.{}",
+        slug(&net.sites[lane.from].name),
+        slug(&net.sites[lane.to].name)
+    )
 }
 
 /// `resources.R.{suffix}`.
@@ -232,6 +251,10 @@ pub enum Key {
         site: usize,
         stat: PlantStat,
     },
+    /// Of lane `.0`.
+    Lane(usize, LaneStat),
+    /// Legs of a lane's mode that ended in the window.
+    LaneMode { lane: usize, mode: usize },
     /// Of resource `.0`.
     Resource(usize, ResourceStat),
     /// Units of a resource held by one product, over its nominal capacity.
@@ -306,6 +329,11 @@ impl Key {
                 let s = slug(&spec.network.sites[site].name);
                 of_product(spec, p, format_args!("plants.{s}.{}", stat.suffix()))
             }
+            Key::Lane(l, s) => format!("{}.{}", of_lane(spec, l), s.suffix()),
+            Key::LaneMode { lane, mode } => {
+                let m = slug(&spec.network.lanes[lane].modes[mode].name);
+                format!("{}.modes.{m}.legs", of_lane(spec, lane))
+            }
             Key::Resource(r, s) => of_resource(spec, r, s.suffix()),
             Key::UtilisationBy { resource, product } => {
                 let p = slug(&spec.products[product].name);
@@ -327,6 +355,8 @@ impl Key {
             Key::Booking { stat, .. } => stat.unit(),
             Key::Site { stat, .. } => stat.unit(),
             Key::Plant { stat, .. } => stat.unit(),
+            Key::Lane(_, s) => s.unit(),
+            Key::LaneMode { .. } => Unit::Count,
             Key::Resource(_, s) => s.unit(),
             Key::UtilisationBy { .. } => Unit::Fraction,
             Key::Slot(_, s) => s.unit(),
@@ -407,6 +437,10 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
         for s in 0..p.allogeneic.as_ref().map_or(0, |a| a.delivery.len()) {
             out.extend(StepStat::ALL.iter().map(|&st| step(true, s, st)));
         }
+    }
+    for (l, lane) in spec.network.lanes.iter().enumerate() {
+        out.extend(LaneStat::ALL.iter().map(|&s| Key::Lane(l, s)));
+        out.extend((0..lane.modes.len()).map(|mode| Key::LaneMode { lane: l, mode }));
     }
     for r in 0..spec.resources.len() {
         out.extend(ResourceStat::ALL.iter().map(|&s| Key::Resource(r, s)));

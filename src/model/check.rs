@@ -61,6 +61,19 @@ pub mod limits {
     /// Most units of a resource booked ahead: 1,000 labs (every booking searches each
     /// unit's calendar for the earliest window).
     pub const MAX_BOOKED_UNITS: u32 = 1_000;
+    /// Most items of one kind: products, steps of a chain, assays of a step, hazards of a
+    /// product, slot calendars, sites, lanes, modes of a lane, arrival sources (a product,
+    /// or a product at one collection site): 10,000 each. Events and entities hold these
+    /// indices in 16 bits, to stay small; no facility or network comes near.
+    pub const MAX_ITEMS: usize = 10_000;
+    /// Most tasks a replication prepares: 100,000 (a task is a step's work, an assay, or
+    /// a leg in one mode, at each site or lane it may run on; each has its own random
+    /// streams, a few hundred bytes). A network of 100 sites with every lane in two modes
+    /// has about 40,000.
+    pub const MAX_TASKS: usize = 100_000;
+    /// Most sites of a network: 1,000 (a replication keeps a table of the lanes between
+    /// every two sites, and of every product at every plant).
+    pub const MAX_SITES: usize = 1_000;
     /// Most exceptions of one calendar: 10,000 (repeating ones count once).
     pub const MAX_EXCEPTIONS: usize = 10_000;
     /// Most events at one instant of simulated time before the run stops as a zero-time
@@ -281,7 +294,73 @@ impl Spec {
         self.check_slots(&mut e);
         self.check_bookings(&mut e);
         self.check_network(&mut e);
+        self.check_sizes(&mut e);
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
+    }
+
+    /// Counts within [`limits::MAX_ITEMS`] and [`limits::MAX_TASKS`].
+    fn check_sizes(&self, e: &mut Errors) {
+        let many = |e: &mut Errors, at: String, what: &str, n: usize| {
+            if n > limits::MAX_ITEMS {
+                e.add(at, format!("{n} {what}; at most {} (indices are 16-bit: a real facility or network has far fewer)", limits::MAX_ITEMS));
+            }
+        };
+        let net = &self.network;
+        many(e, "products".into(), "products", self.products.len());
+        many(e, "slots".into(), "slot calendars", self.slots.len());
+        if net.sites.len() > limits::MAX_SITES {
+            e.add(
+                "sites",
+                format!(
+                    "{} sites; at most {} (a national network has tens)",
+                    net.sites.len(),
+                    limits::MAX_SITES
+                ),
+            );
+        }
+        if !net.is_empty() && self.products.len() * net.sites.len() > limits::MAX_ITEMS * 100 {
+            e.add(
+                "products",
+                format!(
+                    "{} products at {} sites; at most {} pairs (each has its figures per plant)",
+                    self.products.len(),
+                    net.sites.len(),
+                    limits::MAX_ITEMS * 100
+                ),
+            );
+        }
+        many(e, "lanes".into(), "lanes", net.lanes.len());
+        let sources: usize = self.products.iter().map(|p| p.demand.len().max(1)).sum();
+        many(
+            e,
+            "products".into(),
+            "arrival sources (products, or products at each collection site)",
+            sources,
+        );
+        let mut tasks = 0usize;
+        for p in &self.products {
+            let at = format!("products.{}", p.name);
+            many(e, format!("{at}.steps"), "steps", p.steps.len());
+            many(e, format!("{at}.hazards"), "hazards", p.hazards.len());
+            let delivery = p.allogeneic.iter().flat_map(|a| &a.delivery);
+            for s in p.steps.iter().chain(delivery) {
+                if let StepKind::Assays(list) = &s.kind {
+                    many(
+                        e,
+                        format!("{at}.steps.{}.assays", s.name),
+                        "assays",
+                        list.len(),
+                    );
+                }
+                tasks = tasks.saturating_add(self.tasks_of(s).len());
+            }
+        }
+        for l in &net.lanes {
+            many(e, "lanes".into(), "modes of one lane", l.modes.len());
+        }
+        if tasks > limits::MAX_TASKS {
+            e.add("products", format!("{tasks} tasks to prepare (steps and assays at every site they may run at, legs on every lane in every mode); at most {} (keep the lanes a transport step may take to those patients use)", limits::MAX_TASKS));
+        }
     }
 
     fn check_chain(&self, steps: &[StepSpec], at: &str, e: &mut Errors) {

@@ -111,6 +111,9 @@ struct TaskRt {
     duration: Dist,
     touch: Option<Dist>,
     failure: Option<Failure>,
+    /// Where its failures are counted: its step's (and assay's) place in the chain, the
+    /// same at every site.
+    rule: u16,
     duration_rng: Rng,
     touch_rng: Rng,
     failure_rng: Rng,
@@ -265,8 +268,10 @@ pub struct Facility<'s> {
     with_extras: bool,
     live: Vec<bool>,
     free: Vec<u32>,
-    /// Failures so far, per entity slot and task: `attempts[slot * n_tasks + task]`.
+    /// Failures so far, per entity slot and step (and assay) of its chain:
+    /// `attempts[slot * max_rules + rule]`.
     attempts: Vec<u16>,
+    max_rules: usize,
     /// Per entity slot and step, accumulated over attempts: (wait, work) in ticks.
     step_times: Vec<(u64, u64)>,
     max_steps: usize,
@@ -375,7 +380,7 @@ impl<'s> Facility<'s> {
                 self.entities.push(e);
                 self.live.push(false);
                 let n = self.entities.len();
-                self.attempts.resize(n * self.tasks.len(), 0);
+                self.attempts.resize(n * self.max_rules, 0);
                 self.step_times.resize(n * self.max_steps, (0, 0));
                 self.marks.resize(n * self.max_marks, Time::NEVER);
                 self.clocks
@@ -410,8 +415,8 @@ impl<'s> Facility<'s> {
             self.overloaded = Some((product, now));
             k.stop();
         }
-        let n_tasks = self.tasks.len();
-        self.attempts[c as usize * n_tasks..(c as usize + 1) * n_tasks].fill(0);
+        let n_rules = self.max_rules;
+        self.attempts[c as usize * n_rules..(c as usize + 1) * n_rules].fill(0);
         self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps]
             .fill((0, 0));
         if self.max_marks > 0 {
@@ -679,7 +684,8 @@ impl<'s> Facility<'s> {
         }
         match failure {
             Some((rule, task)) => {
-                let a = &mut self.attempts[c as usize * self.tasks.len() + task];
+                let rule_slot = usize::from(self.tasks[task].rule);
+                let a = &mut self.attempts[c as usize * self.max_rules + rule_slot];
                 *a += 1;
                 if u32::from(*a) >= rule.max_attempts {
                     self.lose(c, k);

@@ -660,3 +660,25 @@ fn size_finds_a_plants_lines_for_every_hospitals_target() {
     assert_eq!(out.0, Some(0), "{}", out.2);
     assert!(out.1.contains("answer: line@p = 5"), "{}", out.1);
 }
+
+#[test]
+fn counts_past_their_limits_are_refused() {
+    // 1,001 sites: past the limit of 1,000 (the lane table is sites x sites).
+    let sites: String = (0..1001)
+        .map(|i| format!("h{i} = {{ kind = \"hospital\" }}\n"))
+        .collect();
+    let text = replaced(
+        NET,
+        "a = { kind = \"hospital\" }\n",
+        &format!("a = {{ kind = \"hospital\" }}\n{sites}"),
+    );
+    let out = run_file("many-sites", &text, &["run"]);
+    assert_clean_refusal("many sites", &out, "1005 sites; at most 1000");
+    // 10,001 steps in one chain: indices are 16-bit.
+    let steps: String = (0..10_001)
+        .map(|i| format!("  [[products.steps]]\n  name = \"s{i}\"\n  duration = \"1h\"\n"))
+        .collect();
+    let text = format!("{NET}{steps}");
+    let out = run_file("many-steps", &text, &["run"]);
+    assert_clean_refusal("many steps", &out, "10004 steps; at most 10000");
+}

@@ -58,6 +58,7 @@ impl<'s> Facility<'s> {
         let mut products = Vec::new();
         let mut max_assays = 0;
         let mut max_steps = 0;
+        let mut max_rules = 0;
         for p in &spec.products {
             let stream =
                 |what: &str| streams.stream(source_id(&format!("products.{}.{what}", p.name)));
@@ -68,6 +69,8 @@ impl<'s> Facility<'s> {
                 max_steps = max_steps.max(steps.len());
                 let mut step_task = Vec::with_capacity(steps.len());
                 let mut step_at = Vec::with_capacity(steps.len());
+                // Failures are counted per step and assay, whatever the site or lane.
+                let mut rules = 0;
                 for s in steps {
                     step_task.push(tasks.len());
                     let path = format!("{prefix}.{}", s.name);
@@ -114,7 +117,17 @@ impl<'s> Facility<'s> {
                             StepRt::Listed
                         }
                     });
+                    let width = match &s.kind {
+                        StepKind::Assays(list) => list.len(),
+                        _ => 1,
+                    };
+                    let first = *step_task.last().expect("just pushed");
+                    for (i, t) in tasks[first..].iter_mut().enumerate() {
+                        t.rule = (rules + i % width) as u16;
+                    }
+                    rules += width;
                 }
+                max_rules = max_rules.max(rules);
                 let n = steps.len();
                 chains.push(ChainRt {
                     step_task,
@@ -188,6 +201,7 @@ impl<'s> Facility<'s> {
             live: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
+            max_rules,
             step_times: Vec::new(),
             marks: Vec::new(),
             clocks: Vec::new(),
@@ -269,6 +283,7 @@ fn task_rt(
         duration: task.duration.clone(),
         touch: task.touch.clone(),
         failure,
+        rule: 0,
         duration_rng: stream("duration"),
         touch_rng: stream("touch"),
         failure_rng: stream("failure"),

@@ -93,8 +93,10 @@ pub(super) struct NetRt {
     pub route_cap: Vec<(u32, f64)>,
     /// Per plant: patients routed to it who have not finished the routing step.
     pub committed: Vec<u32>,
-    /// Per product and site `[p * n_sites + s]`.
+    /// Per arrival source (a product, or a product at one collection site).
     pub sites: Vec<SiteRt>,
+    /// The arrival source of each (product, collection site).
+    pub by_site: std::collections::HashMap<(usize, usize), usize>,
     /// Per product and plant: patients routed there in the window, and since the start.
     pub routed: Vec<u64>,
     pub life_routed: Vec<u64>,
@@ -154,7 +156,21 @@ impl NetRt {
             route_step,
             route_cap,
             committed: vec![0; n],
-            sites: (0..n_products * n).map(|_| SiteRt::default()).collect(),
+            sites: (0..spec.products.iter().map(|p| p.demand.len().max(1)).sum())
+                .map(|_| SiteRt::default())
+                .collect(),
+            // In the order of `sources`: per product, its own or one per demand.
+            by_site: spec
+                .products
+                .iter()
+                .enumerate()
+                .flat_map(|(p, spec_p)| match spec_p.demand.is_empty() {
+                    true => vec![None],
+                    false => spec_p.demand.iter().map(|d| Some((p, d.site))).collect(),
+                })
+                .enumerate()
+                .filter_map(|(i, key)| Some((key?, i)))
+                .collect(),
             routed: vec![0; n_products * n],
             life_routed: vec![0; n_products * n],
             task_leg: Vec::new(),
@@ -432,10 +448,8 @@ impl Facility<'_> {
     /// network routes at arrival).
     pub(super) fn arrive_at_site(&mut self, c: u32, si: u16, now: Time) {
         self.sited_mut(c).source = si;
-        let src = &self.sources[usize::from(si)];
-        let (p, site) = (usize::from(src.product), usize::from(src.collection));
         let net = self.net.as_mut().expect("sites need a network");
-        let rt = &mut net.sites[p * net.n_sites + site];
+        let rt = &mut net.sites[usize::from(si)];
         rt.life_arrived += 1;
         if now >= self.spec.warmup_end() {
             rt.arrived += 1;
@@ -456,10 +470,8 @@ impl Facility<'_> {
         if source == NO_SITE || e.chain != Chain::Main {
             return;
         }
-        let src = &self.sources[usize::from(source)];
-        let (p, site) = (usize::from(src.product), usize::from(src.collection));
         let net = self.net.as_mut().expect("sites need a network");
-        let rt = &mut net.sites[p * net.n_sites + site];
+        let rt = &mut net.sites[usize::from(source)];
         if completed {
             rt.life_completed += 1;
         } else {
@@ -479,10 +491,8 @@ impl Facility<'_> {
     pub(super) fn spoil(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let source = self.sited(c).source;
         if k.now() >= self.spec.warmup_end() && source != NO_SITE {
-            let src = &self.sources[usize::from(source)];
-            let (p, site) = (usize::from(src.product), usize::from(src.collection));
             let net = self.net.as_mut().expect("legs need a network");
-            net.sites[p * net.n_sites + site].spoiled += 1;
+            net.sites[usize::from(source)].spoiled += 1;
         }
         self.lose(c, k);
     }
@@ -501,10 +511,15 @@ impl Facility<'_> {
 }
 
 impl Facility<'_> {
+    /// The arrival source of product `p`'s patients collected at `site`.
+    pub(super) fn source_at(&self, p: usize, site: usize) -> usize {
+        self.net.as_ref().expect("sites have a network").by_site[&(p, site)]
+    }
+
     /// Statistic `stat` of product `p`'s patients collected at `site`.
     pub(super) fn site_value(&self, p: usize, site: usize, stat: SiteStat) -> f64 {
         let net = self.net.as_ref().expect("sites have a network");
-        let rt = &net.sites[p * net.n_sites + site];
+        let rt = &net.sites[self.source_at(p, site)];
         match stat {
             SiteStat::Arrived => rt.arrived as f64,
             SiteStat::Completed => rt.completed as f64,
@@ -529,18 +544,16 @@ impl Facility<'_> {
         for (c, e) in self.entities.iter().enumerate() {
             let source = net.at[c].source;
             if self.live[c] && source != NO_SITE && e.chain == Chain::Main {
-                let src = &self.sources[usize::from(source)];
-                now[usize::from(src.product) * net.n_sites + usize::from(src.collection)] += 1;
+                now[usize::from(source)] += 1;
             }
         }
         let mut out = Vec::new();
-        for (p, spec_p) in self.spec.products.iter().enumerate() {
-            for d in &spec_p.demand {
-                let i = p * net.n_sites + d.site;
+        for (i, src) in self.sources.iter().enumerate() {
+            if src.collection != NO_SITE {
                 let rt = &net.sites[i];
                 out.push((
-                    p,
-                    d.site,
+                    usize::from(src.product),
+                    usize::from(src.collection),
                     [rt.life_arrived, rt.life_completed, rt.life_left, now[i]],
                 ));
             }

@@ -96,7 +96,7 @@ impl Facility<'_> {
                         };
                         crate::model::Tail {
                             keys: [SiteStat::V2vP50, SiteStat::V2vP90, SiteStat::V2vP95].map(key),
-                            sketch: net.sites[p * net.n_sites + d.site].v2v.sketch().clone(),
+                            sketch: net.sites[self.source_at(p, d.site)].v2v.sketch().clone(),
                         }
                     })
                 })

@@ -682,3 +682,64 @@ fn counts_past_their_limits_are_refused() {
     let out = run_file("many-steps", &text, &["run"]);
     assert_clean_refusal("many steps", &out, "10004 steps; at most 10000");
 }
+
+#[test]
+fn every_network_path_a_sweep_moves_changes_the_model() {
+    use super::support::assert_every_path_changes;
+    let base = replaced(
+        NET,
+        "demand.a = { arrivals = { cohort = 4, from = \"0d\" } }",
+        "demand.a = { arrivals = { rate = 0.3, per = \"day\" } }\ndemand.b = { arrivals = { rate = 0.3, per = \"day\" } }",
+    );
+    let base = replaced(&base, "until_empty = true\n", "");
+    // b's patients go to q, half a day away.
+    let base = replaced(
+        &base,
+        "[lanes.b]\np = { modes = { road = \"1d\" } }",
+        "[lanes.b]\np = { modes = { road = \"1d\" } }\nq = { modes = { road = \"0.5d\" } }",
+    );
+    let base = replaced(
+        &base,
+        "p = { kind = \"plant\", resources = { line = { capacity = 1 } } }\nq = { kind = \"plant\", resources = { line = { capacity = 2 } } }",
+        "p = { type = \"plant\", parameters = { lines = 2 } }\nq = { type = \"plant\", parameters = { lines = 2 } }\n\n[site_types.plant]\nkind = \"plant\"\nresources = { line = { capacity = \"lines\" } }",
+    );
+    let base = replaced(
+        &base,
+        "p = { modes = { road = \"1d\" } }\nq = { modes = { road = \"5d\" } }",
+        "p = { modes = { road = { uniform = { min = \"0.5d\", max = \"1.5d\" } } } }\nq = { modes = { road = { uniform = { min = \"0.5d\", max = \"2d\" } } } }",
+    );
+    let base = replaced(
+        &base,
+        "transport = { from = \"collection\", to = \"plant\" }",
+        "transport = { from = \"collection\", to = \"plant\", fresh_limit = \"6d\" }",
+    );
+    let base = replaced(
+        &base,
+        "duration = \"10d\"",
+        "duration = { exponential = { mean = \"6d\" } }",
+    );
+    assert_every_path_changes(
+        "network-paths",
+        &base,
+        &[
+            ("sites.q.parameters.lines", "2", "1"),
+            ("routing.rule", "\"nearest\"", "\"shortest_wait\""),
+            ("lanes.b.q.modes.road", "\"0.5d\"", "\"0.8d\""),
+            ("products.car-t.demand.a.arrivals.rate", "0.3", "0.4"),
+            (
+                "products.car-t.steps.inbound.transport.fresh_limit",
+                "\"6d\"",
+                "\"1.2d\"",
+            ),
+        ],
+    );
+    // A type's own capacity sets it at every site of the type. (With a parameter named
+    // instead, a number here is refused: the sites' parameter would then be unused.)
+    let fixed = replaced(&base, "capacity = \"lines\"", "capacity = 2");
+    let fixed = fixed.replace(", parameters = { lines = 2 }", "");
+    assert_every_path_changes(
+        "network-type-paths",
+        &fixed,
+        &[("site_types.plant.resources.line.capacity", "2", "1")],
+    );
+}

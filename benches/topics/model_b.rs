@@ -11,6 +11,9 @@
 //!   replication of 10,000 days on one thread: the make-to-stock machinery's events/s.
 //! - `model_b/northx_matfors_10y`: the bundled NorthX scenario (allogeneic and autologous
 //!   products sharing suites, QC and QP, calendars), one replication of 10 years, one thread.
+//! - `model_b/sweden_network_10y`: the bundled network of 6 hospitals and 3 plants
+//!   (routing, legs by lane and mode, calendars), one replication of 10 years, one thread:
+//!   measured beside `cart_b1` so that the two can be compared in one run.
 //! - `run/cart_br_threads=N`: run BR (200 replications of 730 d after 365 d) on N rayon
 //!   threads; parallel efficiency = time(1) / (2 time(2)).
 //! - `run/ccrm_nordic`: what `cgtsim run scenarios/ccrm-nordic.toml` does before printing
@@ -51,7 +54,14 @@ fn model_b(c: &mut Criterion) {
     let northx =
         read("scenarios/northx-matfors.toml").replace("horizon = \"730d\"", "horizon = \"3650d\"");
     let northx = scenario::parse("northx", &northx).unwrap();
-    for (name, sc) in [("allogeneic_rq", &allo), ("northx_matfors_10y", &northx)] {
+    let network =
+        read("scenarios/sweden-network.toml").replace("horizon = \"1095d\"", "horizon = \"3650d\"");
+    let network = scenario::parse("sweden-network", &network).unwrap();
+    for (name, sc) in [
+        ("allogeneic_rq", &allo),
+        ("northx_matfors_10y", &northx),
+        ("sweden_network_10y", &network),
+    ] {
         let events: u64 = one_thread.install(|| run(&sc.spec, 1, 1).1.iter().sum());
         g.throughput(Throughput::Elements(events));
         g.bench_function(name, |b| {

@@ -28,9 +28,9 @@ pub use facility::{Ev, Facility};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{
     BookingStat, Key, LaneStat, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,
-    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat,
-    SlotStat, StepStat, StockStat, Unit, keys, metric_names, series_keys, series_names, slug,
-    tail_name,
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSiteStat,
+    SeriesSlotStat, SiteStat, SlotStat, StepStat, StockStat, Unit, keys, metric_names, series_keys,
+    series_names, slug, tail_name,
 };
 pub use spec::{
     Allogeneic, Arrivals, Assay, At, Booking, BreakdownSpec, CalendarSpec, Cohort, Edge, Failure,

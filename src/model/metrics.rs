@@ -126,8 +126,8 @@ mod key;
 
 pub use key::{
     BookingStat, Key, LaneStat, MilestoneStat, PatientStat, PlantStat, ResourceStat,
-    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat, SiteStat,
-    SlotStat, StepStat, StockStat, keys, series_keys, tail_keys,
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSiteStat,
+    SeriesSlotStat, SiteStat, SlotStat, StepStat, StockStat, keys, series_keys, tail_keys,
 };
 
 use super::spec::Spec;
@@ -210,6 +210,8 @@ pub fn tail_name(p: &super::spec::ProductSpec) -> &'static str {
 /// | `products.P.v2v.mean` | days | vein-to-vein (order-to-infusion) of those completed in the period |
 /// | `products.P.hazards.C` | patients | events of hazard cause C in the period |
 /// | `products.P.bookings.S.late`, `.refused` | count | bookings of step S postponed past their deadline, refused |
+/// | `products.P.sites.S.arrived`, `.completed`, `.lost` | patients | of a network's patients collected at site S |
+/// | `products.P.sites.S.v2v.mean` | days | their vein-to-vein, of those infused in the period |
 /// | `resources.R.in_use.mean` | units | time-average units busy (working or in changeover) |
 /// | `resources.R.available.mean` | units | time-average units available (calendar, breakdowns) |
 /// | `resources.R.queue.mean` | requests | time-average requests waiting |

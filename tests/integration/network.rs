@@ -743,3 +743,32 @@ fn every_network_path_a_sweep_moves_changes_the_model() {
         &[("site_types.plant.resources.line.capacity", "2", "1")],
     );
 }
+
+#[test]
+fn the_time_series_has_each_collection_sites_flows() {
+    // Nearest: the four back on days 12, 22, 32 and 42; periods of 10 days.
+    let text = replaced(
+        NET,
+        "until_empty = true",
+        "until_empty = true\ntimeseries = \"10d\"",
+    );
+    let sc = cgtsim::cli::scenario::parse("net.toml", &text).unwrap();
+    let runs = cgtsim::experiment::simulate(&sc.spec, 1, 1, || {}, || false).unwrap();
+    let names = cgtsim::model::series_names(&sc.spec);
+    let rows = runs[0].series.as_ref().unwrap();
+    let column = |name: &str| -> Vec<f64> {
+        let at = names.iter().position(|(m, _)| m.name == name).unwrap();
+        rows.chunks(names.len()).map(|r| r[at]).collect()
+    };
+    assert_eq!(
+        column("products.car-t.sites.a.arrived"),
+        [4.0, 0.0, 0.0, 0.0, 0.0]
+    );
+    assert_eq!(
+        column("products.car-t.sites.a.completed"),
+        [0.0, 1.0, 1.0, 1.0, 1.0]
+    );
+    let v2v = column("products.car-t.sites.a.v2v.mean");
+    assert!(v2v[0].is_nan());
+    assert_eq!(v2v[1..], [12.0, 22.0, 32.0, 42.0]);
+}

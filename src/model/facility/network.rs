@@ -53,6 +53,8 @@ pub(super) struct SiteRt {
     pub life_arrived: u64,
     pub life_completed: u64,
     pub life_left: u64,
+    /// Vein-to-vein of the infused since the start, in days.
+    pub life_v2v_days: f64,
 }
 
 /// What a patient of a network has besides its `Entity` (kept apart so that entities of
@@ -474,6 +476,7 @@ impl Facility<'_> {
         let rt = &mut net.sites[usize::from(source)];
         if completed {
             rt.life_completed += 1;
+            rt.life_v2v_days += now.since(e.arrived).as_days();
         } else {
             rt.life_left += 1;
         }
@@ -516,10 +519,14 @@ impl Facility<'_> {
         self.net.as_ref().expect("sites have a network").by_site[&(p, site)]
     }
 
+    /// The figures of product `p`'s patients collected at `site`.
+    pub(super) fn site_rt(&self, p: usize, site: usize) -> &SiteRt {
+        &self.net.as_ref().expect("sites have a network").sites[self.source_at(p, site)]
+    }
+
     /// Statistic `stat` of product `p`'s patients collected at `site`.
     pub(super) fn site_value(&self, p: usize, site: usize, stat: SiteStat) -> f64 {
-        let net = self.net.as_ref().expect("sites have a network");
-        let rt = &net.sites[self.source_at(p, site)];
+        let rt = self.site_rt(p, site);
         match stat {
             SiteStat::Arrived => rt.arrived as f64,
             SiteStat::Completed => rt.completed as f64,

@@ -13,8 +13,8 @@
 use super::{Ev, Facility};
 use crate::engine::{Duration, Kernel, Time};
 use crate::model::metrics::{
-    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSlotStat,
-    series_keys,
+    SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSiteStat,
+    SeriesSlotStat, series_keys,
 };
 
 /// A replication's time series while it runs.
@@ -58,7 +58,11 @@ fn per(key: SeriesKey) -> Per {
         SeriesKey::Product(_, SeriesProductStat::WipMean)
         | SeriesKey::Resource(..)
         | SeriesKey::Slot(_, SeriesSlotStat::WaitingMean) => Per::Time,
-        SeriesKey::Product(_, SeriesProductStat::V2vMean) => Per::Count,
+        SeriesKey::Product(_, SeriesProductStat::V2vMean)
+        | SeriesKey::Site {
+            stat: SeriesSiteStat::V2vMean,
+            ..
+        } => Per::Count,
         _ => Per::Period,
     }
 }
@@ -149,6 +153,19 @@ impl Facility<'_> {
                     SeriesBookingStat::Late => f.late as f64,
                     SeriesBookingStat::Refused => f.refused as f64,
                 })
+            }
+            SeriesKey::Site {
+                product,
+                site,
+                stat,
+            } => {
+                let rt = self.site_rt(product, site);
+                match stat {
+                    SeriesSiteStat::Arrived => one(rt.life_arrived as f64),
+                    SeriesSiteStat::Completed => one(rt.life_completed as f64),
+                    SeriesSiteStat::Lost => one(rt.life_left as f64),
+                    SeriesSiteStat::V2vMean => (rt.life_v2v_days, rt.life_completed as f64),
+                }
             }
             SeriesKey::Resource(r, stat) => {
                 let [busy, available, queue] = k.pools()[r].lifetime_areas(now);

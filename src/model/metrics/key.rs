@@ -499,6 +499,16 @@ stats! {
 }
 
 stats! {
+    /// Of a product's patients collected at one site, in one period (`products.P.sites.S.`).
+    SeriesSiteStat {
+        Arrived = "arrived", Patients;
+        Completed = "completed", Patients;
+        Lost = "lost", Patients;
+        V2vMean = "v2v.mean", Days;
+    }
+}
+
+stats! {
     /// Of a resource in one period, time averages (`resources.R.`).
     SeriesResourceStat {
         InUse = "in_use.mean", Units;
@@ -530,6 +540,12 @@ pub enum SeriesKey {
         step: usize,
         stat: SeriesBookingStat,
     },
+    /// Of a product's patients collected at a site.
+    Site {
+        product: usize,
+        site: usize,
+        stat: SeriesSiteStat,
+    },
     /// Of resource `.0`.
     Resource(usize, SeriesResourceStat),
     /// Of slot calendar `.0`.
@@ -552,6 +568,14 @@ impl SeriesKey {
                 step,
                 stat,
             } => of_booking(spec, p, step, stat.suffix()),
+            SeriesKey::Site {
+                product,
+                site,
+                stat,
+            } => {
+                let s = slug(&spec.network.sites[site].name);
+                of_product(spec, product, format_args!("sites.{s}.{}", stat.suffix()))
+            }
             SeriesKey::Resource(r, s) => of_resource(spec, r, s.suffix()),
             SeriesKey::Slot(s, stat) => of_slot(spec, s, stat.suffix()),
         }
@@ -563,6 +587,7 @@ impl SeriesKey {
             SeriesKey::Product(_, s) => s.unit(),
             SeriesKey::Hazard { .. } => Unit::Patients,
             SeriesKey::Booking { stat, .. } => stat.unit(),
+            SeriesKey::Site { stat, .. } => stat.unit(),
             SeriesKey::Resource(_, s) => s.unit(),
             SeriesKey::Slot(_, s) => s.unit(),
         }
@@ -573,6 +598,10 @@ impl SeriesKey {
     pub fn fill(self) -> f64 {
         match self {
             SeriesKey::Product(_, SeriesProductStat::V2vMean)
+            | SeriesKey::Site {
+                stat: SeriesSiteStat::V2vMean,
+                ..
+            }
             | SeriesKey::Resource(_, SeriesResourceStat::Available) => f64::NAN,
             _ => 0.0,
         }
@@ -580,8 +609,8 @@ impl SeriesKey {
 }
 
 /// Every metric of a time series of `spec`, in the order of a period's row: per product
-/// (its flows, then one per hazard cause and two per booking step), per resource, per
-/// slot calendar.
+/// (its flows, then one per hazard cause, two per booking step and four per collection
+/// site of a network), per resource, per slot calendar.
 pub fn series_keys(spec: &Spec) -> Vec<SeriesKey> {
     let mut out = Vec::new();
     for (pi, p) in spec.products.iter().enumerate() {
@@ -608,6 +637,13 @@ pub fn series_keys(spec: &Spec) -> Vec<SeriesKey> {
                         stat,
                     }),
             );
+        }
+        for d in &p.demand {
+            out.extend(SeriesSiteStat::ALL.iter().map(|&stat| SeriesKey::Site {
+                product: pi,
+                site: d.site,
+                stat,
+            }));
         }
     }
     for r in 0..spec.resources.len() {

@@ -199,6 +199,10 @@ fn generated(rng: &mut Rng) -> String {
         s += &line;
         s += " }\n";
     }
+    let network = chance(rng, 0.3);
+    if network {
+        s += &network_tables(rng);
+    }
     let products = 1 + (unit(rng) * 2.0) as usize;
     for p in 0..products {
         let allo = chance(rng, 0.3);
@@ -206,7 +210,22 @@ fn generated(rng: &mut Rng) -> String {
             "\n[[products]]\nname = \"p{p}\"\ntype = \"{}\"\n",
             if allo { "allogeneic" } else { "autologous" }
         );
-        if chance(rng, 0.6) {
+        if network && chance(rng, 0.7) {
+            for site in ["h0", "h1"] {
+                if chance(rng, 0.8) {
+                    s += &format!(
+                        "demand.{} = {{ arrivals = {}{} }}\n",
+                        pick(rng, &[site, site, site, "m0", "nowhere"]),
+                        pick(rng, &DEMAND),
+                        if chance(rng, 0.2) {
+                            ", treated_at = \"h1\""
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+        } else if chance(rng, 0.6) {
             s += &format!(
                 "arrivals = {{ rate = {}, per = {} }}\n",
                 pick(rng, &RATES),
@@ -271,6 +290,44 @@ fn generated(rng: &mut Rng) -> String {
         let steps = 1 + (unit(rng) * 3.0) as usize;
         for i in 0..steps {
             s += &format!("  [[products.steps]]\n  name = \"s{i}\"\n");
+            if network && chance(rng, 0.3) {
+                let place = [
+                    "\"collection\"",
+                    "\"plant\"",
+                    "\"treatment\"",
+                    "\"m0\"",
+                    "\"nowhere\"",
+                ];
+                s += &format!(
+                    "  transport = {{ from = {}, to = {}{} }}\n",
+                    pick(rng, &place),
+                    pick(rng, &place),
+                    if chance(rng, 0.3) {
+                        format!(", fresh_limit = {}", pick(rng, &DURATIONS))
+                    } else {
+                        String::new()
+                    }
+                );
+                continue;
+            }
+            if network && chance(rng, 0.4) {
+                s += &format!(
+                    "  at = {}\n  uses = [\"{}\"]\n  duration = {}\n",
+                    pick(
+                        rng,
+                        &[
+                            "\"plant\"",
+                            "\"collection\"",
+                            "\"treatment\"",
+                            "\"m1\"",
+                            "\"nowhere\""
+                        ]
+                    ),
+                    pick(rng, &["line", "chair", "qp", "nowhere"]),
+                    pick(rng, &DURATIONS)
+                );
+                continue;
+            }
             if chance(rng, 0.2) {
                 s += &format!(
                     "    [[products.steps.assays]]\n    name = \"a\"\n    uses = [\"{}\"]\n    duration = {}\n",
@@ -329,6 +386,80 @@ fn generated(rng: &mut Rng) -> String {
                 pick(rng, &DURATIONS)
             );
         }
+    }
+    s
+}
+
+/// Sites, lanes and routing: two hospitals and two plants (one of a site type with a
+/// parameter), lanes of random modes, a random rule and mode choice.
+fn network_tables(rng: &mut Rng) -> String {
+    let mut s = format!(
+        "\n[site_types.plant]\nkind = \"plant\"\nresources = {{ line = {{ capacity = \"lines\" }} }}\n\n[sites]\nh0 = {{ kind = \"hospital\", resources = {{ chair = {{ capacity = {} }} }} }}\nh1 = {{ kind = {}, resources = {{ chair = {{ capacity = 1 }} }} }}\nm0 = {{ type = \"plant\", parameters = {{ lines = {} }} }}\nm1 = {{ kind = \"plant\", resources = {{ line = {{ capacity = {} }} }} }}\n",
+        pick(rng, &COUNTS),
+        pick(rng, &["\"hospital\"", "\"plant\"", "\"castle\""]),
+        pick(rng, &COUNTS),
+        pick(rng, &COUNTS),
+    );
+    for from in ["h0", "h1"] {
+        s += &format!("\n[lanes.{from}]\n");
+        for to in ["m0", "m1", "h0"] {
+            if chance(rng, 0.7) {
+                s += &format!(
+                    "{to} = {{ modes = {{ road = {}{} }}{} }}\n",
+                    pick(rng, &DURATIONS),
+                    if chance(rng, 0.5) {
+                        format!(", air = {}", pick(rng, &DURATIONS))
+                    } else {
+                        String::new()
+                    },
+                    if chance(rng, 0.2) {
+                        ", one_way = true"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    s += &format!(
+        "\n[routing]\nrule = {}\n",
+        pick(
+            rng,
+            &[
+                "\"nearest\"",
+                "\"shortest_wait\"",
+                "\"most_free\"",
+                "\"fixed\"",
+                "\"cheapest\""
+            ]
+        )
+    );
+    if chance(rng, 0.4) {
+        s += &format!(
+            "table = {{ h0 = {}, h1 = \"m1\" }}\n",
+            pick(rng, &["\"m0\"", "\"h1\"", "\"nowhere\""])
+        );
+    }
+    if chance(rng, 0.3) {
+        s += &format!(
+            "at = {}\n",
+            pick(rng, &["\"arrival\"", "\"dispatch\"", "\"noon\""])
+        );
+    }
+    if chance(rng, 0.4) {
+        s += &format!(
+            "mode = {}\n",
+            pick(
+                rng,
+                &[
+                    "\"first\"",
+                    "\"fastest\"",
+                    "\"deadline\"\ndeadline = \"20d\"",
+                    "\"deadline\"",
+                    "\"teleport\""
+                ]
+            )
+        );
     }
     s
 }

@@ -107,6 +107,7 @@
 //! | `products.P.sites.S.spoiled` | patients | of those, products that travelled longer than a leg's fresh limit |
 //! | `products.P.sites.S.wip_end` | patients | in the network at the end |
 //! | `products.P.sites.S.v2v.mean`, `.p50`, `.p90`, `.p95` | days | vein-to-vein of those infused |
+//! | `products.P.sites.S.milestones.M.mean`, `.p50`, `.p90`, `.p95`, `.on_time` | days, fraction | each milestone, for the patients collected at S |
 //! | `products.P.plants.Q.patients` | patients | routed to plant Q in the window |
 //!
 //! Per lane from site `A` to site `B` (legs that ended in the window; a leg runs from the

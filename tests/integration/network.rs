@@ -772,3 +772,26 @@ fn the_time_series_has_each_collection_sites_flows() {
     assert!(v2v[0].is_nan());
     assert_eq!(v2v[1..], [12.0, 22.0, 32.0, 42.0]);
 }
+
+#[test]
+fn milestones_are_kept_per_collection_site() {
+    // Nearest: everyone to p, in arrival order at time 0 (b's demand is listed first):
+    // b's one back on day 12, a's four on days 22, 32, 42, 52. Within 25 days: b's, and
+    // one of a's four.
+    let text = replaced(
+        NET,
+        "demand.a =",
+        "milestones = [{ name = \"v2v\", from = \"inbound\", to = \"outbound\", deadline = \"25d\" }]\ndemand.b = { arrivals = { cohort = 1, from = \"0d\" } }\ndemand.a =",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.sites.a.milestones.v2v.on_time", 0.25),
+            ("products.car-t.sites.a.milestones.v2v.mean", 37.0),
+            ("products.car-t.sites.b.milestones.v2v.on_time", 1.0),
+            ("products.car-t.sites.b.milestones.v2v.mean", 12.0),
+            ("products.car-t.milestones.v2v.on_time", 0.4),
+        ],
+    );
+}

@@ -25,6 +25,39 @@
 //!   failure = { probability = 0.05, retry_from = "apheresis", max_attempts = 2 }
 //! ```
 //!
+//! A network adds sites (their own resources, or a site type's), lanes, routing, demand
+//! per collection site, and steps located at a place of the patient or in transport:
+//!
+//! ```toml
+//! [site_types.plant]
+//! kind = "plant"
+//! resources = { line = { capacity = "lines" } }
+//!
+//! [sites]
+//! umea = { kind = "hospital", resources = { chair = { capacity = 2 } } }
+//! molndal = { type = "plant", parameters = { lines = 6 } }
+//!
+//! [lanes.umea]
+//! molndal = { modes = { road = "12h", air = "6h" } }     # both ways
+//!
+//! [routing]
+//! rule = "nearest"
+//!
+//! [[products]]
+//! name = "car-t"
+//! type = "autologous"
+//! demand.umea = { arrivals = { rate = 4, per = "year" } }
+//!
+//!   [[products.steps]]
+//!   name = "inbound"
+//!   transport = { from = "collection", to = "plant", fresh_limit = "30h" }
+//!   [[products.steps]]
+//!   name = "manufacturing"
+//!   at = "plant"
+//!   uses = ["line"]
+//!   duration = "9d"
+//! ```
+//!
 //! This module only describes the syntax; `compile` gives it meaning.
 
 use super::units::{CountDist, Days, DurationDist};

@@ -79,9 +79,12 @@ impl Facility<'_> {
                 continue;
             }
             let d = to.since(from);
+            let on_time = rt.deadline[m].is_some_and(|limit| d <= limit);
             rt.tally[m].record(d.as_days());
-            if rt.deadline[m].is_some_and(|limit| d <= limit) {
-                rt.on_time[m] += 1;
+            rt.on_time[m] += u64::from(on_time);
+            if let Some(site) = self.net.as_mut().and_then(|n| n.site_of_mut(c)) {
+                site.milestones[m].record(d.as_days());
+                site.milestones_on_time[m] += u64::from(on_time);
             }
         }
     }

@@ -55,6 +55,9 @@ pub(super) struct SiteRt {
     pub life_left: u64,
     /// Vein-to-vein of the infused since the start, in days.
     pub life_v2v_days: f64,
+    /// Per milestone of the product: its times in days, and how many met the deadline.
+    pub milestones: Vec<Tally>,
+    pub milestones_on_time: Vec<u64>,
 }
 
 /// What a patient of a network has besides its `Entity` (kept apart so that entities of
@@ -121,6 +124,12 @@ pub(super) struct LaneRt {
 }
 
 impl NetRt {
+    /// The figures of entity slot `c`'s collection site, if it is a network's patient.
+    pub(super) fn site_of_mut(&mut self, c: u32) -> Option<&mut SiteRt> {
+        let source = self.at[c as usize].source;
+        (source != NO_SITE).then(|| &mut self.sites[usize::from(source)])
+    }
+
     pub(super) fn new(spec: &Spec) -> Option<NetRt> {
         let net = &spec.network;
         if net.is_empty() {
@@ -158,8 +167,16 @@ impl NetRt {
             route_step,
             route_cap,
             committed: vec![0; n],
-            sites: (0..spec.products.iter().map(|p| p.demand.len().max(1)).sum())
-                .map(|_| SiteRt::default())
+            sites: spec
+                .products
+                .iter()
+                .flat_map(|p| {
+                    (0..p.demand.len().max(1)).map(|_| SiteRt {
+                        milestones: p.milestones.iter().map(|_| Tally::new()).collect(),
+                        milestones_on_time: vec![0; p.milestones.len()],
+                        ..SiteRt::default()
+                    })
+                })
                 .collect(),
             // In the order of `sources`: per product, its own or one per demand.
             by_site: spec
@@ -198,6 +215,8 @@ impl NetRt {
             s.lost = 0;
             s.spoiled = 0;
             s.v2v.reset();
+            s.milestones.iter_mut().for_each(Tally::reset);
+            s.milestones_on_time.fill(0);
         }
         self.routed.fill(0);
         for l in &mut self.lanes {

@@ -88,16 +88,31 @@ impl Facility<'_> {
                 .iter()
                 .enumerate()
                 .flat_map(move |(p, spec_p)| {
-                    spec_p.demand.iter().map(move |d| {
+                    spec_p.demand.iter().flat_map(move |d| {
                         let key = |stat| Key::Site {
                             product: p,
                             site: d.site,
                             stat,
                         };
-                        crate::model::Tail {
+                        let rt = &net.sites[self.source_at(p, d.site)];
+                        let v2v = crate::model::Tail {
                             keys: [SiteStat::V2vP50, SiteStat::V2vP90, SiteStat::V2vP95].map(key),
-                            sketch: net.sites[self.source_at(p, d.site)].v2v.sketch().clone(),
-                        }
+                            sketch: rt.v2v.sketch().clone(),
+                        };
+                        let milestones = rt.milestones.iter().enumerate().map(move |(m, t)| {
+                            let key = |stat| Key::SiteMilestone {
+                                product: p,
+                                site: d.site,
+                                milestone: m,
+                                stat,
+                            };
+                            crate::model::Tail {
+                                keys: [MilestoneStat::P50, MilestoneStat::P90, MilestoneStat::P95]
+                                    .map(key),
+                                sketch: t.sketch().clone(),
+                            }
+                        });
+                        std::iter::once(v2v).chain(milestones)
                     })
                 })
         });
@@ -176,6 +191,24 @@ impl Facility<'_> {
                 site,
                 stat,
             } => self.site_value(product, site, stat),
+            Key::SiteMilestone {
+                product,
+                site,
+                milestone,
+                stat,
+            } => {
+                let rt = self.site_rt(product, site);
+                let t = &rt.milestones[milestone];
+                match stat {
+                    MilestoneStat::Mean => t.mean(),
+                    MilestoneStat::P50 => t.quantile(0.5),
+                    MilestoneStat::P90 => t.quantile(0.9),
+                    MilestoneStat::P95 => t.quantile(0.95),
+                    MilestoneStat::OnTime => {
+                        rt.milestones_on_time[milestone] as f64 / t.count() as f64
+                    }
+                }
+            }
             Key::Plant {
                 product,
                 site,

@@ -245,6 +245,13 @@ pub enum Key {
         site: usize,
         stat: SiteStat,
     },
+    /// Of a product's milestone, for the patients collected at a site.
+    SiteMilestone {
+        product: usize,
+        site: usize,
+        milestone: usize,
+        stat: MilestoneStat,
+    },
     /// Of a product at a plant.
     Plant {
         product: usize,
@@ -321,6 +328,20 @@ impl Key {
                 let s = slug(&spec.network.sites[site].name);
                 of_product(spec, p, format_args!("sites.{s}.{}", stat.suffix()))
             }
+            Key::SiteMilestone {
+                product: p,
+                site,
+                milestone,
+                stat,
+            } => {
+                let s = slug(&spec.network.sites[site].name);
+                let m = slug(&spec.products[p].milestones[milestone].name);
+                of_product(
+                    spec,
+                    p,
+                    format_args!("sites.{s}.milestones.{m}.{}", stat.suffix()),
+                )
+            }
             Key::Plant {
                 product: p,
                 site,
@@ -354,6 +375,7 @@ impl Key {
             Key::Milestone { stat, .. } => stat.unit(),
             Key::Booking { stat, .. } => stat.unit(),
             Key::Site { stat, .. } => stat.unit(),
+            Key::SiteMilestone { stat, .. } => stat.unit(),
             Key::Plant { stat, .. } => stat.unit(),
             Key::Lane(_, s) => s.unit(),
             Key::LaneMode { .. } => Unit::Count,
@@ -424,6 +446,18 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
                 site: d.site,
                 stat,
             }));
+            for (m, spec_m) in p.milestones.iter().enumerate() {
+                for &stat in MilestoneStat::ALL {
+                    if stat != MilestoneStat::OnTime || spec_m.deadline.is_some() {
+                        out.push(Key::SiteMilestone {
+                            product: pi,
+                            site: d.site,
+                            milestone: m,
+                            stat,
+                        });
+                    }
+                }
+            }
         }
         if !p.demand.is_empty() && spec.needs_plant(pi) {
             for q in spec.network.plants() {

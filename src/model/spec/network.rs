@@ -148,6 +148,9 @@ pub enum Routing {
     ShortestWait,
     /// The plant with the most free capacity, `c - n` as above.
     MostFree,
+    // The cheapest plant that still meets a vein-to-vein deadline comes with costs: it
+    // will score the same candidates (`Facility::route`), with the expected time to the
+    // patient of `ModeChoice::Deadline` as its filter.
 }
 
 /// When a patient's plant is chosen.

@@ -364,6 +364,11 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
                 "--resource: every shift of `{name}`'s calendar states its own capacity, so changing the capacity would change nothing that is available; leave out `capacity` on the shifts that all units work (they then follow the resource's capacity)"
             )));
         }
+        if !sc.spec.network.is_empty() && sc.spec.resources[r].capacity == 0 {
+            return Err(Failure::Usage(format!(
+                "--resource: `{name}` has capacity 0 in the scenario, so its site is closed to the steps that use it and sizing it would change nothing; give it a capacity of 1 or more in the file"
+            )));
+        }
         resources.push(r);
     }
     check_replications(a.max_replications, 2).map_err(|_| {

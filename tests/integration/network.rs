@@ -795,3 +795,25 @@ fn milestones_are_kept_per_collection_site() {
         ],
     );
 }
+
+#[test]
+fn size_refuses_a_closed_plants_resource() {
+    // A plant with no line is closed: sizing its line in place would change nothing.
+    let text = replaced(NET, "line = { capacity = 2 }", "line = { capacity = 0 }");
+    let out = run_file(
+        "size-closed",
+        &text,
+        &[
+            "size",
+            "--resource",
+            "line@q",
+            "--target",
+            "products.car-t.v2v.mean <= 30d",
+        ],
+    );
+    assert_clean_refusal(
+        "closed plant",
+        &out,
+        "`line@q` has capacity 0 in the scenario",
+    );
+}

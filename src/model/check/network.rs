@@ -190,6 +190,24 @@ impl Spec {
             self.check_located(p, s, &format!("{at}.steps.{}", s.name), e);
         }
         if !self.needs_plant(pi) {
+            // No plant: every located step must still run at the patient's own sites.
+            for d in p.demand.iter().filter(|d| d.site < n) {
+                let sites = Sites {
+                    collection: d.site,
+                    treatment: d.treated_at.unwrap_or(d.site).min(n - 1),
+                    plant: 0,
+                };
+                if let Err(why) = self.fit(pi, sites, true) {
+                    let site = &net.sites[d.site].name;
+                    e.add(
+                        format!("{at}.demand.{site}"),
+                        format!(
+                            "patients of `{site}` cannot be served: {}",
+                            self.unfit(p, why)
+                        ),
+                    );
+                }
+            }
             return;
         }
         let plants: Vec<usize> = net.plants().collect();

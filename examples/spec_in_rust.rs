@@ -108,6 +108,7 @@ fn facility(suites: u32) -> Spec {
         timeseries: None,
         slots: vec![],
         network: Default::default(),
+        costs: None,
     }
 }
 

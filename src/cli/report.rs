@@ -6,6 +6,7 @@
 //! CSV files these are constant columns, so files of many runs concatenate into one
 //! table. Files are written atomically (a temporary file, then a rename).
 
+mod costs;
 mod sites;
 
 use crate::experiment::{Estimate, SeriesPoint};
@@ -413,6 +414,7 @@ pub fn table(spec: &Spec, res: &Results, prov: &Provenance) -> String {
             let _ = writeln!(s);
         }
     }
+    costs::cost_table(&mut s, res, spec);
     for sl in &spec.slots {
         let _ = writeln!(s, "\nSlots {}", sl.name);
         let base = format!("slots.{}", slug(&sl.name));
@@ -540,7 +542,7 @@ fn outcome_rows(s: &mut String, res: &Results, spec: &Spec, product: usize) {
 pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
     let mut metrics = serde_json::Map::new();
     for (m, e) in res.metrics.iter().zip(&res.estimates) {
-        let mut v = json!({ "mean": e.mean, "sd": e.sd, "ci95": e.ci95(), "n": e.n, "unit": m.unit.as_str() });
+        let mut v = json!({ "mean": e.mean, "sd": e.sd, "ci95": e.ci95(), "n": e.n, "unit": m.unit.label(spec) });
         if let Some(p) = res.pooled(&m.name) {
             v["pooled"] = json!(p);
         }
@@ -636,7 +638,7 @@ pub fn write_files(
     for (m, e) in res.metrics.iter().zip(&res.estimates) {
         let mut row = vec![
             m.name.clone(),
-            m.unit.as_str().into(),
+            m.unit.label(spec).into(),
             num(e.mean),
             num(e.sd),
             num(e.ci95()[0]),
@@ -659,7 +661,7 @@ pub fn write_files(
             .metrics
             .iter()
             .zip(values)
-            .map(|(m, v)| (m.name.clone(), m.unit.as_str(), num(*v)));
+            .map(|(m, v)| (m.name.clone(), m.unit.label(spec), num(*v)));
         let events = std::iter::once((
             "run.events".to_string(),
             "events",
@@ -698,7 +700,7 @@ pub const SERIES_FILE: &str = "timeseries.csv";
 fn series_csv(series: &[SeriesPoint], spec: &Spec) -> io::Result<Vec<u8>> {
     let units: std::collections::HashMap<String, &str> = crate::model::series_names(spec)
         .into_iter()
-        .map(|(m, _)| (m.name, m.unit.as_str()))
+        .map(|(m, _)| (m.name, m.unit.label(spec)))
         .collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

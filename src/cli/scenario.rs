@@ -4,6 +4,7 @@
 //! `format` is the syntax (serde types), `units` the values with units, `compile` the
 //! meaning (references, ranges, capacities). Nothing here runs a simulation.
 mod compile;
+mod costs;
 pub use compile::period;
 mod demand;
 pub mod format;

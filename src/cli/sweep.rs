@@ -635,7 +635,7 @@ fn variant_csv(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> Str
         }));
         row.extend([
             metric.name.clone(),
-            metric.unit.as_str().into(),
+            metric.unit.label(&sc.spec).into(),
             num(e.mean),
             num(e.sd),
             num(e.ci95()[0]),

@@ -10,6 +10,7 @@
 
 use super::spec::{Allogeneic, Failure, Policy, ProductSpec, Spec, StepKind, StepSpec, Task};
 mod booking;
+mod costs;
 mod demand;
 mod network;
 
@@ -295,6 +296,7 @@ impl Spec {
         self.check_bookings(&mut e);
         self.check_network(&mut e);
         self.check_sizes(&mut e);
+        self.check_costs(&mut e);
         if e.0.is_empty() { Ok(()) } else { Err(e.0) }
     }
 

@@ -39,6 +39,7 @@
 mod allogeneic;
 mod booking;
 mod build;
+mod costs;
 mod events;
 mod hazards;
 mod holding;

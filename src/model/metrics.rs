@@ -120,6 +120,15 @@
 //! | `lanes.A.B.in_transit.mean` | count | time-average legs under way (the lane's load) |
 //! | `lanes.A.B.modes.M.legs` | count | legs that took mode M |
 //!
+//! With cost rates (`[costs]`), in the scenario's currency, over the window:
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `costs.total` | currency | everything: resources held, available and used, sites' days, materials, legs |
+//! | `costs.per_infused` | currency | the total over every patient infused (or order infused) |
+//! | `costs.facility`, `.labour`, `.equipment`, `.materials`, `.qc`, `.transport` | currency | by category (they add up to the total) |
+//! | `costs.products.P.total`, `.per_infused` | currency | product P's share: its materials, the held time of its own requests, and the rest (available time, uses, sites' days, legs) in proportion to its share of all units held |
+//!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.
 //! This module must not know output formats: it only names things.
 
@@ -156,10 +165,21 @@ pub enum Unit {
     Count,
     /// Units of a resource.
     Units,
+    /// An amount in the scenario's currency (`Spec::costs`).
+    Money,
 }
 
 impl Unit {
-    /// The unit as written in outputs.
+    /// The unit as written in the outputs of `spec`: an amount of money in the currency
+    /// its costs name.
+    pub fn label(self, spec: &Spec) -> &str {
+        match (self, &spec.costs) {
+            (Unit::Money, Some(c)) => &c.currency,
+            _ => self.as_str(),
+        }
+    }
+
+    /// The unit's name (`"currency"` for money, whose currency the scenario names).
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Patients => "patients",
@@ -172,6 +192,7 @@ impl Unit {
             Unit::Doses => "doses",
             Unit::Count => "count",
             Unit::Units => "units",
+            Unit::Money => "currency",
         }
     }
 }

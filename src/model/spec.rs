@@ -13,6 +13,9 @@ pub use network::{
     SiteSpec, Sites, Unfit, admissible,
 };
 
+pub use costs::{CostCategory, Costs, ResourceCost};
+
+mod costs;
 mod network;
 use crate::engine::{
     Calendar, CalendarError, CapacityDrop, Dist, Duration, Exception, Shift, Time,
@@ -39,6 +42,8 @@ pub struct Spec {
     pub slots: Vec<SlotSpec>,
     /// Sites, lanes and routing (empty: one site).
     pub network: Network,
+    /// Cost rates, if the scenario prices its runs.
+    pub costs: Option<Costs>,
 }
 
 /// A slot calendar: manufacturing slots released on dates or periodically, allocated to

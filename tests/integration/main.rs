@@ -8,6 +8,7 @@
 //! - `property`: invariants over random models (proptest).
 mod booking;
 mod cli;
+mod costs;
 mod demand;
 mod durability;
 mod fuzz;

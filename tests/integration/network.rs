@@ -8,7 +8,7 @@ use super::support::{assert_clean_refusal, assert_exact, replaced, run_file};
 /// Hospital `a` and plants `p` (1 line, 1 day from `a`) and `q` (2 lines, 5 days from
 /// `a`). Four patients arrive at `a` at time 0; each travels to its plant, holds a line
 /// for 10 days and comes back to `a`.
-const NET: &str = r#"[simulation]
+pub(super) const NET: &str = r#"[simulation]
 horizon = "200d"
 replications = 2
 until_empty = true

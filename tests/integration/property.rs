@@ -441,6 +441,7 @@ mod facility {
                     timeseries: None,
                     slots: vec![],
                     network: Default::default(),
+                    costs: None,
                 }
             })
     }

@@ -7,7 +7,7 @@ use super::format::{self, ScenarioFile};
 use super::resources::resource;
 use super::units::{Days, DurationDist, parse_days, shown};
 use super::{Scenario, ScenarioError};
-use super::{demand, network, outcomes, slots};
+use super::{costs, demand, network, outcomes, slots};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Dist, Duration};
 use crate::model::{
@@ -185,7 +185,9 @@ pub(super) fn compile(file: ScenarioFile, cx: &Ctx) -> R<Scenario> {
     for p in &file.products {
         products.push(product(cx, p, &resources, &names, start_date)?);
     }
+    let costs = costs::costs(cx, &file, &resources, &index, &products, &network)?;
     let spec = Spec {
+        costs,
         resources,
         products,
         warmup,

@@ -89,6 +89,53 @@ pub struct ScenarioFile {
     pub lanes: IndexMap<Spanned<String>, Spanned<LanesFrom>>,
     /// How patients are routed to plants.
     pub routing: Option<Spanned<RoutingFile>>,
+    /// Cost rates.
+    pub costs: Option<Spanned<CostsFile>>,
+}
+
+/// `[costs]`: `currency = "SEK"` and rates, every one >= 0, in that currency:
+/// `resources.NAME = { per_hour_held, per_hour_available, per_use, category }` (category
+/// "facility" (default), "labour", "equipment", "materials", "qc" or "transport"),
+/// `sites.NAME = { per_day }`, `products.NAME = { materials }` (per patient, or per
+/// batch of an allogeneic product), and `[costs.lanes.FROM] TO = { MODE = per leg }`
+/// (one direction).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostsFile {
+    pub currency: Spanned<String>,
+    #[serde(default)]
+    pub resources: IndexMap<Spanned<String>, Spanned<ResourceCostFile>>,
+    #[serde(default)]
+    pub sites: IndexMap<Spanned<String>, Spanned<SiteCostFile>>,
+    #[serde(default)]
+    pub products: IndexMap<Spanned<String>, Spanned<ProductCostFile>>,
+    #[serde(default)]
+    pub lanes: IndexMap<Spanned<String>, Spanned<LaneCostsFrom>>,
+}
+
+/// Per destination, per mode: the cost of one leg.
+pub type LaneCostsFrom =
+    IndexMap<Spanned<String>, Spanned<IndexMap<Spanned<String>, Spanned<f64>>>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceCostFile {
+    pub per_hour_held: Option<Spanned<f64>>,
+    pub per_hour_available: Option<Spanned<f64>>,
+    pub per_use: Option<Spanned<f64>>,
+    pub category: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteCostFile {
+    pub per_day: Spanned<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCostFile {
+    pub materials: Spanned<f64>,
 }
 
 /// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own

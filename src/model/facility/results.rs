@@ -12,6 +12,7 @@ use crate::model::metrics::{
     BookingStat, Key, MilestoneStat, PatientStat, PlantStat, ResourceStat, SlotStat, StepStat,
     StockStat, keys,
 };
+use crate::model::spec::CostCategory;
 
 const DAY: f64 = TICKS_PER_DAY as f64;
 
@@ -26,6 +27,8 @@ struct Ends {
     held: Vec<u128>,
     /// Waiting charged to all pools (busy and closed), in days.
     all_charged: f64,
+    /// The replication's costs, if the spec has rates.
+    costs: Option<super::costs::CostSheet>,
 }
 
 impl Facility<'_> {
@@ -43,12 +46,14 @@ impl Facility<'_> {
                 wip[e.product as usize] += 1;
             }
         }
+        let held = self.held_until(now);
         let ends = Ends {
             now,
             years: window_days / 365.0,
             window_days,
             wip,
-            held: self.held_until(now),
+            costs: self.cost_sheet(kernel, now, &held),
+            held,
             all_charged: kernel.pools().iter().map(charged).sum(),
         };
         keys(self.spec)
@@ -242,6 +247,32 @@ impl Facility<'_> {
                 }
             }
             Key::RunDays => ends.window_days,
+            Key::Cost(category) => {
+                let c = ends.costs.as_ref().expect("cost keys come with rates");
+                match category {
+                    None => c.total,
+                    Some(k) => {
+                        c.by_category[CostCategory::ALL
+                            .iter()
+                            .position(|&x| x == k)
+                            .expect("listed")]
+                    }
+                }
+            }
+            Key::CostPerInfused => {
+                let c = ends.costs.as_ref().expect("cost keys come with rates");
+                c.total / c.infused.iter().sum::<f64>()
+            }
+            Key::ProductCost {
+                product,
+                per_infused,
+            } => {
+                let c = ends.costs.as_ref().expect("cost keys come with rates");
+                match per_infused {
+                    false => c.by_product[product],
+                    true => c.by_product[product] / c.infused[product],
+                }
+            }
         }
     }
 

@@ -270,6 +270,12 @@ pub enum Key {
     Slot(usize, SlotStat),
     /// A run until empty: how long it lasted.
     RunDays,
+    /// Everything costed, or (`Some`) one category of it.
+    Cost(Option<crate::model::spec::CostCategory>),
+    /// The total cost per patient (or order) infused.
+    CostPerInfused,
+    /// A product's share of the cost: in total, or per infused.
+    ProductCost { product: usize, per_infused: bool },
 }
 
 impl Key {
@@ -362,6 +368,17 @@ impl Key {
             }
             Key::Slot(s, stat) => of_slot(spec, s, stat.suffix()),
             Key::RunDays => "run.days".into(),
+            Key::Cost(None) => "costs.total".into(),
+            Key::Cost(Some(c)) => format!("costs.{}", c.name()),
+            Key::CostPerInfused => "costs.per_infused".into(),
+            Key::ProductCost {
+                product,
+                per_infused,
+            } => format!(
+                "costs.products.{}.{}",
+                slug(&spec.products[product].name),
+                if per_infused { "per_infused" } else { "total" }
+            ),
         }
     }
 
@@ -383,6 +400,7 @@ impl Key {
             Key::UtilisationBy { .. } => Unit::Fraction,
             Key::Slot(_, s) => s.unit(),
             Key::RunDays => Unit::Days,
+            Key::Cost(_) | Key::CostPerInfused | Key::ProductCost { .. } => Unit::Money,
         }
     }
 }
@@ -488,6 +506,23 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
     }
     if spec.until_empty {
         out.push(Key::RunDays);
+    }
+    if spec.costs.is_some() {
+        out.push(Key::Cost(None));
+        out.push(Key::CostPerInfused);
+        out.extend(
+            crate::model::spec::CostCategory::ALL
+                .into_iter()
+                .map(|c| Key::Cost(Some(c))),
+        );
+        for product in 0..spec.products.len() {
+            for per_infused in [false, true] {
+                out.push(Key::ProductCost {
+                    product,
+                    per_infused,
+                });
+            }
+        }
     }
     out
 }

@@ -1,0 +1,44 @@
+//! The table's cost section: the total and per infused patient, by category, and each
+//! product's share, in the scenario's currency, with confidence intervals.
+//!
+//! This module only formats results it is given.
+
+use super::{Results, fmt_ci, fmt_num};
+use crate::model::{CostCategory, Key, Spec};
+use std::fmt::Write as _;
+
+/// The cost rows, if the scenario has rates.
+pub(super) fn cost_table(s: &mut String, res: &Results, spec: &Spec) {
+    let Some(c) = &spec.costs else { return };
+    let _ = writeln!(
+        s,
+        "\nCosts ({}, over the window; shared costs split by units held)",
+        c.currency
+    );
+    let mut row = |label: &str, key: Key| {
+        if let Some(e) = res.get(&key.name(spec)) {
+            let _ = writeln!(s, "  {label:<28} {:>12}  {}", fmt_num(e.mean), fmt_ci(e));
+        }
+    };
+    row("total", Key::Cost(None));
+    row("per infused patient", Key::CostPerInfused);
+    for k in CostCategory::ALL {
+        row(&format!("  {}", k.name()), Key::Cost(Some(k)));
+    }
+    for (product, p) in spec.products.iter().enumerate() {
+        row(
+            &format!("{}: total", p.name),
+            Key::ProductCost {
+                product,
+                per_infused: false,
+            },
+        );
+        row(
+            &format!("{}: per infused", p.name),
+            Key::ProductCost {
+                product,
+                per_infused: true,
+            },
+        );
+    }
+}

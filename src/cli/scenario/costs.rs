@@ -1,0 +1,149 @@
+//! Compiling `[costs]`: rates resolved to resources, sites, products and lanes' modes by
+//! name, each a finite number >= 0, refused at its place in the file otherwise.
+
+use super::ScenarioError;
+use super::compile::{Ctx, unknown_resource};
+use super::format::ScenarioFile;
+use super::units::shown;
+use crate::model::{CostCategory, Costs, Network, ProductSpec, ResourceCost, ResourceSpec};
+use std::collections::HashMap;
+use toml::Spanned;
+
+type R<T> = Result<T, ScenarioError>;
+
+/// A rate: finite and >= 0.
+fn rate(cx: &Ctx, v: &Spanned<f64>) -> R<f64> {
+    let x = *v.get_ref();
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        cx.err(
+            v,
+            format!("a cost rate is a finite amount >= 0, not {x}; give 0 for none"),
+        )
+    }
+}
+
+fn category(cx: &Ctx, c: &Spanned<String>) -> R<CostCategory> {
+    CostCategory::ALL
+        .into_iter()
+        .find(|k| k.name() == c.get_ref())
+        .map_or_else(
+            || {
+                cx.err(
+                    c,
+                    format!(
+                        "a cost category is one of {}, not \"{}\"",
+                        CostCategory::ALL
+                            .map(|k| format!("\"{}\"", k.name()))
+                            .join(", "),
+                        shown(c.get_ref())
+                    ),
+                )
+            },
+            Ok,
+        )
+}
+
+/// The scenario's cost rates, if it has `[costs]`.
+pub(super) fn costs(
+    cx: &Ctx,
+    file: &ScenarioFile,
+    resources: &[ResourceSpec],
+    index: &HashMap<String, usize>,
+    products: &[ProductSpec],
+    network: &Network,
+) -> R<Option<Costs>> {
+    let Some(c) = &file.costs else {
+        return Ok(None);
+    };
+    let f = c.get_ref();
+    if f.currency.get_ref().trim().is_empty() {
+        return cx.err(
+            &f.currency,
+            "name the currency every rate is in, e.g. currency = \"SEK\"",
+        );
+    }
+    let mut out = Costs {
+        currency: f.currency.get_ref().clone(),
+        resources: vec![ResourceCost::default(); resources.len()],
+        site_per_day: vec![0.0; network.sites.len()],
+        materials: vec![0.0; products.len()],
+        legs: network
+            .lanes
+            .iter()
+            .map(|l| vec![0.0; l.modes.len()])
+            .collect(),
+    };
+    for (name, r) in &f.resources {
+        let Some(&i) = index.get(name.get_ref()) else {
+            return cx.err(name, unknown_resource(name.get_ref(), index));
+        };
+        let rf = r.get_ref();
+        let get = |v: &Option<Spanned<f64>>| v.as_ref().map_or(Ok(0.0), |v| rate(cx, v));
+        out.resources[i] = ResourceCost {
+            per_hour_held: get(&rf.per_hour_held)?,
+            per_hour_available: get(&rf.per_hour_available)?,
+            per_use: get(&rf.per_use)?,
+            category: rf
+                .category
+                .as_ref()
+                .map_or(Ok(CostCategory::Facility), |k| category(cx, k))?,
+        };
+    }
+    let site = |name: &Spanned<String>| -> R<usize> {
+        match network.sites.iter().position(|s| &s.name == name.get_ref()) {
+            Some(s) => Ok(s),
+            None => cx.err(
+                name,
+                format!(
+                    "unknown site `{}`; costs name the sites of [sites]",
+                    shown(name.get_ref())
+                ),
+            ),
+        }
+    };
+    for (name, s) in &f.sites {
+        out.site_per_day[site(name)?] = rate(cx, &s.get_ref().per_day)?;
+    }
+    for (name, p) in &f.products {
+        let Some(i) = products.iter().position(|q| &q.name == name.get_ref()) else {
+            return cx.err(name, format!("unknown product `{}`", shown(name.get_ref())));
+        };
+        out.materials[i] = rate(cx, &p.get_ref().materials)?;
+    }
+    for (from, row) in &f.lanes {
+        let a = site(from)?;
+        for (to, modes) in row.get_ref() {
+            let b = site(to)?;
+            let Some(l) = network.lane(a, b) else {
+                return cx.err(
+                    to,
+                    format!(
+                        "there is no lane from `{}` to `{}` in [lanes]",
+                        from.get_ref(),
+                        to.get_ref()
+                    ),
+                );
+            };
+            for (mode, v) in modes.get_ref() {
+                let lane = &network.lanes[l];
+                let Some(m) = lane.modes.iter().position(|x| &x.name == mode.get_ref()) else {
+                    let known: Vec<&str> = lane.modes.iter().map(|x| x.name.as_str()).collect();
+                    return cx.err(
+                        mode,
+                        format!(
+                            "the lane from `{}` to `{}` has no mode `{}`; its modes are: {}",
+                            from.get_ref(),
+                            to.get_ref(),
+                            shown(mode.get_ref()),
+                            known.join(", ")
+                        ),
+                    );
+                };
+                out.legs[l][m] = rate(cx, v)?;
+            }
+        }
+    }
+    Ok(Some(out))
+}

@@ -1,0 +1,89 @@
+//! Cost rates of a scenario: what a unit of a resource costs per hour held, per hour
+//! available and per use; what a site costs per day; the materials of a patient or a
+//! batch; a transport leg per lane and mode. A replication is priced from what happened
+//! in its window (units held, available, grants, arrivals, batches, legs), so costing
+//! adds nothing per event.
+//!
+//! This module must not parse text or know file formats.
+
+/// What a cost is counted as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CostCategory {
+    /// Rooms, suites, sites' fixed costs.
+    Facility,
+    /// Staff.
+    Labour,
+    /// Devices and other equipment.
+    Equipment,
+    /// Materials of patients and batches, single-use kits.
+    Materials,
+    /// Quality control.
+    Qc,
+    /// Transport legs.
+    Transport,
+}
+
+impl CostCategory {
+    /// Every category, in output order.
+    pub const ALL: [CostCategory; 6] = [
+        CostCategory::Facility,
+        CostCategory::Labour,
+        CostCategory::Equipment,
+        CostCategory::Materials,
+        CostCategory::Qc,
+        CostCategory::Transport,
+    ];
+
+    /// The category's name in metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            CostCategory::Facility => "facility",
+            CostCategory::Labour => "labour",
+            CostCategory::Equipment => "equipment",
+            CostCategory::Materials => "materials",
+            CostCategory::Qc => "qc",
+            CostCategory::Transport => "transport",
+        }
+    }
+}
+
+/// The rates of one resource, per unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ResourceCost {
+    /// Per hour a unit is held (working or in changeover).
+    pub per_hour_held: f64,
+    /// Per hour a unit is available (staff paid for a shift, busy or not).
+    pub per_hour_available: f64,
+    /// Per grant (a kit, a single-use bag).
+    pub per_use: f64,
+    /// What these costs count as.
+    pub category: CostCategory,
+}
+
+impl Default for ResourceCost {
+    fn default() -> Self {
+        ResourceCost {
+            per_hour_held: 0.0,
+            per_hour_available: 0.0,
+            per_use: 0.0,
+            category: CostCategory::Facility,
+        }
+    }
+}
+
+/// The cost rates of a scenario.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Costs {
+    /// The currency every rate is in (a name: "SEK", "GBP").
+    pub currency: String,
+    /// Per resource (by index).
+    pub resources: Vec<ResourceCost>,
+    /// Per site of the network (by index): the fixed cost per day (capital charge plus
+    /// operating cost).
+    pub site_per_day: Vec<f64>,
+    /// Per product: materials per patient (autologous, on arrival) or per batch started
+    /// (allogeneic).
+    pub materials: Vec<f64>,
+    /// Per lane and mode: the cost of one leg.
+    pub legs: Vec<Vec<f64>>,
+}

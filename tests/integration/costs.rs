@@ -1,0 +1,171 @@
+//! Costs: replications priced by hand, categories adding up to the total, products'
+//! shares adding up too, and rates refused at their place in the file.
+
+use super::model::run_scenario;
+use super::support::{assert_clean_refusal, assert_exact, replaced, run_file};
+
+/// Two patients at time 0 on one suite for 2 days each: the run lasts 4 days.
+const TWO: &str = r#"[simulation]
+horizon = "100d"
+replications = 2
+until_empty = true
+
+[resources]
+suite = { capacity = 1 }
+
+[costs]
+currency = "SEK"
+resources.suite = { per_hour_held = 10, per_hour_available = 1, per_use = 100 }
+products.car-t = { materials = 1000 }
+
+[[products]]
+name = "car-t"
+type = "autologous"
+arrivals = { cohort = 2, from = "0d" }
+
+  [[products.steps]]
+  name = "manufacturing"
+  uses = ["suite"]
+  duration = "2d"
+"#;
+
+#[test]
+fn two_patients_priced_by_hand() {
+    // Suite held 96 h (x 10), available 96 h (x 1), used twice (x 100): 1,256 facility;
+    // materials 2 x 1,000. Total 3,256, per infused patient 1,628, all of it the product's.
+    let (m, _) = run_scenario(TWO, None);
+    assert_exact(
+        &m,
+        &[
+            ("run.days", 4.0),
+            ("costs.facility", 960.0 + 96.0 + 200.0),
+            ("costs.materials", 2000.0),
+            ("costs.labour", 0.0),
+            ("costs.total", 3256.0),
+            ("costs.per_infused", 1628.0),
+            ("costs.products.car-t.total", 3256.0),
+            ("costs.products.car-t.per_infused", 1628.0),
+        ],
+    );
+}
+
+#[test]
+fn a_network_priced_by_hand() {
+    // Four patients to p by road (50 out, 70 back a leg), p's line held 40 days at 1 an
+    // hour, p open 42 days at 1,000 a day: 42,000 + 960 + 4 x 120 = 43,440.
+    let text = format!(
+        "{}\n[costs]\ncurrency = \"GBP\"\nresources.\"line@p\" = {{ per_hour_held = 1, category = \"equipment\" }}\nsites.p = {{ per_day = 1000 }}\n[costs.lanes.a]\np = {{ road = 50 }}\n[costs.lanes.p]\na = {{ road = 70 }}\n",
+        super::network::NET
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("run.days", 42.0),
+            ("costs.facility", 42_000.0),
+            ("costs.equipment", 960.0),
+            ("costs.transport", 480.0),
+            ("costs.total", 43_440.0),
+            ("costs.per_infused", 10_860.0),
+        ],
+    );
+}
+
+#[test]
+fn categories_and_products_add_up_to_the_total() {
+    // Two products sharing a suite at random: categories and shares add up exactly.
+    let text = replaced(
+        TWO,
+        "arrivals = { cohort = 2, from = \"0d\" }",
+        "arrivals = { rate = 0.2, per = \"day\" }",
+    );
+    let text = replaced(&text, "until_empty = true\n", "");
+    let text = replaced(
+        &text,
+        "duration = \"2d\"",
+        "duration = { exponential = { mean = \"2d\" } }",
+    );
+    let text = format!(
+        "{text}\n[[products]]\nname = \"tcr\"\ntype = \"autologous\"\narrivals = {{ rate = 0.1, per = \"day\" }}\n  [[products.steps]]\n  name = \"manufacturing\"\n  uses = [\"suite\"]\n  duration = \"3d\"\n"
+    );
+    let (m, _) = run_scenario(&text, Some(20));
+    assert_eq!(m["costs.total"].len(), 20);
+    for (r, &total) in m["costs.total"].iter().enumerate() {
+        let v = |n: &str| m[n][r];
+        let cats: f64 = [
+            "facility",
+            "labour",
+            "equipment",
+            "materials",
+            "qc",
+            "transport",
+        ]
+        .iter()
+        .map(|c| v(&format!("costs.{c}")))
+        .sum();
+        assert!(
+            (cats - total).abs() < 1e-6 * total,
+            "categories {cats} vs {total}"
+        );
+        let shares = v("costs.products.car-t.total") + v("costs.products.tcr.total");
+        assert!(
+            (shares - total).abs() < 1e-6 * total,
+            "shares {shares} vs {total}"
+        );
+    }
+}
+
+#[test]
+fn bad_rates_are_refused_where_they_are_written() {
+    for (what, from, to, message) in [
+        (
+            "negative",
+            "per_hour_held = 10",
+            "per_hour_held = -10",
+            "a cost rate is a finite amount >= 0, not -10",
+        ),
+        (
+            "unknown resource",
+            "resources.suite = {",
+            "resources.suit = {",
+            "unknown resource `suit`",
+        ),
+        (
+            "unknown product",
+            "products.car-t =",
+            "products.car-x =",
+            "unknown product `car-x`",
+        ),
+        (
+            "currency twice",
+            "currency = \"SEK\"",
+            "currency = \"SEK\"\ncurrency = \"EUR\"",
+            "`currency` is given twice",
+        ),
+        (
+            "no currency",
+            "currency = \"SEK\"",
+            "currency = \" \"",
+            "name the currency every rate is in",
+        ),
+        (
+            "unknown category",
+            "per_use = 100",
+            "per_use = 100, category = \"coffee\"",
+            "a cost category is one of",
+        ),
+        (
+            "discount not yet",
+            "currency = \"SEK\"",
+            "currency = \"SEK\"\ndiscount_rate = 0.03",
+            "discount_rate",
+        ),
+    ] {
+        let out = run_file(
+            &format!("cost-{}", what.replace(' ', "-")),
+            &replaced(TWO, from, to),
+            &["run"],
+        );
+        assert_clean_refusal(what, &out, message);
+    }
+}

@@ -87,8 +87,8 @@ fn ishipment(
     let text = edit(&std::fs::read_to_string(&path).unwrap());
     let text = replaced(
         &text,
-        "until_empty = true",
-        "until_empty = true\ntimeseries = \"1d\"",
+        "replications = 2 ",
+        "timeseries = \"1d\"\nreplications = 2 ",
     );
     let sc = cgtsim::cli::scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
     let runs = simulate(&sc.spec, sc.seed, 2, || {}, || false).unwrap();
@@ -235,7 +235,11 @@ fn ishipment_one_plant_cannot_serve_2000_a_year() {
     let on_time =
         m["products.car-t.completed"] * m["products.car-t.milestones.vein_to_vein.on_time"];
     assert_eq!(on_time.round(), 49.0);
-    assert_eq!(m["run.days"], 127.0);
+    assert_eq!(m["products.car-t.completed"], 495.0);
+    assert_eq!(
+        m["products.car-t.wip_end"], 0.0,
+        "all treated by day 127, within the 130"
+    );
     // Two 31-line plants, c1 and c2 to m2, c3 and c4 to m5: no queue, every patient in
     // 17 days, and each plant's lines day by day are the hand replay of its own sites.
     let two = |t: &str| t.replace("c3 = \"m2\", c4 = \"m2\"", "c3 = \"m5\", c4 = \"m5\"");
@@ -246,4 +250,72 @@ fn ishipment_one_plant_cannot_serve_2000_a_year() {
     assert_eq!(m["products.car-t.plants.m5.patients"], 230.0);
     same_days("m2", &by_day[0], &lines_by_hand("2000a", &[1, 2]), 22.0);
     same_days("m5", &by_day[1], &lines_by_hand("2000a", &[3, 4]), 19.0);
+}
+
+/// Patients per collection site c1-c4 in instance `name`.
+fn patients(name: &str) -> [f64; 4] {
+    [1, 2, 3, 4].map(|c| {
+        read(&format!("scenarios/published/ishipment/c{c}-{name}.csv"))
+            .lines()
+            .skip(1)
+            .count() as f64
+    })
+}
+
+#[test]
+fn ishipment_costs_match_a_hand_replay() {
+    // Per therapy: materials 10,476 and QC 9,312; each open plant's (capital + operating)
+    // x 130 days; every leg express at the lane's unit cost (network-replay.md's tables).
+    let large = 16_621.00 + 156_900.0;
+    let per_therapy = 10_476.0 + 9_312.0;
+    // 1000 a year on m2: inbound c1-c4 2600, 200, 2000, 1820; outbound to h1-h4 2910, 400,
+    // 1910, 1910.
+    let n = patients("1000a");
+    let legs = [
+        2600.0 + 2910.0,
+        200.0 + 400.0,
+        2000.0 + 1910.0,
+        1820.0 + 1910.0,
+    ];
+    let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
+    let total = large * 130.0 + transport + n.iter().sum::<f64>() * per_therapy;
+    let (m, _) = ishipment("1000a", &[], |t| t.to_string());
+    assert!(
+        (m["costs.total"] - total).abs() < 1e-6 * total,
+        "{} vs {total}",
+        m["costs.total"]
+    );
+    assert!((m["costs.transport"] - transport).abs() < 1e-6);
+    assert!((m["costs.per_infused"] - total / 248.0).abs() < 1e-6);
+    // 2000 a year on m2 (c1, c2) and m5 (c3, c4): m5's legs cost 3500 in, 2910 out.
+    let n = patients("2000a");
+    let legs = [
+        2600.0 + 2910.0,
+        200.0 + 400.0,
+        3500.0 + 2910.0,
+        3500.0 + 2910.0,
+    ];
+    let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
+    let total = 2.0 * large * 130.0 + transport + n.iter().sum::<f64>() * per_therapy;
+    let (m, _) = ishipment("2000a", &[], |t| {
+        t.replace("c3 = \"m2\", c4 = \"m2\"", "c3 = \"m5\", c4 = \"m5\"")
+    });
+    assert!(
+        (m["costs.total"] - total).abs() < 1e-6 * total,
+        "{} vs {total}",
+        m["costs.total"]
+    );
+    assert!((m["costs.per_infused"] - total / 495.0).abs() < 1e-6);
+    let categories: f64 = [
+        "facility",
+        "labour",
+        "equipment",
+        "materials",
+        "qc",
+        "transport",
+    ]
+    .iter()
+    .map(|c| m[&format!("costs.{c}")])
+    .sum();
+    assert!((categories - m["costs.total"]).abs() < 1e-6 * total);
 }

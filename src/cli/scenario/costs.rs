@@ -69,6 +69,7 @@ pub(super) fn costs(
         resources: vec![ResourceCost::default(); resources.len()],
         site_per_day: vec![0.0; network.sites.len()],
         materials: vec![0.0; products.len()],
+        qc: vec![0.0; products.len()],
         legs: network
             .lanes
             .iter()
@@ -110,7 +111,9 @@ pub(super) fn costs(
         let Some(i) = products.iter().position(|q| &q.name == name.get_ref()) else {
             return cx.err(name, format!("unknown product `{}`", shown(name.get_ref())));
         };
-        out.materials[i] = rate(cx, &p.get_ref().materials)?;
+        let get = |v: &Option<Spanned<f64>>| v.as_ref().map_or(Ok(0.0), |v| rate(cx, v));
+        out.materials[i] = get(&p.get_ref().materials)?;
+        out.qc[i] = get(&p.get_ref().qc)?;
     }
     for (from, row) in &f.lanes {
         let a = site(from)?;

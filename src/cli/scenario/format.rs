@@ -96,7 +96,7 @@ pub struct ScenarioFile {
 /// `[costs]`: `currency = "SEK"` and rates, every one >= 0, in that currency:
 /// `resources.NAME = { per_hour_held, per_hour_available, per_use, category }` (category
 /// "facility" (default), "labour", "equipment", "materials", "qc" or "transport"),
-/// `sites.NAME = { per_day }`, `products.NAME = { materials }` (per patient, or per
+/// `sites.NAME = { per_day }`, `products.NAME = { materials, qc }` (per patient, or per
 /// batch of an allogeneic product), and `[costs.lanes.FROM] TO = { MODE = per leg }`
 /// (one direction).
 #[derive(Debug, Deserialize)]
@@ -135,7 +135,8 @@ pub struct SiteCostFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductCostFile {
-    pub materials: Spanned<f64>,
+    pub materials: Option<Spanned<f64>>,
+    pub qc: Option<Spanned<f64>>,
 }
 
 /// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own

@@ -23,6 +23,7 @@ impl Spec {
         if c.resources.len() != self.resources.len()
             || c.site_per_day.len() != self.network.sites.len()
             || c.materials.len() != self.products.len()
+            || c.qc.len() != self.products.len()
             || !lanes_match
         {
             e.add(
@@ -51,8 +52,8 @@ impl Spec {
                 );
             }
         }
-        for (p, &x) in c.materials.iter().enumerate() {
-            if bad(x) {
+        for (p, (&x, &q)) in c.materials.iter().zip(&c.qc).enumerate() {
+            if bad(x) || bad(q) {
                 e.add(
                     format!("costs.products.{}", self.products[p].name),
                     "a cost rate is a finite amount >= 0",

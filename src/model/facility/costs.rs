@@ -2,6 +2,10 @@
 //! resource, sites' days, patients' and batches' materials and legs by lane and mode,
 //! times the scenario's rates. Nothing is recorded per event.
 //!
+//! A site's fixed cost runs for the whole window while it is open: a plant is open when
+//! some patient may be routed to it (it fits their sites and the routing rule, and has
+//! capacity); every other site is always open.
+//!
 //! Products' shares: materials are their own, and so is the held time of their own
 //! requests (units held, changeover excluded, as in `utilisation.by_product`); every
 //! other cost (changeover, available time, uses, sites' days, legs) is shared in
@@ -25,6 +29,17 @@ pub(super) struct CostSheet {
 }
 
 impl Facility<'_> {
+    /// A plant is open when some patient may be routed to it (it fits some collection
+    /// site's patients, is in a fixed table, and has capacity); every other site is open.
+    fn site_open(&self, site: usize) -> bool {
+        use crate::model::spec::SiteKind;
+        self.spec.network.sites[site].kind != SiteKind::Plant
+            || self
+                .sources
+                .iter()
+                .any(|s| s.candidates.iter().any(|&(q, _)| usize::from(q) == site))
+    }
+
     /// The replication's costs up to `now`, with `held` the units x ticks held per
     /// product and resource (`[p * n_res + r]`).
     pub(super) fn cost_sheet(
@@ -64,18 +79,21 @@ impl Facility<'_> {
             }
             shared += held_cost - owned + other;
         }
-        for &per_day in &c.site_per_day {
-            add(CostCategory::Facility, per_day * window_days);
-            shared += per_day * window_days;
+        for (site, &per_day) in c.site_per_day.iter().enumerate() {
+            if self.site_open(site) {
+                add(CostCategory::Facility, per_day * window_days);
+                shared += per_day * window_days;
+            }
         }
-        for (p, &m) in c.materials.iter().enumerate() {
+        for (p, (&m, &q)) in c.materials.iter().zip(&c.qc).enumerate() {
             let rt = &self.products[p];
             let count = match &rt.allo {
                 Some(a) => a.batches_started as f64,
                 None => rt.arrived as f64,
             };
             add(CostCategory::Materials, m * count);
-            own[p] += m * count;
+            add(CostCategory::Qc, q * count);
+            own[p] += (m + q) * count;
         }
         if let Some(net) = &self.net {
             for (l, modes) in c.legs.iter().enumerate() {

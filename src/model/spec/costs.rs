@@ -84,6 +84,9 @@ pub struct Costs {
     /// Per product: materials per patient (autologous, on arrival) or per batch started
     /// (allogeneic).
     pub materials: Vec<f64>,
+    /// Per product: quality control per patient (on arrival) or per batch started, for
+    /// a release priced as a whole (a published cost per therapy).
+    pub qc: Vec<f64>,
     /// Per lane and mode: the cost of one leg.
     pub legs: Vec<Vec<f64>>,
 }

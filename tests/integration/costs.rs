@@ -169,3 +169,46 @@ fn bad_rates_are_refused_where_they_are_written() {
         assert_clean_refusal(what, &out, message);
     }
 }
+
+#[test]
+fn a_store_is_priced_per_dose_day_and_per_dose_used() {
+    // The (R, Q) store of scenarios/reference/rq.toml with 1 a dose-day in store and 500
+    // a batch: the cost is the run's own stock and batch figures priced, and per dose
+    // used its share over the doses used.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/rq.toml"
+    ))
+    .unwrap();
+    let text = format!(
+        "{text}\n[costs]\ncurrency = \"EUR\"\nproducts.allo = {{ materials = 500, stored_per_day = 1 }}\n"
+    );
+    let (m, _) = run_scenario(&text, Some(4));
+    for (r, _) in m["costs.total"].iter().enumerate() {
+        let v = |n: &str| m[n][r];
+        let days = 10_000.0;
+        let batches = v("products.allo.batches.started_per_year") * days / 365.0;
+        let want = v("products.allo.stock.mean") * days + 500.0 * batches;
+        assert!(
+            (v("costs.total") - want).abs() < 1e-6 * want,
+            "{} vs {want}",
+            v("costs.total")
+        );
+        let per_dose = v("costs.total") / v("products.allo.doses.used");
+        assert!((v("costs.products.allo.per_dose_used") - per_dose).abs() < 1e-9 * per_dose);
+    }
+    let out = run_file(
+        "stored-autologous",
+        &replaced(
+            TWO,
+            "materials = 1000",
+            "materials = 1000, stored_per_day = 1",
+        ),
+        &["run"],
+    );
+    assert_clean_refusal(
+        "stored_per_day on an autologous product",
+        &out,
+        "stored_per_day prices the doses of an allogeneic product's store",
+    );
+}

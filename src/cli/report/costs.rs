@@ -40,5 +40,11 @@ pub(super) fn cost_table(s: &mut String, res: &Results, spec: &Spec) {
                 per_infused: true,
             },
         );
+        if p.allogeneic.is_some() {
+            row(
+                &format!("{}: per dose used", p.name),
+                Key::CostPerDoseUsed(product),
+            );
+        }
     }
 }

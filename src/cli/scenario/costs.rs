@@ -70,6 +70,7 @@ pub(super) fn costs(
         site_per_day: vec![0.0; network.sites.len()],
         materials: vec![0.0; products.len()],
         qc: vec![0.0; products.len()],
+        stored_per_day: vec![0.0; products.len()],
         legs: network
             .lanes
             .iter()
@@ -114,6 +115,12 @@ pub(super) fn costs(
         let get = |v: &Option<Spanned<f64>>| v.as_ref().map_or(Ok(0.0), |v| rate(cx, v));
         out.materials[i] = get(&p.get_ref().materials)?;
         out.qc[i] = get(&p.get_ref().qc)?;
+        if let Some(v) = &p.get_ref().stored_per_day {
+            if products[i].allogeneic.is_none() {
+                return cx.err(v, "stored_per_day prices the doses of an allogeneic product's store; this product is autologous");
+            }
+            out.stored_per_day[i] = rate(cx, v)?;
+        }
     }
     for (from, row) in &f.lanes {
         let a = site(from)?;

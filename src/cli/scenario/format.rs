@@ -96,8 +96,8 @@ pub struct ScenarioFile {
 /// `[costs]`: `currency = "SEK"` and rates, every one >= 0, in that currency:
 /// `resources.NAME = { per_hour_held, per_hour_available, per_use, category }` (category
 /// "facility" (default), "labour", "equipment", "materials", "qc" or "transport"),
-/// `sites.NAME = { per_day }`, `products.NAME = { materials, qc }` (per patient, or per
-/// batch of an allogeneic product), and `[costs.lanes.FROM] TO = { MODE = per leg }`
+/// `sites.NAME = { per_day }`, `products.NAME = { materials, qc, stored_per_day }` (per
+/// patient, or per batch of an allogeneic product; a dose in store for a day), and `[costs.lanes.FROM] TO = { MODE = per leg }`
 /// (one direction).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +137,8 @@ pub struct SiteCostFile {
 pub struct ProductCostFile {
     pub materials: Option<Spanned<f64>>,
     pub qc: Option<Spanned<f64>>,
+    /// Allogeneic: one dose in the store for a day.
+    pub stored_per_day: Option<Spanned<f64>>,
 }
 
 /// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own

@@ -24,6 +24,7 @@ impl Spec {
             || c.site_per_day.len() != self.network.sites.len()
             || c.materials.len() != self.products.len()
             || c.qc.len() != self.products.len()
+            || c.stored_per_day.len() != self.products.len()
             || !lanes_match
         {
             e.add(
@@ -53,7 +54,7 @@ impl Spec {
             }
         }
         for (p, (&x, &q)) in c.materials.iter().zip(&c.qc).enumerate() {
-            if bad(x) || bad(q) {
+            if bad(x) || bad(q) || bad(c.stored_per_day[p]) {
                 e.add(
                     format!("costs.products.{}", self.products[p].name),
                     "a cost rate is a finite amount >= 0",

@@ -26,6 +26,8 @@ pub(super) struct CostSheet {
     /// Per product: its share, and its patients (orders) infused in the window.
     pub by_product: Vec<f64>,
     pub infused: Vec<f64>,
+    /// Per product: doses used in the window (allogeneic; 0 for autologous).
+    pub doses_used: Vec<f64>,
 }
 
 impl Facility<'_> {
@@ -94,6 +96,11 @@ impl Facility<'_> {
             add(CostCategory::Materials, m * count);
             add(CostCategory::Qc, q * count);
             own[p] += (m + q) * count;
+            if let Some(a) = &rt.allo {
+                let stored = a.inv.mean_level(now) * window_days * c.stored_per_day[p];
+                add(CostCategory::Facility, stored);
+                own[p] += stored;
+            }
         }
         if let Some(net) = &self.net {
             for (l, modes) in c.legs.iter().enumerate() {
@@ -129,6 +136,11 @@ impl Facility<'_> {
             by_category,
             by_product,
             infused: self.products.iter().map(|rt| rt.completed as f64).collect(),
+            doses_used: self
+                .products
+                .iter()
+                .map(|rt| rt.allo.as_ref().map_or(0.0, |a| a.inv.window.used as f64))
+                .collect(),
         })
     }
 }

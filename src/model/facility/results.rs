@@ -263,6 +263,10 @@ impl Facility<'_> {
                 let c = ends.costs.as_ref().expect("cost keys come with rates");
                 c.total / c.infused.iter().sum::<f64>()
             }
+            Key::CostPerDoseUsed(product) => {
+                let c = ends.costs.as_ref().expect("cost keys come with rates");
+                c.by_product[product] / c.doses_used[product]
+            }
             Key::ProductCost {
                 product,
                 per_infused,

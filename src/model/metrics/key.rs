@@ -276,6 +276,8 @@ pub enum Key {
     CostPerInfused,
     /// A product's share of the cost: in total, or per infused.
     ProductCost { product: usize, per_infused: bool },
+    /// An allogeneic product's share per dose used.
+    CostPerDoseUsed(usize),
 }
 
 impl Key {
@@ -371,6 +373,10 @@ impl Key {
             Key::Cost(None) => "costs.total".into(),
             Key::Cost(Some(c)) => format!("costs.{}", c.name()),
             Key::CostPerInfused => "costs.per_infused".into(),
+            Key::CostPerDoseUsed(p) => format!(
+                "costs.products.{}.per_dose_used",
+                slug(&spec.products[p].name)
+            ),
             Key::ProductCost {
                 product,
                 per_infused,
@@ -400,7 +406,10 @@ impl Key {
             Key::UtilisationBy { .. } => Unit::Fraction,
             Key::Slot(_, s) => s.unit(),
             Key::RunDays => Unit::Days,
-            Key::Cost(_) | Key::CostPerInfused | Key::ProductCost { .. } => Unit::Money,
+            Key::Cost(_)
+            | Key::CostPerInfused
+            | Key::ProductCost { .. }
+            | Key::CostPerDoseUsed(_) => Unit::Money,
         }
     }
 }
@@ -521,6 +530,9 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
                     product,
                     per_infused,
                 });
+            }
+            if spec.products[product].allogeneic.is_some() {
+                out.push(Key::CostPerDoseUsed(product));
             }
         }
     }

@@ -87,6 +87,8 @@ pub struct Costs {
     /// Per product: quality control per patient (on arrival) or per batch started, for
     /// a release priced as a whole (a published cost per therapy).
     pub qc: Vec<f64>,
+    /// Per product: storing one dose for a day (allogeneic: the cryo store).
+    pub stored_per_day: Vec<f64>,
     /// Per lane and mode: the cost of one leg.
     pub legs: Vec<Vec<f64>>,
 }

@@ -212,3 +212,47 @@ fn a_store_is_priced_per_dose_day_and_per_dose_used() {
         "stored_per_day prices the doses of an allogeneic product's store",
     );
 }
+
+#[test]
+fn what_was_spent_on_the_lost_is_written_off() {
+    // The second patient waits for the suite with a day's patience and drops out at day 1:
+    // its materials (1,000) are written off. Suite held and open 48 h (480 + 48), used
+    // once (100); materials 2,000: total 2,628, all of it per the one infused patient.
+    let text = replaced(
+        TWO,
+        "arrivals = { cohort = 2, from = \"0d\" }",
+        "arrivals = { cohort = 2, from = \"0d\" }\npatience = \"1d\"",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("run.days", 2.0),
+            ("products.car-t.dropped_out", 1.0),
+            ("costs.total", 480.0 + 48.0 + 100.0 + 2000.0),
+            ("costs.per_infused", 2628.0),
+            ("costs.written_off", 1000.0),
+        ],
+    );
+    // Doses that expire in the store: each writes off its batch's cost over 10 doses.
+    let rq = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/rq.toml"
+    ))
+    .unwrap();
+    let rq = replaced(
+        &rq,
+        "policy = { reorder_point = 5 }",
+        "policy = { reorder_point = 5 }\nstock = { shelf_life = \"4d\" }",
+    );
+    let rq = format!("{rq}\n[costs]\ncurrency = \"EUR\"\nproducts.allo = {{ materials = 500 }}\n");
+    let (m, _) = run_scenario(&rq, Some(3));
+    for (r, &off) in m["costs.written_off"].iter().enumerate() {
+        let expired = m["products.allo.doses.expired"][r];
+        assert!(expired > 0.0, "some doses expire");
+        assert!(
+            (off - 500.0 * expired / 10.0).abs() < 1e-6,
+            "{off} vs {expired}"
+        );
+    }
+}

@@ -22,6 +22,7 @@ pub(super) fn cost_table(s: &mut String, res: &Results, spec: &Spec) {
     };
     row("total", Key::Cost(None));
     row("per infused patient", Key::CostPerInfused);
+    row("of it written off", Key::CostWrittenOff);
     for k in CostCategory::ALL {
         row(&format!("  {}", k.name()), Key::Cost(Some(k)));
     }

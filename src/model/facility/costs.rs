@@ -28,6 +28,10 @@ pub(super) struct CostSheet {
     pub infused: Vec<f64>,
     /// Per product: doses used in the window (allogeneic; 0 for autologous).
     pub doses_used: Vec<f64>,
+    /// Of the total, materials and QC written off: those of patients who left
+    /// uninfused and of batches that failed, and per dose expired or discarded its
+    /// batch's materials and QC over the mean doses of a batch.
+    pub written_off: f64,
 }
 
 impl Facility<'_> {
@@ -63,6 +67,7 @@ impl Facility<'_> {
                 .expect("listed")] += x;
         };
         let mut own = vec![0.0; n_products];
+        let mut written_off = 0.0;
         let mut shared = 0.0;
         let tick_hours = 24.0 / TICKS_PER_DAY as f64;
         for (r, rc) in c.resources.iter().enumerate() {
@@ -96,6 +101,19 @@ impl Facility<'_> {
             add(CostCategory::Materials, m * count);
             add(CostCategory::Qc, q * count);
             own[p] += (m + q) * count;
+            written_off += (m + q)
+                * match &rt.allo {
+                    Some(a) => {
+                        let spec_a = self.spec.products[p]
+                            .allogeneic
+                            .as_ref()
+                            .expect("allogeneic");
+                        let per_batch = spec_a.doses.mean().max(1.0);
+                        let w = a.inv.window;
+                        a.batches_failed as f64 + (w.expired + w.discarded) as f64 / per_batch
+                    }
+                    None => rt.left.saturating_sub(rt.completed) as f64,
+                };
             if let Some(a) = &rt.allo {
                 let stored = a.inv.mean_level(now) * window_days * c.stored_per_day[p];
                 add(CostCategory::Facility, stored);
@@ -136,6 +154,7 @@ impl Facility<'_> {
             by_category,
             by_product,
             infused: self.products.iter().map(|rt| rt.completed as f64).collect(),
+            written_off,
             doses_used: self
                 .products
                 .iter()

@@ -263,6 +263,12 @@ impl Facility<'_> {
                 let c = ends.costs.as_ref().expect("cost keys come with rates");
                 c.total / c.infused.iter().sum::<f64>()
             }
+            Key::CostWrittenOff => {
+                ends.costs
+                    .as_ref()
+                    .expect("cost keys come with rates")
+                    .written_off
+            }
             Key::CostPerDoseUsed(product) => {
                 let c = ends.costs.as_ref().expect("cost keys come with rates");
                 c.by_product[product] / c.doses_used[product]

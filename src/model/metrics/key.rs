@@ -278,6 +278,9 @@ pub enum Key {
     ProductCost { product: usize, per_infused: bool },
     /// An allogeneic product's share per dose used.
     CostPerDoseUsed(usize),
+    /// Of the total, materials and QC written off (patients lost, batches failed, doses
+    /// expired).
+    CostWrittenOff,
 }
 
 impl Key {
@@ -373,6 +376,7 @@ impl Key {
             Key::Cost(None) => "costs.total".into(),
             Key::Cost(Some(c)) => format!("costs.{}", c.name()),
             Key::CostPerInfused => "costs.per_infused".into(),
+            Key::CostWrittenOff => "costs.written_off".into(),
             Key::CostPerDoseUsed(p) => format!(
                 "costs.products.{}.per_dose_used",
                 slug(&spec.products[p].name)
@@ -409,7 +413,8 @@ impl Key {
             Key::Cost(_)
             | Key::CostPerInfused
             | Key::ProductCost { .. }
-            | Key::CostPerDoseUsed(_) => Unit::Money,
+            | Key::CostPerDoseUsed(_)
+            | Key::CostWrittenOff => Unit::Money,
         }
     }
 }
@@ -519,6 +524,7 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
     if spec.costs.is_some() {
         out.push(Key::Cost(None));
         out.push(Key::CostPerInfused);
+        out.push(Key::CostWrittenOff);
         out.extend(
             crate::model::spec::CostCategory::ALL
                 .into_iter()

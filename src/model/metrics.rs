@@ -128,6 +128,7 @@
 //! | `costs.per_infused` | currency | the total over every patient infused (or order infused) |
 //! | `costs.written_off` | currency | of the total, the materials and QC of patients who left uninfused and of failed batches, and per expired or discarded dose its batch's over the mean doses of a batch |
 //! | `costs.facility`, `.labour`, `.equipment`, `.materials`, `.qc`, `.transport` | currency | by category (they add up to the total) |
+//! | `costs.sites.S.total` | currency | site S's fixed cost while open, and its own resources' (legs are not a site's) |
 //! | `costs.products.P.total`, `.per_infused` | currency | product P's share: its materials, the held time of its own requests, and the rest (available time, uses, sites' days, legs) in proportion to its share of all units held |
 //!
 //! For an autologous product the sum over steps of `wait.mean + work.mean` is `v2v.mean`.

@@ -67,6 +67,9 @@ fn a_network_priced_by_hand() {
             ("costs.transport", 480.0),
             ("costs.total", 43_440.0),
             ("costs.per_infused", 10_860.0),
+            // p's own: its fixed cost and its line; legs belong to no site.
+            ("costs.sites.p.total", 42_960.0),
+            ("costs.sites.a.total", 0.0),
         ],
     );
 }

@@ -48,4 +48,7 @@ pub(super) fn cost_table(s: &mut String, res: &Results, spec: &Spec) {
             );
         }
     }
+    for (site, st) in spec.network.sites.iter().enumerate() {
+        row(&format!("site {}", st.name), Key::SiteCost(site));
+    }
 }

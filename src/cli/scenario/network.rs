@@ -172,6 +172,7 @@ pub(super) fn sites(
             }
         }
         let mut here = shared.clone();
+        let first = resources.len();
         let from_type = site_type
             .into_iter()
             .flat_map(|(_, t)| t.resources.iter().map(|r| (r, true)));
@@ -195,6 +196,7 @@ pub(super) fn sites(
         sites.push(SiteSpec {
             name: name.get_ref().clone(),
             kind,
+            resources: (first..resources.len()).collect(),
         });
     }
     places.capacity = resources.iter().map(|r| r.capacity).collect();

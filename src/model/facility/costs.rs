@@ -26,6 +26,8 @@ pub(super) struct CostSheet {
     /// Per product: its share, and its patients (orders) infused in the window.
     pub by_product: Vec<f64>,
     pub infused: Vec<f64>,
+    /// Per site: its fixed cost (while open) and its own resources' costs.
+    pub by_site: Vec<f64>,
     /// Per product: doses used in the window (allogeneic; 0 for autologous).
     pub doses_used: Vec<f64>,
     /// Of the total, materials and QC written off: those of patients who left
@@ -70,6 +72,7 @@ impl Facility<'_> {
         let mut written_off = 0.0;
         let mut shared = 0.0;
         let tick_hours = 24.0 / TICKS_PER_DAY as f64;
+        let mut by_resource = vec![0.0; n_res];
         for (r, rc) in c.resources.iter().enumerate() {
             let pool = &k.pools()[r];
             let busy = pool.mean_busy(now) * hours;
@@ -77,6 +80,7 @@ impl Facility<'_> {
             let held_cost = busy * rc.per_hour_held;
             let other = available * rc.per_hour_available + pool.grants() as f64 * rc.per_use;
             add(rc.category, held_cost + other);
+            by_resource[r] = held_cost + other;
             // Held by each product (changeover excluded): its own; the rest is shared.
             let mut owned = 0.0;
             for (p, o) in own.iter_mut().enumerate() {
@@ -86,10 +90,14 @@ impl Facility<'_> {
             }
             shared += held_cost - owned + other;
         }
+        let mut by_site: Vec<f64> = (self.spec.network.sites.iter())
+            .map(|s| s.resources.iter().map(|&r| by_resource[r]).sum())
+            .collect();
         for (site, &per_day) in c.site_per_day.iter().enumerate() {
             if self.site_open(site) {
                 add(CostCategory::Facility, per_day * window_days);
                 shared += per_day * window_days;
+                by_site[site] += per_day * window_days;
             }
         }
         for (p, (&m, &q)) in c.materials.iter().zip(&c.qc).enumerate() {
@@ -155,6 +163,7 @@ impl Facility<'_> {
             by_product,
             infused: self.products.iter().map(|rt| rt.completed as f64).collect(),
             written_off,
+            by_site,
             doses_used: self
                 .products
                 .iter()

@@ -263,6 +263,12 @@ impl Facility<'_> {
                 let c = ends.costs.as_ref().expect("cost keys come with rates");
                 c.total / c.infused.iter().sum::<f64>()
             }
+            Key::SiteCost(s) => {
+                ends.costs
+                    .as_ref()
+                    .expect("cost keys come with rates")
+                    .by_site[s]
+            }
             Key::CostWrittenOff => {
                 ends.costs
                     .as_ref()

@@ -278,6 +278,8 @@ pub enum Key {
     ProductCost { product: usize, per_infused: bool },
     /// An allogeneic product's share per dose used.
     CostPerDoseUsed(usize),
+    /// A site's fixed cost while open and its own resources' costs.
+    SiteCost(usize),
     /// Of the total, materials and QC written off (patients lost, batches failed, doses
     /// expired).
     CostWrittenOff,
@@ -377,6 +379,7 @@ impl Key {
             Key::Cost(Some(c)) => format!("costs.{}", c.name()),
             Key::CostPerInfused => "costs.per_infused".into(),
             Key::CostWrittenOff => "costs.written_off".into(),
+            Key::SiteCost(s) => format!("costs.sites.{}.total", slug(&spec.network.sites[s].name)),
             Key::CostPerDoseUsed(p) => format!(
                 "costs.products.{}.per_dose_used",
                 slug(&spec.products[p].name)
@@ -414,7 +417,8 @@ impl Key {
             | Key::CostPerInfused
             | Key::ProductCost { .. }
             | Key::CostPerDoseUsed(_)
-            | Key::CostWrittenOff => Unit::Money,
+            | Key::CostWrittenOff
+            | Key::SiteCost(_) => Unit::Money,
         }
     }
 }
@@ -541,6 +545,7 @@ pub fn keys(spec: &Spec) -> Vec<Key> {
                 out.push(Key::CostPerDoseUsed(product));
             }
         }
+        out.extend((0..spec.network.sites.len()).map(Key::SiteCost));
     }
     out
 }

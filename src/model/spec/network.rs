@@ -52,6 +52,9 @@ pub struct SiteSpec {
     pub name: String,
     /// What the site is: only plants are chosen by routing.
     pub kind: SiteKind,
+    /// The resources that belong to the site (indices into the spec's resources), for
+    /// figures by site; steps find them through their own kinds per site.
+    pub resources: Vec<usize>,
 }
 
 /// What a site is.

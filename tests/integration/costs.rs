@@ -3,6 +3,7 @@
 
 use super::model::run_scenario;
 use super::support::{assert_clean_refusal, assert_exact, replaced, run_file};
+use cgtsim::model::CostCategory;
 
 /// Two patients at time 0 on one suite for 2 days each: the run lasts 4 days.
 const TWO: &str = r#"[simulation]
@@ -95,17 +96,10 @@ fn categories_and_products_add_up_to_the_total() {
     assert_eq!(m["costs.total"].len(), 20);
     for (r, &total) in m["costs.total"].iter().enumerate() {
         let v = |n: &str| m[n][r];
-        let cats: f64 = [
-            "facility",
-            "labour",
-            "equipment",
-            "materials",
-            "qc",
-            "transport",
-        ]
-        .iter()
-        .map(|c| v(&format!("costs.{c}")))
-        .sum();
+        let cats: f64 = CostCategory::ALL
+            .iter()
+            .map(|c| v(&format!("costs.{}", c.name())))
+            .sum();
         assert!(
             (cats - total).abs() < 1e-6 * total,
             "categories {cats} vs {total}"

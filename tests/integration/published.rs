@@ -5,7 +5,7 @@ use crate::model::run_scenario;
 use crate::support::{mean_se, replaced};
 use cgtsim::experiment::simulate;
 use cgtsim::experiment::theory::erlang_a;
-use cgtsim::model::{metric_names, series_names};
+use cgtsim::model::{CostCategory, metric_names, series_names};
 use std::collections::HashMap;
 
 fn read(path: &str) -> String {
@@ -266,56 +266,48 @@ fn patients(name: &str) -> [f64; 4] {
 fn ishipment_costs_match_a_hand_replay() {
     // Per therapy: materials 10,476 and QC 9,312; each open plant's (capital + operating)
     // x 130 days; every leg express at the lane's unit cost (network-replay.md's tables).
-    let large = 16_621.00 + 156_900.0;
-    let per_therapy = 10_476.0 + 9_312.0;
+    // With `plants` large plants open and each site's legs (in + out) costing `legs`.
+    let check = |name: &str, plants: f64, legs: [f64; 4], m: &HashMap<String, f64>| {
+        let n = patients(name);
+        let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
+        let infused: f64 = n.iter().sum();
+        let large = 16_621.00 + 156_900.0;
+        let total = plants * large * 130.0 + transport + infused * (10_476.0 + 9_312.0);
+        let got = m["costs.total"];
+        assert!(
+            (got - total).abs() < 1e-6 * total,
+            "{name}: {got} vs {total}"
+        );
+        assert!((m["costs.transport"] - transport).abs() < 1e-6, "{name}");
+        assert!(
+            (m["costs.per_infused"] - total / infused).abs() < 1e-6,
+            "{name}"
+        );
+        let categories: f64 = CostCategory::ALL
+            .iter()
+            .map(|c| m[&format!("costs.{}", c.name())])
+            .sum();
+        assert!((categories - total).abs() < 1e-6 * total, "{name}");
+    };
     // 1000 a year on m2: inbound c1-c4 2600, 200, 2000, 1820; outbound to h1-h4 2910, 400,
     // 1910, 1910.
-    let n = patients("1000a");
+    let (m, _) = ishipment("1000a", &[], |t| t.to_string());
     let legs = [
         2600.0 + 2910.0,
         200.0 + 400.0,
         2000.0 + 1910.0,
         1820.0 + 1910.0,
     ];
-    let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
-    let total = large * 130.0 + transport + n.iter().sum::<f64>() * per_therapy;
-    let (m, _) = ishipment("1000a", &[], |t| t.to_string());
-    assert!(
-        (m["costs.total"] - total).abs() < 1e-6 * total,
-        "{} vs {total}",
-        m["costs.total"]
-    );
-    assert!((m["costs.transport"] - transport).abs() < 1e-6);
-    assert!((m["costs.per_infused"] - total / 248.0).abs() < 1e-6);
+    check("1000a", 1.0, legs, &m);
     // 2000 a year on m2 (c1, c2) and m5 (c3, c4): m5's legs cost 3500 in, 2910 out.
-    let n = patients("2000a");
+    let (m, _) = ishipment("2000a", &[], |t| {
+        t.replace("c3 = \"m2\", c4 = \"m2\"", "c3 = \"m5\", c4 = \"m5\"")
+    });
     let legs = [
         2600.0 + 2910.0,
         200.0 + 400.0,
         3500.0 + 2910.0,
         3500.0 + 2910.0,
     ];
-    let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
-    let total = 2.0 * large * 130.0 + transport + n.iter().sum::<f64>() * per_therapy;
-    let (m, _) = ishipment("2000a", &[], |t| {
-        t.replace("c3 = \"m2\", c4 = \"m2\"", "c3 = \"m5\", c4 = \"m5\"")
-    });
-    assert!(
-        (m["costs.total"] - total).abs() < 1e-6 * total,
-        "{} vs {total}",
-        m["costs.total"]
-    );
-    assert!((m["costs.per_infused"] - total / 495.0).abs() < 1e-6);
-    let categories: f64 = [
-        "facility",
-        "labour",
-        "equipment",
-        "materials",
-        "qc",
-        "transport",
-    ]
-    .iter()
-    .map(|c| m[&format!("costs.{c}")])
-    .sum();
-    assert!((categories - m["costs.total"]).abs() < 1e-6 * total);
+    check("2000a", 2.0, legs, &m);
 }

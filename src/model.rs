@@ -33,9 +33,9 @@ pub use metrics::{
     series_names, slug, tail_name,
 };
 pub use spec::{
-    Allogeneic, Arrivals, Assay, At, Booking, BreakdownSpec, CalendarSpec, Cohort, CostCategory,
-    Costs, Edge, Failure, Growth, Hazard, LaneSpec, Late, Milestone, ModeChoice, ModeSpec, Network,
-    Place, Policy, ProductSpec, RatePeriod, ResourceCost, ResourceSpec, RouteAt, Routing,
-    ShiftSpec, SiteDemand, SiteKind, SiteSpec, SlotRelease, SlotSpec, SlotUse, Spec, Spread,
-    Staffing, StepKind, StepSpec, Task, Transport, Window,
+    Allocation, Allogeneic, Arrivals, Assay, AssayCost, At, Booking, BreakdownSpec, CalendarSpec,
+    Cohort, CostCategory, Costs, Edge, Failure, Growth, Hazard, LaneSpec, Late, Milestone,
+    ModeChoice, ModeSpec, Network, Place, Policy, ProductSpec, RatePeriod, ResourceCost,
+    ResourceSpec, RouteAt, Routing, ShiftSpec, SiteDemand, SiteKind, SiteSpec, SlotRelease,
+    SlotSpec, SlotUse, Spec, Spread, Staffing, StepKind, StepSpec, Task, Transport, Window,
 };

@@ -87,6 +87,8 @@ pub enum Ev {
     SlotExpiry(u16),
     /// Entity `.0`'s booked window starts.
     BookedStart(u32),
+    /// A year of the window ends (discounted costs).
+    CostYear,
 }
 
 /// Which chain of its product an entity walks.
@@ -286,6 +288,8 @@ pub struct Facility<'s> {
     max_assays: usize,
     /// Units x ticks held in the window, per product and resource: `[p * n_res + r]`.
     held: Vec<u128>,
+    /// What a priced scenario tallies as it runs (`None` without costs).
+    ledger: Option<costs::Ledger>,
 }
 
 impl<'s> Facility<'s> {
@@ -400,6 +404,9 @@ impl<'s> Facility<'s> {
         if self.net.is_some() {
             self.new_sited(c);
         }
+        if let Some(l) = &mut self.ledger {
+            l.new_entity(c);
+        }
         if self.with_extras {
             if self.extras.len() <= c as usize {
                 self.extras.resize(c as usize + 1, Extra::default());
@@ -443,6 +450,12 @@ impl<'s> Facility<'s> {
             }
         }
         let e = self.entities[c as usize];
+        if let Some(l) = &mut self.ledger
+            && !completed
+            && k.now() >= self.spec.warmup_end()
+        {
+            l.lost(c);
+        }
         let rt = &mut self.products[e.product as usize];
         if e.chain == Chain::Delivery || rt.allo.is_none() {
             rt.wip.decrement(k.now());

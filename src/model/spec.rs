@@ -13,7 +13,7 @@ pub use network::{
     SiteSpec, Sites, Unfit, admissible,
 };
 
-pub use costs::{CostCategory, Costs, ResourceCost};
+pub use costs::{Allocation, AssayCost, CostCategory, Costs, ResourceCost};
 
 mod costs;
 mod network;

@@ -152,10 +152,28 @@ fn bad_rates_are_refused_where_they_are_written() {
             "a cost category is one of",
         ),
         (
-            "discount not yet",
+            "discount of 100 %",
             "currency = \"SEK\"",
-            "currency = \"SEK\"\ndiscount_rate = 0.03",
-            "discount_rate",
+            "currency = \"SEK\"\ndiscount_rate = 1.0",
+            "discount_rate is an annual rate in [0, 1), e.g. 0.035 for 3.5 %, not 1",
+        ),
+        (
+            "negative discount",
+            "currency = \"SEK\"",
+            "currency = \"SEK\"\ndiscount_rate = -0.01",
+            "discount_rate is an annual rate in [0, 1)",
+        ),
+        (
+            "unknown assay",
+            "materials = 1000",
+            "materials = 1000, assays = { sterility = 5 }",
+            "product `car-t` has no assay `sterility`; its assays are: none",
+        ),
+        (
+            "unknown allocation",
+            "currency = \"SEK\"",
+            "currency = \"SEK\"\nallocation = \"headcount\"",
+            "allocation is \"held\"",
         ),
     ] {
         let out = run_file(
@@ -251,5 +269,145 @@ fn what_was_spent_on_the_lost_is_written_off() {
             (off - 500.0 * expired / 10.0).abs() < 1e-6,
             "{off} vs {expired}"
         );
+    }
+}
+
+/// Two patients of two products share a suite; car-x's sterility test always fails. An
+/// allogeneic batch of two doses serves one order; the other dose expires.
+const GOLDEN: &str = r#"[simulation]
+horizon = "20d"
+replications = 2
+
+[resources]
+suite = { capacity = 1 }
+analyst = { capacity = 1 }
+line = { capacity = 1 }
+
+[costs]
+currency = "SEK"
+allocation = "uses"
+resources.suite = { per_hour_held = 10, per_hour_available = 1, per_use = 100 }
+resources.analyst = { per_hour_held = 50, category = "labour" }
+products.car-t = { materials = 1000, assays = { sterility = 300 } }
+products.car-x = { materials = 1000, assays = { sterility = 300 } }
+products.allo = { materials = 600, stored_per_day = 2 }
+
+[[products]]
+name = "car-t"
+type = "autologous"
+arrivals = { cohort = 1, from = "0d" }
+
+  [[products.steps]]
+  name = "manufacturing"
+  uses = ["suite"]
+  duration = "2d"
+
+  [[products.steps]]
+  name = "release"
+  assays = [{ name = "sterility", touch_uses = ["analyst"], touch = "1h", duration = "1d" }]
+
+[[products]]
+name = "car-x"
+type = "autologous"
+arrivals = { cohort = 1, from = "0d" }
+
+  [[products.steps]]
+  name = "manufacturing"
+  uses = ["suite"]
+  duration = "2d"
+
+  [[products.steps]]
+  name = "release"
+  assays = [{ name = "sterility", touch_uses = ["analyst"], touch = "1h", duration = "1d", failure = { probability = 1, retry_from = "release", max_attempts = 1 } }]
+
+[[products]]
+name = "allo"
+type = "allogeneic"
+arrivals = { cohort = 1, from = "1d" }
+doses = 2
+policy = { campaign_every = "1000d" }
+stock = { shelf_life = "10d" }
+
+  [[products.steps]]
+  name = "make"
+  uses = ["line"]
+  duration = "5d"
+"#;
+
+#[test]
+fn a_failure_and_an_expired_dose_priced_by_hand() {
+    // Suite: held 96 h (x 10), open 480 h (x 1), 2 uses (x 100): 1,640. Analyst: 2 h
+    // (x 50): 100. Materials 2 x 1,000 + 600; sterility 2 runs x 300; one dose in store
+    // from day 5 to its expiry on day 15 (x 2 a day): 20. Total 4,960.
+    // Written off: car-x's materials 1,000 plus what it held (480 + 100 + 50) and its run
+    // (300); the expired dose's half of its batch's 600. 2,230.
+    // Shared by uses (suite 680 over 5 grants: 2, 2, 1): car-t and car-x 1,000 + 480 +
+    // 50 + 300 + 272 each, allo 600 + 20 + 136.
+    let (m, _) = run_scenario(GOLDEN, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.completed", 1.0),
+            ("products.car-x.lost", 1.0),
+            ("products.allo.doses.used", 1.0),
+            ("products.allo.doses.expired", 1.0),
+            ("costs.facility", 1640.0 + 20.0),
+            ("costs.labour", 100.0),
+            ("costs.materials", 2600.0),
+            ("costs.qc", 600.0),
+            ("costs.total", 4960.0),
+            ("costs.written_off", 2230.0),
+            ("costs.products.car-t.total", 2102.0),
+            ("costs.products.car-x.total", 2102.0),
+            ("costs.products.allo.total", 756.0),
+            ("costs.products.allo.per_dose_used", 756.0),
+        ],
+    );
+    // By units held instead (49, 49 and 120 unit-hours), the shares still add up.
+    let (m, _) = run_scenario(&replaced(GOLDEN, "allocation = \"uses\"\n", ""), None);
+    let share = |p: &str| m[&format!("costs.products.{p}.total")][0];
+    let want = 1830.0 + 680.0 * 49.0 / 218.0;
+    assert!((share("car-t") - want).abs() < 1e-9, "{}", share("car-t"));
+    assert!((share("car-t") + share("car-x") + share("allo") - 4960.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_discount_rate_prices_each_year_at_its_present_value() {
+    // Three patients on days 0, 400 and 800 (materials 1,000 each) and a suite open for
+    // three years at 1 an hour (8,760 a year): at 10 % a year each year's 9,760 counts
+    // 1, 1/1.1 and 1/1.21 of it.
+    let text = replaced(
+        TWO,
+        "arrivals = { cohort = 2, from = \"0d\" }",
+        "arrivals = { cohort = 3, from = \"0d\", to = \"1200d\", spread = \"even\" }",
+    );
+    let text = replaced(&text, "horizon = \"100d\"", "horizon = \"1095d\"");
+    let text = replaced(&text, "until_empty = true\n", "");
+    let text = replaced(
+        &text,
+        "per_hour_held = 10, per_hour_available = 1, per_use = 100",
+        "per_hour_available = 1",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[("costs.total", 3.0 * 9760.0), ("costs.materials", 3000.0)],
+    );
+    let text = replaced(
+        &text,
+        "currency = \"SEK\"",
+        "currency = \"SEK\"\ndiscount_rate = 0.1",
+    );
+    let (m, _) = run_scenario(&text, None);
+    let factor = 1.0 + 1.0 / 1.1 + 1.0 / 1.21;
+    for (name, want) in [
+        ("costs.total", 9760.0 * factor),
+        ("costs.materials", 1000.0 * factor),
+        ("costs.facility", 8760.0 * factor),
+        ("costs.products.car-t.total", 9760.0 * factor),
+        ("costs.per_infused", 9760.0 * factor / 3.0),
+    ] {
+        let got = m[name][0];
+        assert!((got - want).abs() < 1e-6, "{name}: {got} vs {want}");
     }
 }

@@ -5,7 +5,9 @@ use super::ScenarioError;
 use super::compile::{Ctx, unknown_resource};
 use super::format::ScenarioFile;
 use super::units::shown;
-use crate::model::{CostCategory, Costs, Network, ProductSpec, ResourceCost, ResourceSpec};
+use crate::model::{
+    Allocation, AssayCost, CostCategory, Costs, Network, ProductSpec, ResourceCost, ResourceSpec,
+};
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -76,7 +78,35 @@ pub(super) fn costs(
             .iter()
             .map(|l| vec![0.0; l.modes.len()])
             .collect(),
+        assays: Vec::new(),
+        allocation: Allocation::Held,
+        discount: 0.0,
     };
+    if let Some(a) = &f.allocation {
+        out.allocation = match a.get_ref().as_str() {
+            "held" => Allocation::Held,
+            "uses" => Allocation::Uses,
+            other => {
+                return cx.err(
+                    a,
+                    format!(
+                        "allocation is \"held\" (shared costs split by units x hours held) or \"uses\" (by grants of resources), not \"{}\"",
+                        shown(other)
+                    ),
+                );
+            }
+        };
+    }
+    if let Some(d) = &f.discount_rate {
+        let x = *d.get_ref();
+        if !(x.is_finite() && (0.0..1.0).contains(&x)) {
+            return cx.err(
+                d,
+                format!("discount_rate is an annual rate in [0, 1), e.g. 0.035 for 3.5 %, not {x}"),
+            );
+        }
+        out.discount = x;
+    }
     for (name, r) in &f.resources {
         let Some(&i) = index.get(name.get_ref()) else {
             return cx.err(name, unknown_resource(name.get_ref(), index));
@@ -121,6 +151,29 @@ pub(super) fn costs(
             }
             out.stored_per_day[i] = rate(cx, v)?;
         }
+        for (assay, v) in &p.get_ref().assays {
+            let known = assay_names(&products[i]);
+            if !known.contains(&assay.get_ref().as_str()) {
+                return cx.err(
+                    assay,
+                    format!(
+                        "product `{}` has no assay `{}`; its assays are: {}",
+                        name.get_ref(),
+                        shown(assay.get_ref()),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
+            }
+            out.assays.push(AssayCost {
+                product: i,
+                assay: assay.get_ref().clone(),
+                per_run: rate(cx, v)?,
+            });
+        }
     }
     for (from, row) in &f.lanes {
         let a = site(from)?;
@@ -156,4 +209,22 @@ pub(super) fn costs(
         }
     }
     Ok(Some(out))
+}
+
+/// The names of the assays of a product's chains (at any site), each once.
+fn assay_names(p: &ProductSpec) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let delivery = p.allogeneic.iter().flat_map(|a| a.delivery.iter());
+    for s in p.steps.iter().chain(delivery) {
+        for kind in s.kinds() {
+            if let crate::model::StepKind::Assays(list) = kind {
+                for a in list {
+                    if !out.contains(&a.name.as_str()) {
+                        out.push(&a.name);
+                    }
+                }
+            }
+        }
+    }
+    out
 }

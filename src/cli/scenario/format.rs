@@ -97,8 +97,9 @@ pub struct ScenarioFile {
 /// `resources.NAME = { per_hour_held, per_hour_available, per_use, category }` (category
 /// "facility" (default), "labour", "equipment", "materials", "qc" or "transport"),
 /// `sites.NAME = { per_day }`, `products.NAME = { materials, qc, stored_per_day }` (per
-/// patient, or per batch of an allogeneic product; a dose in store for a day), and `[costs.lanes.FROM] TO = { MODE = per leg }`
-/// (one direction).
+/// patient, or per batch of an allogeneic product; a dose in store for a day; `assays =
+/// { NAME = per run }`), `[costs.lanes.FROM] TO = { MODE = per leg }` (one direction),
+/// `allocation` ("held" or "uses") and `discount_rate` (annual, in [0, 1)).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostsFile {
@@ -111,6 +112,10 @@ pub struct CostsFile {
     pub products: IndexMap<Spanned<String>, Spanned<ProductCostFile>>,
     #[serde(default)]
     pub lanes: IndexMap<Spanned<String>, Spanned<LaneCostsFrom>>,
+    /// How shared costs are split among products: "held" (default) or "uses".
+    pub allocation: Option<Spanned<String>>,
+    /// The annual discount rate in [0, 1) (net present cost); 0 or absent: none.
+    pub discount_rate: Option<Spanned<f64>>,
 }
 
 /// Per destination, per mode: the cost of one leg.
@@ -139,6 +144,9 @@ pub struct ProductCostFile {
     pub qc: Option<Spanned<f64>>,
     /// Allogeneic: one dose in the store for a day.
     pub stored_per_day: Option<Spanned<f64>>,
+    /// Per run of each named QC assay: `assays = { sterility = 2500 }`.
+    #[serde(default)]
+    pub assays: IndexMap<Spanned<String>, Spanned<f64>>,
 }
 
 /// `[sites.molndal]`: `kind = "plant"` ("hospital", "plant" or "other"), and its own

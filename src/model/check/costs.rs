@@ -4,7 +4,7 @@
 //! This module must not parse text or know file formats.
 
 use super::Errors;
-use crate::model::spec::Spec;
+use crate::model::spec::{Spec, StepKind};
 
 impl Spec {
     pub(super) fn check_costs(&self, e: &mut Errors) {
@@ -60,6 +60,25 @@ impl Spec {
                     "a cost rate is a finite amount >= 0",
                 );
             }
+        }
+        for a in &c.assays {
+            let known = self.products.get(a.product).is_some_and(|p| {
+                let delivery = p.allogeneic.iter().flat_map(|x| x.delivery.iter());
+                p.steps.iter().chain(delivery).any(|s| {
+                    s.kinds().into_iter().any(|k| {
+                        matches!(k, StepKind::Assays(list) if list.iter().any(|x| x.name == a.assay))
+                    })
+                })
+            });
+            if !known || bad(a.per_run) {
+                e.add(
+                    format!("costs.assays.{}", a.assay),
+                    "an assay cost names an assay of its product and is a finite amount >= 0",
+                );
+            }
+        }
+        if !(c.discount.is_finite() && (0.0..1.0).contains(&c.discount)) {
+            e.add("costs.discount", "an annual discount rate is in [0, 1)");
         }
         if c.legs.iter().flatten().any(|&x| bad(x)) {
             e.add("costs.lanes", "a cost rate is a finite amount >= 0");

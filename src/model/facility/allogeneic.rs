@@ -151,6 +151,9 @@ impl Facility<'_> {
         let stored = a.inv.receive(now, doses, expiry);
         if in_window {
             a.batches_released += 1;
+            if let Some(l) = &mut self.ledger {
+                l.released(c, pi, doses);
+            }
         }
         if stored > 0 && expiry != Time::NEVER {
             k.schedule_at(expiry.max(now), Ev::Expiry(pi));

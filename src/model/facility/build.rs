@@ -59,7 +59,9 @@ impl<'s> Facility<'s> {
         let mut max_assays = 0;
         let mut max_steps = 0;
         let mut max_rules = 0;
-        for p in &spec.products {
+        // Per task, priced: its product and the cost of a run of it (assays).
+        let mut run_price: Vec<(u16, f64)> = Vec::new();
+        for (pi, p) in spec.products.iter().enumerate() {
             let stream =
                 |what: &str| streams.stream(source_id(&format!("products.{}.{what}", p.name)));
             let mut chains = Vec::new();
@@ -124,6 +126,18 @@ impl<'s> Facility<'s> {
                     let first = *step_task.last().expect("just pushed");
                     for (i, t) in tasks[first..].iter_mut().enumerate() {
                         t.rule = (rules + i % width) as u16;
+                    }
+                    if let Some(c) = &spec.costs {
+                        run_price.resize(tasks.len(), (pi as u16, 0.0));
+                        if let StepKind::Assays(list) = &s.kind {
+                            for i in 0..tasks.len() - first {
+                                let name = &list[i % width].name;
+                                run_price[first + i].1 = (c.assays.iter())
+                                    .filter(|a| a.product == pi && &a.assay == name)
+                                    .map(|a| a.per_run)
+                                    .sum();
+                            }
+                        }
                     }
                     rules += width;
                 }
@@ -192,6 +206,7 @@ impl<'s> Facility<'s> {
             changeover_rng,
             tasks,
             held: vec![0; spec.products.len() * spec.resources.len()],
+            ledger: super::costs::Ledger::new(spec, run_price),
             products,
             entities: Vec::with_capacity(1024),
             extras: Vec::new(),

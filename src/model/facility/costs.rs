@@ -14,12 +14,113 @@
 //!
 //! This module must not print or know output formats.
 
-use super::Facility;
+use super::{Ev, Facility};
 use crate::engine::time::TICKS_PER_DAY;
-use crate::engine::{Kernel, Time};
-use crate::model::spec::CostCategory;
+use crate::engine::{Duration, Kernel, PoolId, Time};
+use crate::model::spec::{Allocation, CostCategory, Spec};
+
+/// What is tallied while a priced scenario runs (nothing without costs): what each
+/// entity has cost so far, assay runs, grants per product, what was written off, and
+/// the year-end sheets of a discounted run.
+pub(super) struct Ledger {
+    /// Per pool: a unit held for a tick, and one grant.
+    per_tick: Vec<f64>,
+    per_use: Vec<f64>,
+    /// Per task: its product and the cost of one run (0 unless a priced assay).
+    run_price: Vec<(u16, f64)>,
+    /// Per task: runs reported in the window.
+    runs: Vec<u64>,
+    /// Per entity slot: what was spent on it in the window (units held, grants, assay
+    /// runs, legs).
+    spent: Vec<f64>,
+    /// Per product: grants in the window.
+    uses: Vec<u64>,
+    /// In the window: spent on entities that left unfinished (lost, gave up, failed
+    /// batches).
+    lost: f64,
+    /// Per product: spent on batches released in the window, and their doses.
+    released: Vec<(f64, u64)>,
+    /// Discounted runs: the sheet at the end of each whole year of the window.
+    years: Vec<CostSheet>,
+}
+
+impl Ledger {
+    /// The ledger of a priced spec, with `run_price` per task.
+    pub(super) fn new(spec: &Spec, run_price: Vec<(u16, f64)>) -> Option<Ledger> {
+        let c = spec.costs.as_ref()?;
+        let tick_hours = 24.0 / TICKS_PER_DAY as f64;
+        Some(Ledger {
+            per_tick: c
+                .resources
+                .iter()
+                .map(|r| r.per_hour_held * tick_hours)
+                .collect(),
+            per_use: c.resources.iter().map(|r| r.per_use).collect(),
+            runs: vec![0; run_price.len()],
+            run_price,
+            spent: Vec::new(),
+            uses: vec![0; spec.products.len()],
+            lost: 0.0,
+            released: vec![(0.0, 0); spec.products.len()],
+            years: Vec::new(),
+        })
+    }
+
+    /// Entity slot `c` starts a new entity: nothing spent on it yet.
+    pub(super) fn new_entity(&mut self, c: u32) {
+        let c = c as usize;
+        if self.spent.len() <= c {
+            self.spent.resize(c + 1, 0.0);
+        }
+        self.spent[c] = 0.0;
+    }
+
+    /// Entity `c` of product `pi` gives back `units` of pool `p` held for `ticks` of the
+    /// window (a grant in the window).
+    #[inline]
+    pub(super) fn held(&mut self, c: u32, pi: u16, p: PoolId, units: u32, ticks: u64) {
+        let p = p.0 as usize;
+        self.spent[c as usize] +=
+            f64::from(units) * ticks as f64 * self.per_tick[p] + self.per_use[p];
+        self.uses[usize::from(pi)] += 1;
+    }
+
+    /// Entity `c`'s run of task `ti` reported in the window.
+    pub(super) fn ran(&mut self, c: u32, ti: usize) {
+        self.runs[ti] += 1;
+        self.spent[c as usize] += self.run_price[ti].1;
+    }
+
+    /// Entity `c` made a leg that cost `cost`, in the window.
+    pub(super) fn leg(&mut self, c: u32, cost: f64) {
+        self.spent[c as usize] += cost;
+    }
+
+    /// Entity `c` left unfinished in the window: what was spent on it is written off.
+    pub(super) fn lost(&mut self, c: u32) {
+        self.lost += self.spent[c as usize];
+    }
+
+    /// Batch `c` of product `pi` was released with `doses`.
+    pub(super) fn released(&mut self, c: u32, pi: u16, doses: u64) {
+        let r = &mut self.released[usize::from(pi)];
+        r.0 += self.spent[c as usize];
+        r.1 += doses;
+    }
+
+    /// The warm-up is over: the window's tallies start from zero.
+    pub(super) fn reset(&mut self) {
+        self.runs.fill(0);
+        self.uses.fill(0);
+        self.spent.fill(0.0);
+        self.lost = 0.0;
+        self.released.fill((0.0, 0));
+        self.years.clear();
+    }
+}
 
 /// A replication's costs.
+#[derive(Clone, Debug)]
 pub(super) struct CostSheet {
     pub total: f64,
     pub by_category: [f64; 6],
@@ -49,14 +150,51 @@ impl Facility<'_> {
     }
 
     /// The replication's costs up to `now`, with `held` the units x ticks held per
-    /// product and resource (`[p * n_res + r]`).
-    pub(super) fn cost_sheet(
-        &self,
-        k: &Kernel<super::Ev>,
-        now: Time,
-        held: &[u128],
-    ) -> Option<CostSheet> {
+    /// product and resource (`[p * n_res + r]`); with a discount rate, each year's costs
+    /// at their present value (the first year's in full).
+    pub(super) fn cost_sheet(&self, k: &Kernel<Ev>, now: Time, held: &[u128]) -> Option<CostSheet> {
+        let end = self.sheet_at(k, now, held)?;
+        let (c, l) = (self.spec.costs.as_ref()?, self.ledger.as_ref()?);
+        if c.discount == 0.0 || l.years.is_empty() {
+            return Some(end);
+        }
+        let mut out = end.clone();
+        out.add(-1.0, &end);
+        let zero = out.clone();
+        let mut before = &zero;
+        for (y, sheet) in l.years.iter().chain([&end]).enumerate() {
+            let factor = (1.0 + c.discount).powi(-(y as i32));
+            out.add(factor, sheet);
+            out.add(-factor, before);
+            before = sheet;
+        }
+        Some(out)
+    }
+
+    /// Schedules the end of the window's first year, if the costs are discounted.
+    pub(super) fn start_years(&self, k: &mut Kernel<Ev>) {
+        if self.spec.costs.as_ref().is_some_and(|c| c.discount > 0.0) {
+            k.schedule_at(
+                self.spec.warmup_end() + Duration::from_days(365),
+                Ev::CostYear,
+            );
+        }
+    }
+
+    /// A year of the window is over: its sheet is kept for discounting.
+    pub(super) fn close_year(&mut self, k: &mut Kernel<Ev>) {
+        let now = k.now();
+        let held = self.held_until(now);
+        if let Some(sheet) = self.sheet_at(k, now, &held) {
+            self.ledger.as_mut().expect("priced").years.push(sheet);
+        }
+        k.schedule_in(Duration::from_days(365), Ev::CostYear);
+    }
+
+    /// The undiscounted costs up to `now`.
+    fn sheet_at(&self, k: &Kernel<Ev>, now: Time, held: &[u128]) -> Option<CostSheet> {
         let c = self.spec.costs.as_ref()?;
+        let ledger = self.ledger.as_ref()?;
         let window_days = now.since(self.spec.warmup_end()).as_days();
         let hours = window_days * 24.0;
         let n_res = self.spec.resources.len();
@@ -126,8 +264,20 @@ impl Facility<'_> {
                 let stored = a.inv.mean_level(now) * window_days * c.stored_per_day[p];
                 add(CostCategory::Facility, stored);
                 own[p] += stored;
+                // What was spent on a released batch, per dose, for each dose lost.
+                let (spent, doses) = ledger.released[p];
+                let w = a.inv.window;
+                if doses > 0 {
+                    written_off += (w.expired + w.discarded) as f64 * spent / doses as f64;
+                }
             }
         }
+        for (ti, &(p, price)) in ledger.run_price.iter().enumerate() {
+            let x = price * ledger.runs[ti] as f64;
+            add(CostCategory::Qc, x);
+            own[usize::from(p)] += x;
+        }
+        written_off += ledger.lost;
         if let Some(net) = &self.net {
             for (l, modes) in c.legs.iter().enumerate() {
                 for (m, &per_leg) in modes.iter().enumerate() {
@@ -137,13 +287,14 @@ impl Facility<'_> {
                 }
             }
         }
-        // Shares of all units held, by product.
+        // Shares of all units held (or of all grants), by product.
         let held_by: Vec<f64> = (0..n_products)
-            .map(|p| {
-                held[p * n_res..(p + 1) * n_res]
+            .map(|p| match c.allocation {
+                Allocation::Held => held[p * n_res..(p + 1) * n_res]
                     .iter()
                     .map(|&h| h as f64)
-                    .sum()
+                    .sum(),
+                Allocation::Uses => ledger.uses[p] as f64,
             })
             .collect();
         let all: f64 = held_by.iter().sum();
@@ -170,5 +321,22 @@ impl Facility<'_> {
                 .map(|rt| rt.allo.as_ref().map_or(0.0, |a| a.inv.window.used as f64))
                 .collect(),
         })
+    }
+}
+
+impl CostSheet {
+    /// Adds `a` times `other` (counts of patients and doses stay).
+    fn add(&mut self, a: f64, other: &CostSheet) {
+        self.total += a * other.total;
+        self.written_off += a * other.written_off;
+        for (x, y) in self.by_category.iter_mut().zip(&other.by_category) {
+            *x += a * y;
+        }
+        for (x, y) in self.by_product.iter_mut().zip(&other.by_product) {
+            *x += a * y;
+        }
+        for (x, y) in self.by_site.iter_mut().zip(&other.by_site) {
+            *x += a * y;
+        }
     }
 }

@@ -80,6 +80,7 @@ impl Model for Facility<'_> {
     fn start(&mut self, k: &mut Kernel<Ev>) {
         self.start_series(k);
         self.start_slots(k);
+        self.start_years(k);
         for si in 0..self.sources.len() {
             self.schedule_arrival(si as u16, k);
         }
@@ -159,6 +160,11 @@ impl Model for Facility<'_> {
                     self.release(c, ti, slot.request, slot.granted, touch_done, k);
                 }
                 let failed = self.failed(ti).is_some();
+                if let Some(l) = &mut self.ledger
+                    && k.now() >= self.spec.warmup_end()
+                {
+                    l.ran(c, ti);
+                }
                 let e = &mut self.entities[c as usize];
                 if failed && e.first_failed.is_none_or(|f| a < f) {
                     e.first_failed = Some(a);
@@ -196,6 +202,7 @@ impl Model for Facility<'_> {
             Ev::Campaign(pi) => self.campaign(pi, k),
             Ev::Expiry(pi) => self.expire(pi, k),
             Ev::Period => self.record_period(k),
+            Ev::CostYear => self.close_year(k),
             Ev::Hazard(c, h) => self.strike(c, h, k),
             Ev::SlotRelease(s) => self.release_slots(s, k),
             Ev::SlotExpiry(s) => self.expire_slots(s, k),
@@ -248,6 +255,9 @@ impl Model for Facility<'_> {
             }
         }
         self.held.fill(0);
+        if let Some(l) = &mut self.ledger {
+            l.reset();
+        }
         if let Some(net) = &mut self.net {
             net.reset(now);
         }

@@ -23,13 +23,19 @@ pub(super) struct Seized {
 }
 
 impl Facility<'_> {
-    /// Books `units` of pool `p` held by product `pi` since `since` (clipped to the window).
+    /// Books `units` of pool `p` held by entity `c` since `since` (clipped to the window)
+    /// to its product (and, priced, to what it cost).
     #[inline]
-    pub(super) fn book(&mut self, pi: u16, p: PoolId, units: u32, since: Time, now: Time) {
+    pub(super) fn book(&mut self, c: u32, p: PoolId, units: u32, since: Time, now: Time) {
         let from = since.max(self.window_start());
         if now > from {
+            let pi = self.entities[c as usize].product;
             let at = pi as usize * self.spec.resources.len() + p.0 as usize;
-            self.held[at] += u128::from(units) * u128::from(now.since(from).ticks());
+            let ticks = now.since(from).ticks();
+            self.held[at] += u128::from(units) * u128::from(ticks);
+            if let Some(l) = &mut self.ledger {
+                l.held(c, pi, p, units, ticks);
+            }
         }
     }
 
@@ -45,12 +51,12 @@ impl Facility<'_> {
         touch_done: bool,
         k: &mut Kernel<Ev>,
     ) {
-        let (pi, now) = (self.entities[c as usize].product, k.now());
+        let now = k.now();
         if self.tasks[ti].seize_pools.is_empty() {
             for i in 0..self.tasks[ti].needs.len() {
                 let (p, u) = self.tasks[ti].needs[i];
                 if !(touch_done && self.tasks[ti].touch_pools.contains(&p)) {
-                    self.book(pi, p, u, since, now);
+                    self.book(c, p, u, since, now);
                 }
             }
             let (spec, rngs) = (self.spec, &mut self.changeover_rng);
@@ -65,7 +71,7 @@ impl Facility<'_> {
             if touch_gone || self.tasks[ti].seize_pools.contains(&p) {
                 continue;
             }
-            self.book(pi, p, u, since, now);
+            self.book(c, p, u, since, now);
             let changeover = changeover_draw(self.spec, &mut self.changeover_rng, p);
             k.release_part(req, p, changeover);
         }
@@ -83,12 +89,12 @@ impl Facility<'_> {
         let Some(s) = self.extras[c as usize].seized.take() else {
             return;
         };
-        let (pi, now) = (self.entities[c as usize].product, k.now());
+        let now = k.now();
         let ti = s.task as usize;
         for i in 0..self.tasks[ti].needs.len() {
             let (p, u) = self.tasks[ti].needs[i];
             if self.tasks[ti].seize_pools.contains(&p) {
-                self.book(pi, p, u, s.since, now);
+                self.book(c, p, u, s.since, now);
             }
         }
         let (spec, rngs) = (self.spec, &mut self.changeover_rng);
@@ -109,7 +115,7 @@ impl Facility<'_> {
             self.release(c, ti, req, since, false, k);
             return true;
         }
-        let (pi, now) = (self.entities[c as usize].product, k.now());
+        let now = k.now();
         for i in 0..self.tasks[ti].touch_pools.len() {
             let pool = self.tasks[ti].touch_pools[i];
             let units = self.tasks[ti]
@@ -117,7 +123,7 @@ impl Facility<'_> {
                 .iter()
                 .find(|n| n.0 == pool)
                 .map_or(0, |n| n.1);
-            self.book(pi, pool, units, since, now);
+            self.book(c, pool, units, since, now);
             let changeover = changeover_draw(self.spec, &mut self.changeover_rng, pool);
             k.release_part(req, pool, changeover);
         }

@@ -619,6 +619,9 @@ impl Facility<'_> {
             rt.legs += 1;
             rt.ticks += u128::from(now.since(start).ticks());
             rt.by_mode[usize::from(mode)] += 1;
+            if let (Some(l), Some(c_)) = (&mut self.ledger, &self.spec.costs) {
+                l.leg(c, c_.legs[usize::from(lane)][usize::from(mode)]);
+            }
         }
     }
 

@@ -294,7 +294,7 @@ impl Facility<'_> {
 
     /// Units x ticks held per product and resource up to `now`: what was booked at each
     /// release, plus what is still held (the pools count it up to `now` too).
-    fn held_until(&self, now: Time) -> Vec<u128> {
+    pub(super) fn held_until(&self, now: Time) -> Vec<u128> {
         let mut held = self.held.clone();
         let from_window = |since: Time| now.since(since.max(self.spec.warmup_end())).ticks();
         let n_res = self.spec.resources.len();

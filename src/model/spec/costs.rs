@@ -71,6 +71,39 @@ impl Default for ResourceCost {
     }
 }
 
+/// How the costs no product owns (changeover, staff paid while idle, uses, sites'
+/// days, transport legs) are shared among products.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Allocation {
+    /// In proportion to each product's units x hours held (changeover excluded).
+    #[default]
+    Held,
+    /// In proportion to each product's grants of resources (its uses).
+    Uses,
+}
+
+impl Allocation {
+    /// The rule's name in scenario files and outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocation::Held => "held",
+            Allocation::Uses => "uses",
+        }
+    }
+}
+
+/// The cost of one run of a QC assay (every assay of that name in the product's
+/// chains, at every site), counted as QC when the run reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssayCost {
+    /// The product (by index).
+    pub product: usize,
+    /// The assay's name.
+    pub assay: String,
+    /// Per run (retests are runs too).
+    pub per_run: f64,
+}
+
 /// The cost rates of a scenario.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Costs {
@@ -91,4 +124,11 @@ pub struct Costs {
     pub stored_per_day: Vec<f64>,
     /// Per lane and mode: the cost of one leg.
     pub legs: Vec<Vec<f64>>,
+    /// Per assay run.
+    pub assays: Vec<AssayCost>,
+    /// How shared costs are split among products.
+    pub allocation: Allocation,
+    /// The annual discount rate, in [0, 1): a cost in year `y` of the window (the first
+    /// is year 0) counts `(1 + rate)^-y` of its amount (net present cost). 0: none.
+    pub discount: f64,
 }

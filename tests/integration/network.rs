@@ -261,6 +261,64 @@ fn a_plant_too_far_for_fresh_cells_is_not_a_candidate() {
 }
 
 /// Runs `text` and asserts a located refusal (exit 2) at `line_col` with `message`.
+#[test]
+fn cheapest_takes_the_least_cost_plant_that_meets_the_deadline() {
+    // Legs to and from q cost 10, to and from p 100. Planned: 12 days by p, 20 by q;
+    // expected = planned + the wait of shortest_wait.
+    let priced = format!(
+        "{NET}\n[costs]\ncurrency = \"GBP\"\n[costs.lanes.a]\np = {{ road = 100 }}\nq = {{ road = 10 }}\n[costs.lanes.p]\na = {{ road = 100 }}\n[costs.lanes.q]\na = {{ road = 10 }}\n"
+    );
+    // Deadline 25: patients 1 and 2 to q (20, no wait), 3 to q (20 + 5 = 25), 4 to p (q
+    // would be 20 + 10). q: lines 5-15, 5-15, 15-25, back 20, 20, 30; p: back 12.
+    let (m, _) = run_scenario(
+        &replaced(
+            &priced,
+            "rule = \"nearest\"",
+            "rule = \"cheapest\"\ndeadline = \"25d\"",
+        ),
+        None,
+    );
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.q.patients", 3.0),
+            ("products.car-t.plants.p.patients", 1.0),
+            ("products.car-t.v2v.mean", (20.0 + 20.0 + 30.0 + 12.0) / 4.0),
+            ("costs.transport", 3.0 * 20.0 + 200.0),
+        ],
+    );
+    // Deadline 19: q never meets it. Patient 1 to p (12); then p expects 22 and q 20,
+    // neither meets it, and the sooner wins: 2 and 3 to q (20, 20), 4 to p (22 against
+    // q's 25). Back: p 12, 22; q 20, 20.
+    let (m, _) = run_scenario(
+        &replaced(
+            &priced,
+            "rule = \"nearest\"",
+            "rule = \"cheapest\"\ndeadline = \"19d\"",
+        ),
+        None,
+    );
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 2.0),
+            ("products.car-t.v2v.mean", (12.0 + 22.0 + 20.0 + 20.0) / 4.0),
+        ],
+    );
+    refused(
+        "cheapest-without-costs",
+        &with_rule("rule = \"cheapest\"\ndeadline = \"25d\""),
+        "20:8",
+        "the cheapest plant is found from the costs; add [costs]",
+    );
+    refused(
+        "cheapest-without-deadline",
+        &with_rule("rule = \"cheapest\""),
+        "20:8",
+        "rule = \"cheapest\" needs deadline",
+    );
+}
+
 fn refused(what: &str, text: &str, line_col: &str, message: &str) {
     let out = run_file(what, text, &["run"]);
     assert_clean_refusal(what, &out, message);

@@ -268,7 +268,7 @@ fn ishipment_costs_match_a_hand_replay() {
     // x 130 days; every leg express at the lane's unit cost (network-replay.md's tables).
     // With `plants` large plants open and each site's legs (in + out) costing `legs`.
     let check = |name: &str, plants: f64, legs: [f64; 4], m: &HashMap<String, f64>| {
-        let n = patients(name);
+        let n = patients(name.split(' ').next().expect("an instance"));
         let transport: f64 = n.iter().zip(legs).map(|(n, c)| n * c).sum();
         let infused: f64 = n.iter().sum();
         let large = 16_621.00 + 156_900.0;
@@ -310,4 +310,52 @@ fn ishipment_costs_match_a_hand_replay() {
         3500.0 + 2910.0,
     ];
     check("2000a", 2.0, legs, &m);
+    // The cheapest-feasible policy: each leg in the cheapest mode that still meets 18
+    // days, so standard in and express out (c1 to m2 520 + 2910 = 3,430 against 2,600 +
+    // 910; c2 100 + 400 = 500, a tie broken by the cheaper leg first; c3 and c4 520 +
+    // 1910; to m5 1053 + 2910 = 3,963 from every site), everyone at 18 days.
+    let cheapest = |t: &str, table: &str| {
+        t.replace(
+            "table = { c1 = \"m2\", c2 = \"m2\", c3 = \"m2\", c4 = \"m2\" }",
+            &format!("table = {{ {table} }}\nmode = \"cheapest\"\ndeadline = \"18d\""),
+        )
+    };
+    let m2_all = "c1 = \"m2\", c2 = \"m2\", c3 = \"m2\", c4 = \"m2\"";
+    let (m, _) = ishipment("1000a", &[], |t| cheapest(t, m2_all));
+    check("1000a cheapest", 1.0, [3430.0, 500.0, 2430.0, 2430.0], &m);
+    assert_eq!(m["products.car-t.v2v.mean"], 18.0);
+    // 2000 a year: c1 (the least saved by m2) to m5, the rest to m2, all within 18 d.
+    let best = "c1 = \"m5\", c2 = \"m2\", c3 = \"m2\", c4 = \"m2\"";
+    let (m, _) = ishipment("2000a", &[], |t| cheapest(t, best));
+    check("2000a cheapest", 2.0, [3963.0, 500.0, 2430.0, 2430.0], &m);
+    assert_eq!(m["products.car-t.v2v.mean"], 18.0);
+    let best_total = m["costs.total"];
+    // The greedy rule (each patient to the cheapest plant expected in time, m2 and m5
+    // open) also meets 18 days, but fills m2 first come, first served, so it costs more
+    // than the best table.
+    let (m, _) = ishipment("2000a", &[], |t| {
+        let mut t = t.replace(
+            "rule = \"fixed\"\ntable = { c1 = \"m2\", c2 = \"m2\", c3 = \"m2\", c4 = \"m2\" }",
+            "rule = \"cheapest\"\nmode = \"cheapest\"\ndeadline = \"18d\"",
+        );
+        for q in ["m1", "m3", "m4", "m6"] {
+            for c in [4, 10] {
+                t = t.replace(
+                    &format!("{q} = {{ kind = \"plant\", resources = {{ line = {{ capacity = {c} }} }} }}"),
+                    &format!("{q} = {{ kind = \"plant\", resources = {{ line = {{ capacity = 0 }} }} }}"),
+                );
+            }
+        }
+        t
+    });
+    assert_eq!(m["products.car-t.v2v.mean"], 18.0);
+    assert_eq!(
+        m["products.car-t.plants.m2.patients"] + m["products.car-t.plants.m5.patients"],
+        495.0
+    );
+    assert!(
+        m["costs.total"] > best_total,
+        "{} vs {best_total}",
+        m["costs.total"]
+    );
 }

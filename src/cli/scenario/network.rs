@@ -296,12 +296,21 @@ fn routing(
         "nearest" => Routing::Nearest,
         "shortest_wait" => Routing::ShortestWait,
         "most_free" => Routing::MostFree,
+        "cheapest" => match &f.deadline {
+            Some(d) => Routing::Cheapest(ticks(*d.get_ref())),
+            None => {
+                return cx.err(
+                    f.rule.as_ref().expect("written"),
+                    "rule = \"cheapest\" needs deadline = \"...\" (the vein-to-vein time a plant must be expected to meet)",
+                );
+            }
+        },
         other => {
             let at = f
                 .rule
                 .as_ref()
                 .expect("a rule other than the default is written");
-            return cx.err(at, format!("the routing rule is \"fixed\", \"nearest\", \"shortest_wait\" or \"most_free\", not \"{}\"", shown(other)));
+            return cx.err(at, format!("the routing rule is \"fixed\", \"nearest\", \"shortest_wait\", \"most_free\" or \"cheapest\", not \"{}\"", shown(other)));
         }
     };
     if rule != "fixed"
@@ -335,28 +344,31 @@ fn routing(
         (None | Some("first"), None) => ModeChoice::First,
         (Some("fastest"), None) => ModeChoice::Fastest,
         (Some("deadline"), Some(d)) => ModeChoice::Deadline(ticks(*d.get_ref())),
-        (Some("deadline"), None) => {
+        (Some("cheapest"), Some(d)) => ModeChoice::Cheapest(ticks(*d.get_ref())),
+        (Some(m @ ("deadline" | "cheapest")), None) => {
             return cx.err(
                 f.mode.as_ref().expect("written"),
-                "mode = \"deadline\" needs deadline = \"...\" (the vein-to-vein time to meet)",
+                format!("mode = \"{m}\" needs deadline = \"...\" (the vein-to-vein time to meet)"),
             );
         }
+        (None | Some("first"), Some(_)) if rule == "cheapest" => ModeChoice::First,
+        (Some("fastest"), Some(_)) if rule == "cheapest" => ModeChoice::Fastest,
         (_, Some(d))
             if !matches!(
                 f.mode.as_ref().map(|m| m.get_ref().as_str()),
-                Some("deadline")
+                Some("deadline" | "cheapest")
             ) =>
         {
             return cx.err(
                 d,
-                "a deadline is for mode = \"deadline\"; add it or remove the deadline",
+                "a deadline is for mode = \"deadline\" or \"cheapest\", or rule = \"cheapest\"; add one or remove the deadline",
             );
         }
         (Some(other), _) => {
             return cx.err(
                 f.mode.as_ref().expect("written"),
                 format!(
-                    "`mode` is \"first\", \"fastest\" or \"deadline\", not \"{}\"",
+                    "`mode` is \"first\", \"fastest\", \"deadline\" or \"cheapest\", not \"{}\"",
                     shown(other)
                 ),
             );

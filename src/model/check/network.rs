@@ -6,7 +6,8 @@
 
 use super::{Errors, check_name};
 use crate::model::spec::{
-    At, Place, ProductSpec, RouteAt, Routing, SiteKind, Sites, Spec, StepKind, StepSpec, Unfit,
+    At, ModeChoice, Place, ProductSpec, RouteAt, Routing, SiteKind, Sites, Spec, StepKind,
+    StepSpec, Unfit,
 };
 
 /// Two kinds have one shape: the same kind of step, with the same assays.
@@ -115,6 +116,22 @@ impl Spec {
         for (pi, p) in self.products.iter().enumerate() {
             self.check_product_network(pi, p, e);
         }
+        if let ModeChoice::Cheapest(_) = net.modes
+            && self.costs.is_none()
+        {
+            e.add("routing.mode", "the cheapest mode is found from the costs of legs; add [costs] with [costs.lanes], or choose modes another way");
+        }
+        if let Routing::Cheapest(deadline) = net.routing {
+            if self.costs.is_none() {
+                e.add("routing.rule", "the cheapest plant is found from the costs; add [costs] with the rates of legs and resources, or route by another rule");
+            }
+            if deadline <= crate::engine::Duration::ZERO {
+                e.add(
+                    "routing.deadline",
+                    "a vein-to-vein deadline is longer than zero",
+                );
+            }
+        }
         if let Routing::Fixed(table) = &net.routing
             && table.len() != n
         {
@@ -215,10 +232,12 @@ impl Spec {
             e.add("sites", format!("product `{}` is made at a plant, and no site is a plant; give one site kind = \"plant\"", p.name));
             return;
         }
-        if matches!(net.routing, Routing::ShortestWait | Routing::MostFree)
-            && self.routing_step(pi).is_none()
+        if matches!(
+            net.routing,
+            Routing::ShortestWait | Routing::MostFree | Routing::Cheapest(_)
+        ) && self.routing_step(pi).is_none()
         {
-            e.add("routing.rule", format!("shortest_wait and most_free read the resources of the first work step at the plant, and product `{}` has none; route by nearest or by a table", p.name));
+            e.add("routing.rule", format!("shortest_wait, most_free and cheapest read the resources of the first work step at the plant, and product `{}` has none; route by nearest or by a table", p.name));
         }
         for d in &p.demand {
             let Some(site) = net.sites.get(d.site) else {

@@ -9,7 +9,8 @@ use super::{Chain, Ev, Facility, TaskRt};
 use crate::engine::{Kernel, Rng, Tally, Time, TimeWeighted};
 use crate::model::metrics::{LaneStat, SiteStat};
 use crate::model::spec::{
-    Arrivals, At, ModeChoice, Place, Routing, Sites, Spec, StepKind, StepSpec, Window, admissible,
+    Arrivals, At, ModeChoice, Place, RouteAt, Routing, Sites, Spec, StepKind, StepSpec, Window,
+    admissible,
 };
 
 /// No site (a one-site patient, or a plant not chosen yet).
@@ -30,6 +31,9 @@ pub(super) struct SourceRt<'s> {
     /// Plants this source's patients may go to, with their inbound time in ticks, by
     /// inbound time then site order (ties go to the first).
     pub candidates: Vec<(u16, f64)>,
+    /// Routing by cost: per candidate, its planned time from the routing step on (ticks)
+    /// and its variable cost ([`Spec::plan`](crate::model::Spec::plan)); empty otherwise.
+    pub plans: Vec<(f64, f64)>,
 }
 
 /// How a step of a chain finds its task: as listed, per site, or per lane and mode.
@@ -265,6 +269,7 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                 rng: streams.stream(source_id(&format!("products.{}.arrivals", p.name))),
                 issued: 0,
                 candidates: Vec::new(),
+                plans: Vec::new(),
             });
             continue;
         }
@@ -272,6 +277,7 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
             let site = &spec.network.sites[d.site].name;
             let treatment = d.treated_at.unwrap_or(d.site);
             let mut candidates: Vec<(u16, f64)> = Vec::new();
+            let mut plans = Vec::new();
             if spec.needs_plant(pi) {
                 let sites = |plant| Sites {
                     collection: d.site,
@@ -289,6 +295,17 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                     .collect();
                 // Stable: equal inbound times keep site order.
                 candidates.sort_by(|a, b| a.1.total_cmp(&b.1));
+                if matches!(spec.network.routing, Routing::Cheapest(_)) {
+                    // Planned from where the plant is chosen: arrival, or the first step
+                    // that needs it.
+                    let from = match spec.network.route_at {
+                        RouteAt::Arrival => 0,
+                        RouteAt::Dispatch => p.steps.iter().position(needs_plant).unwrap_or(0),
+                    };
+                    plans = (candidates.iter())
+                        .map(|&(q, _)| spec.plan(pi, sites(usize::from(q)), from))
+                        .collect();
+                }
             }
             out.push(SourceRt {
                 product: pi as u16,
@@ -302,6 +319,7 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                 ))),
                 issued: 0,
                 candidates,
+                plans,
             });
         }
     }
@@ -347,25 +365,37 @@ impl Facility<'_> {
         let src = &self.sources[usize::from(net.at[c as usize].source)];
         let p = usize::from(src.product);
         let n = net.n_sites;
-        let score = |q: u16, inbound: f64| -> f64 {
+        let elapsed = now.since(self.entities[c as usize].arrived).ticks() as f64;
+        // Lower is better, compared in order.
+        let score = |i: usize| -> (f64, f64) {
+            let (q, inbound) = src.candidates[i];
             let (cap, mean) = net.route_cap[p * n + usize::from(q)];
             let load = f64::from(net.committed[usize::from(q)]);
             let cap = f64::from(cap);
+            let wait = (load + 1.0 - cap).max(0.0) * mean / cap;
             match spec.network.routing {
-                Routing::ShortestWait => inbound + (load + 1.0 - cap).max(0.0) * mean / cap,
-                Routing::MostFree => load - cap,
-                Routing::Fixed(_) | Routing::Nearest => 0.0,
+                Routing::ShortestWait => (inbound + wait, 0.0),
+                Routing::MostFree => (load - cap, 0.0),
+                Routing::Fixed(_) | Routing::Nearest => (0.0, 0.0),
+                Routing::Cheapest(deadline) => {
+                    let (rest, cost) = src.plans[i];
+                    let expected = elapsed + rest + wait;
+                    match expected <= deadline.ticks() as f64 {
+                        true => (0.0, cost),
+                        false => (1.0, expected),
+                    }
+                }
             }
         };
-        let mut best = src.candidates[0];
-        let mut best_score = score(best.0, best.1);
-        for &(q, inbound) in &src.candidates[1..] {
-            let s = score(q, inbound);
+        let mut best = 0;
+        let mut best_score = score(0);
+        for i in 1..src.candidates.len() {
+            let s = score(i);
             if s < best_score {
-                (best, best_score) = ((q, inbound), s);
+                (best, best_score) = (i, s);
             }
         }
-        let q = best.0;
+        let q = src.candidates[best].0;
         net.at[c as usize].plant = q;
         if net.route_step[p] != u16::MAX {
             net.at[c as usize].committed = true;
@@ -424,9 +454,20 @@ impl Facility<'_> {
                         modes.next().expect("a fitting lane has an admissible mode")
                     }
                     (true, ModeChoice::Fastest) => fastest(),
+                    (true, ModeChoice::Cheapest(d)) => {
+                        let target = (e.arrived + d).ticks() as f64;
+                        let after = self.mean_after(c, step, now, true);
+                        let start = now.ticks() as f64;
+                        let legs = &self.spec.costs.as_ref().expect("checked: priced").legs;
+                        let price = |m: usize| legs[lane_index][m];
+                        modes
+                            .filter(|&m| start + net.task_mean[first + m] + after <= target)
+                            .reduce(|a, b| if price(b) < price(a) { b } else { a })
+                            .unwrap_or_else(fastest)
+                    }
                     (true, ModeChoice::Deadline(d)) => {
                         let target = (e.arrived + d).ticks() as f64;
-                        let after = self.mean_after(c, step, now);
+                        let after = self.mean_after(c, step, now, false);
                         let start = now.ticks() as f64;
                         modes
                             .find(|&m| start + net.task_mean[first + m] + after <= target)
@@ -439,8 +480,9 @@ impl Facility<'_> {
     }
 
     /// The mean work of the steps of `c`'s chain after `step`, in ticks (queues not
-    /// counted): a task's mean, an assay step's longest assay, a leg's first mode.
-    fn mean_after(&self, c: u32, step: usize, now: Time) -> f64 {
+    /// counted): a task's mean, an assay step's longest assay, a leg's first mode (or
+    /// its fastest, if `fastest`).
+    fn mean_after(&self, c: u32, step: usize, now: Time, fastest: bool) -> f64 {
         let e = &self.entities[c as usize];
         let net = self.net.as_ref().expect("legs need a network");
         let steps = self.steps(e.product, e.chain);
@@ -451,6 +493,14 @@ impl Facility<'_> {
                     StepKind::Assays(list) => (0..list.len())
                         .map(|a| net.task_mean[base + a])
                         .fold(0.0, f64::max),
+                    StepKind::Transport(t) if fastest => {
+                        // The lane's modes follow its first one: `base` less the mode.
+                        let (lane, mode) = net.task_leg[base];
+                        let first = base - usize::from(mode);
+                        admissible(&self.spec.network.lanes[usize::from(lane)], t.fresh_limit)
+                            .map(|m| net.task_mean[first + m])
+                            .fold(f64::INFINITY, f64::min)
+                    }
                     _ => net.task_mean[base],
                 }
             })

@@ -151,9 +151,12 @@ pub enum Routing {
     ShortestWait,
     /// The plant with the most free capacity, `c - n` as above.
     MostFree,
-    // The cheapest plant that still meets a vein-to-vein deadline comes with costs: it
-    // will score the same candidates (`Facility::route`), with the expected time to the
-    // patient of `ModeChoice::Deadline` as its filter.
+    /// The plant of least variable cost ([`Spec::plan`](super::Spec::plan): legs, assay
+    /// runs, resources' uses and hours held) among those expected to meet the
+    /// vein-to-vein deadline `.0`: the time since arrival, plus the planned time from the
+    /// routing step on, plus the expected wait of `ShortestWait`. If none is expected to,
+    /// the plant expected soonest. Needs costs.
+    Cheapest(Duration),
 }
 
 /// When a patient's plant is chosen.
@@ -181,6 +184,12 @@ pub enum ModeChoice {
     /// assay of an assay step, the first mode of a later leg; queues not counted). If none
     /// does, the fastest.
     Deadline(Duration),
+    /// The cheapest mode (by the costs of legs; the first listed among equals) that still
+    /// lets the patient meet a vein-to-vein deadline: arrival plus `.0`, against now plus
+    /// the mode's mean plus the mean work of the later steps with their legs in their
+    /// fastest modes (so an early leg may go slow and cheap when a later one can make up
+    /// the time). If none does, the fastest. Needs costs.
+    Cheapest(Duration),
 }
 
 /// Why a plant cannot make a patient's product.
@@ -266,6 +275,121 @@ impl super::Spec {
                 _ => None,
             })
             .sum()
+    }
+
+    /// Product `p`'s chain for a patient of `sites` as planned, with no queues: the mean
+    /// time (ticks) from the start of step `from` to the end of the chain, and the
+    /// variable cost of the whole chain there (legs, assay runs, resources' uses and
+    /// hours held over each step's mean work; materials and fixed costs left out, as they
+    /// do not depend on the plant). Each step takes its mean work (an assay step its
+    /// longest assay), each leg the mode the mode choice picks from the patient's arrival
+    /// on (by [`ModeChoice::Deadline`], the later steps' means with their legs' first
+    /// modes; by [`ModeChoice::Cheapest`], with their fastest). Call for sites that [`fit`](Self::fit).
+    pub fn plan(&self, p: usize, sites: Sites, from: usize) -> (f64, f64) {
+        let net = &self.network;
+        let costs = self.costs.as_ref();
+        let steps = &self.products[p].steps;
+        // A step's kind at its site.
+        fn kind_at(s: &super::StepSpec, sites: Sites) -> Option<&StepKind> {
+            match &s.at {
+                At::Listed => Some(&s.kind),
+                At::Sited(place, kinds) => kinds.get(sites.of(*place))?.as_ref(),
+            }
+        }
+        let kind = |s| kind_at(s, sites);
+        let lane = |t: &super::Transport| net.lane(sites.of(t.from), sites.of(t.to));
+        let task_cost = |t: &Task| -> f64 {
+            let Some(c) = costs else { return 0.0 };
+            let hours =
+                |d: &super::Dist| d.mean() / crate::engine::time::TICKS_PER_DAY as f64 * 24.0;
+            let whole = hours(&t.duration);
+            let touch = t.touch.as_ref().map_or(whole, hours);
+            let price = |&(r, u): &(usize, u32), h: f64| {
+                let rc = &c.resources[r];
+                f64::from(u) * h * rc.per_hour_held + rc.per_use
+            };
+            t.uses.iter().map(|x| price(x, whole)).sum::<f64>()
+                + t.touch_uses.iter().map(|x| price(x, touch)).sum::<f64>()
+        };
+        // The mean work of step `j` (a leg in its first admissible mode, or its fastest).
+        let mean = |j: usize, fastest: bool| -> f64 {
+            match &steps[j].kind {
+                StepKind::Transport(t) => lane(t).map_or(0.0, |l| {
+                    let l = &net.lanes[l];
+                    let mut means =
+                        admissible(l, t.fresh_limit).map(|m| l.modes[m].task.duration.mean());
+                    match fastest {
+                        true => means.reduce(f64::min),
+                        false => means.next(),
+                    }
+                    .unwrap_or(0.0)
+                }),
+                _ => match kind(&steps[j]) {
+                    Some(StepKind::Work(t, _)) => t.duration.mean(),
+                    Some(StepKind::Assays(list)) => (list.iter())
+                        .map(|a| a.task.duration.mean())
+                        .fold(0.0, f64::max),
+                    _ => 0.0,
+                },
+            }
+        };
+        let (mut elapsed, mut rest, mut cost) = (0.0, 0.0, 0.0);
+        for (j, s) in steps.iter().enumerate() {
+            let took = match &s.kind {
+                StepKind::Transport(t) => {
+                    let Some(li) = lane(t) else { continue };
+                    let l = &net.lanes[li];
+                    let means = |m: usize| l.modes[m].task.duration.mean();
+                    let fastest = admissible(l, t.fresh_limit)
+                        .reduce(|a, b| if means(b) < means(a) { b } else { a });
+                    let mode = match net.modes {
+                        ModeChoice::First => admissible(l, t.fresh_limit).next(),
+                        ModeChoice::Fastest => fastest,
+                        ModeChoice::Deadline(d) => {
+                            let after: f64 = (j + 1..steps.len()).map(|j| mean(j, false)).sum();
+                            admissible(l, t.fresh_limit)
+                                .find(|&m| elapsed + means(m) + after <= d.ticks() as f64)
+                                .or(fastest)
+                        }
+                        ModeChoice::Cheapest(d) => {
+                            let after: f64 = (j + 1..steps.len()).map(|j| mean(j, true)).sum();
+                            let price = |m: usize| costs.map_or(0.0, |c| c.legs[li][m]);
+                            admissible(l, t.fresh_limit)
+                                .filter(|&m| elapsed + means(m) + after <= d.ticks() as f64)
+                                .reduce(|a, b| if price(b) < price(a) { b } else { a })
+                                .or(fastest)
+                        }
+                    };
+                    let Some(m) = mode else { continue };
+                    cost += costs.map_or(0.0, |c| c.legs[li][m]) + task_cost(&l.modes[m].task);
+                    means(m)
+                }
+                _ => match kind(s) {
+                    Some(StepKind::Work(t, _)) => {
+                        cost += task_cost(t);
+                        t.duration.mean()
+                    }
+                    Some(StepKind::Assays(list)) => {
+                        for a in list {
+                            cost += task_cost(&a.task)
+                                + costs.map_or(0.0, |c| {
+                                    (c.assays.iter())
+                                        .filter(|x| x.product == p && x.assay == a.name)
+                                        .map(|x| x.per_run)
+                                        .sum()
+                                });
+                        }
+                        mean(j, false)
+                    }
+                    _ => 0.0,
+                },
+            };
+            elapsed += took;
+            if j >= from {
+                rest += took;
+            }
+        }
+        (rest, cost)
     }
 
     /// True when product `p`'s chain needs a plant (a step at the plant, or a leg to or

@@ -4,7 +4,7 @@
 //! number of threads.
 use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, Time, run_observed};
 use cgtsim::experiment::simulate;
-use cgtsim::model::{Facility, metric_names};
+use cgtsim::model::{CostCategory, Facility, metric_names};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ fn net() -> impl Strategy<Value = Net> {
             Just(h),
             Just(plants),
             prop::collection::vec(prop::option::weighted(0.85, (0.2f64..3.0, 0.2f64..3.0)), n),
-            0usize..4,
+            0usize..5,
             any::<bool>(),
             0usize..3,
             prop::option::of(2.0f64..6.0),
@@ -98,14 +98,17 @@ fn text(n: &Net) -> String {
             }
         }
     }
-    let rule = ["nearest", "shortest_wait", "most_free", "fixed"][n.rule];
+    let rule = ["nearest", "shortest_wait", "most_free", "fixed", "cheapest"][n.rule];
     t += &format!("\n[routing]\nrule = \"{rule}\"\n");
     if rule == "fixed" {
         let table: Vec<String> = (0..n.hospitals).map(|h| format!("h{h} = \"p0\"")).collect();
         t += &format!("table = {{ {} }}\n", table.join(", "));
     }
-    if n.dispatch && (rule == "shortest_wait" || rule == "most_free") {
+    if n.dispatch && (rule == "shortest_wait" || rule == "most_free" || rule == "cheapest") {
         t += "at = \"dispatch\"\n";
+    }
+    if rule == "cheapest" && n.mode != 2 {
+        t += "deadline = \"20d\"\n";
     }
     t += [
         "",
@@ -152,6 +155,25 @@ fn text(n: &Net) -> String {
 "#,
         n.qc_failure
     );
+    // Every network is priced: legs dearer the further the plant, lines and analysts by
+    // the hour, sterility runs, materials.
+    t += "\n[costs]\ncurrency = \"SEK\"\n";
+    t += "resources.\"line@p0\" = { per_hour_held = 40, per_hour_available = 10, category = \"equipment\" }\n";
+    t +=
+        "resources.\"analyst@p0\" = { per_hour_held = 500, per_use = 50, category = \"labour\" }\n";
+    t += "products.car-t = { materials = 10000, assays = { sterility = 2000 } }\n";
+    for h in 0..n.hospitals {
+        t += &format!("[costs.lanes.h{h}]\n");
+        for q in 0..n.plants.len() {
+            if n.lanes[h * n.plants.len() + q].is_some() || q == 0 {
+                t += &format!(
+                    "p{q} = {{ standard = {}, express = {} }}\n",
+                    100 * (q + 1),
+                    300 * (q + h + 1)
+                );
+            }
+        }
+    }
     t
 }
 
@@ -204,6 +226,13 @@ proptest! {
         );
         let routed: f64 = (0..n.plants.len()).map(|q| get(&format!("products.car-t.plants.p{q}.patients"))).sum();
         prop_assert!(routed <= get("products.car-t.arrived"));
+        // Costs: the categories and the product's share add up to the total; what was
+        // written off is part of it.
+        let total = get("costs.total");
+        let categories: f64 = CostCategory::ALL.iter().map(|c| get(&format!("costs.{}", c.name()))).sum();
+        prop_assert!((categories - total).abs() <= 1e-9 * total.max(1.0), "{} vs {}", categories, total);
+        prop_assert!((get("costs.products.car-t.total") - total).abs() <= 1e-9 * total.max(1.0));
+        prop_assert!(get("costs.written_off") <= total * (1.0 + 1e-12));
         let threads = |t: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
             pool.install(|| simulate(spec, seed, 3, || {}, || false).unwrap())

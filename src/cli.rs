@@ -74,13 +74,21 @@ struct SizeArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
     /// A resource to size (repeat for several).
-    #[arg(long = "resource", required = true)]
+    #[arg(long = "resource", required_unless_present = "plants")]
     resources: Vec<String>,
+    /// With --minimise: a plant that may be open (its resources as in the scenario) or
+    /// closed (repeat for several): the least-cost set of open plants.
+    #[arg(long = "plant")]
+    plants: Vec<String>,
     /// A target: METRIC <= VALUE (or <, >=, >), e.g. "products.car-t.v2v.p90 <= 28d";
     /// repeat for several (every one must be met); a `*` stands for one part of a name
     /// ("products.*.v2v.p90 <= 28d": every product's).
     #[arg(long = "target", required = true)]
     targets: Vec<String>,
+    /// A metric to minimise among the candidates that meet every target (a cost, e.g.
+    /// costs.per_infused): the least-cost capacity instead of the smallest.
+    #[arg(long)]
+    minimise: Option<String>,
     /// Most replications per candidate before an undecided candidate counts as a miss.
     #[arg(long, default_value_t = 200)]
     max_replications: u64,
@@ -371,6 +379,43 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
         }
         resources.push(r);
     }
+    let mut dims: Vec<size::Dim> = resources.iter().map(|&r| size::Dim::Units(r)).collect();
+    for name in &a.plants {
+        dims.push(
+            size::plant(&sc.spec, name).map_err(|m| Failure::Usage(format!("--plant: {m}")))?,
+        );
+    }
+    let objective = match &a.minimise {
+        None if !a.plants.is_empty() => {
+            return Err(Failure::Usage(
+                "--plant is for --minimise: whether a plant is open is chosen for its cost".into(),
+            ));
+        }
+        None => None,
+        Some(metric) => {
+            let names = crate::model::metric_names(&sc.spec);
+            let Some(index) = names.iter().position(|m| &m.name == metric) else {
+                let costs: Vec<&str> = (names.iter())
+                    .map(|m| m.name.as_str())
+                    .filter(|n| n.starts_with("costs."))
+                    .take(6)
+                    .collect();
+                return Err(Failure::Usage(format!(
+                    "--minimise: unknown metric `{}`; {}",
+                    scenario::units::shown(metric),
+                    match costs.is_empty() {
+                        true =>
+                            "the scenario has no [costs], so it has no cost to minimise".to_string(),
+                        false => format!("for example: {}", costs.join(", ")),
+                    }
+                )));
+            };
+            Some(size::Objective {
+                metric: metric.clone(),
+                index,
+            })
+        }
+    };
     check_replications(a.max_replications, 2).map_err(|_| {
         Failure::Usage(format!(
             "--max-replications must be from 2 to {}",
@@ -379,12 +424,25 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
     })?;
     let pool = thread_pool(a.threads)?;
     let seed = a.seed.unwrap_or(sc.seed);
-    let result =
-        pool.install(|| size::size(&sc.spec, &resources, &targets, seed, a.max_replications));
-    let names: Vec<&str> = resources
-        .iter()
+    let result = pool.install(|| {
+        size::size(
+            &sc.spec,
+            &dims,
+            &targets,
+            objective.as_ref(),
+            seed,
+            a.max_replications,
+        )
+    });
+    let names: Vec<&str> = (resources.iter())
         .map(|&r| sc.spec.resources[r].name.as_str())
+        .chain(a.plants.iter().map(String::as_str))
         .collect();
+    let value = |i: usize, c: u32| match (&dims[i], c) {
+        (size::Dim::Plant(_), 0) => "closed".to_string(),
+        (size::Dim::Plant(_), _) => "open".to_string(),
+        (size::Dim::Units(_), c) => c.to_string(),
+    };
     let shown = |t: &size::Target| {
         let op = if t.at_most { "<=" } else { ">=" };
         format!("{} {op} {}", t.metric, t.value)
@@ -409,10 +467,8 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
         "reps"
     );
     for e in &result.tried {
-        let caps = e
-            .capacities
-            .iter()
-            .map(u32::to_string)
+        let caps = (e.capacities.iter().enumerate())
+            .map(|(i, &c)| value(i, c))
             .collect::<Vec<_>>()
             .join(" / ");
         let verdict = match (e.met, e.decided, &e.failed) {
@@ -444,15 +500,44 @@ fn size_command(a: SizeArgs) -> Result<(), Failure> {
                 est.n
             );
         }
+        if let Some(o) = &objective
+            && e.failed.is_none()
+        {
+            let est = crate::experiment::Estimate::of(&e.objective);
+            let [lo, hi] = est.ci95();
+            println!(
+                "{:<24} {:>12.1} {:>26} {:>6}  to minimise: {}",
+                "",
+                est.mean,
+                format!("[{lo:.1}, {hi:.1}]"),
+                est.n,
+                o.metric
+            );
+        }
     }
     match result.answer {
         Some(caps) => {
-            let list: Vec<String> = names
-                .iter()
-                .zip(&caps)
-                .map(|(n, c)| format!("{n} = {c}"))
+            let list: Vec<String> = (names.iter().zip(&caps).enumerate())
+                .map(|(i, (n, &c))| format!("{n} = {}", value(i, c)))
                 .collect();
-            println!("answer: {}", list.join(", "));
+            match &objective {
+                None => println!("answer: {}", list.join(", ")),
+                Some(o) => {
+                    let e = (result.tried.iter())
+                        .find(|e| e.capacities == caps)
+                        .expect("the answer was tried");
+                    let est = crate::experiment::Estimate::of(&e.objective);
+                    let [lo, hi] = est.ci95();
+                    println!(
+                        "answer (least {} of the {} candidates that meet every target): {}; {} {:.1} [{lo:.1}, {hi:.1}]",
+                        o.metric,
+                        result.tried.iter().filter(|e| e.met).count(),
+                        list.join(", "),
+                        o.metric,
+                        est.mean
+                    );
+                }
+            }
             Ok(())
         }
         None => {

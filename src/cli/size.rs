@@ -22,11 +22,19 @@
 //! smallest capacity with the others fixed, and repeat the round until nothing changes
 //! (coordinate descent: a smallest point per resource, not necessarily the cheapest
 //! combination). Every candidate tried is reported with its estimate and interval.
+//!
+//! **Least cost.** With an objective (`--minimise costs.per_infused`), the search goes on
+//! from that smallest point: each resource in turn closes (to 0, its plant closed, if it
+//! may close), steps up by one, then down, as long as the move still meets every target and
+//! lowers the objective's mean over the replications both candidates ran (common random
+//! numbers; each candidate runs at least 30). Rounds repeat until no step helps (a local
+//! least, at most 400 candidates). More capacity can cost less per patient when it
+//! loses fewer of them, so the least-cost point may lie above the smallest.
 
 use super::scenario::units::{parse_duration, shown};
 use crate::engine::Streams;
 use crate::experiment::Estimate;
-use crate::model::{Spec, Staffing, Unit, metric_names, run_replication};
+use crate::model::{SiteKind, Spec, Staffing, Unit, metric_names, run_replication};
 use rayon::prelude::*;
 
 /// A target on a metric.
@@ -155,6 +163,23 @@ pub struct Evidence {
     /// Why the candidate could not run (it then counts as missed): the scenario is not
     /// valid with these capacities, or the system was overloaded.
     pub failed: Option<String>,
+    /// With an objective: its value in each replication run.
+    pub objective: Vec<f64>,
+}
+
+/// What to minimise among the candidates that meet every target: a metric (a cost).
+#[derive(Clone, Debug)]
+pub struct Objective {
+    pub metric: String,
+    pub index: usize,
+}
+
+/// One dimension of the search: a resource's units, or whether a plant is open (1: its
+/// resources at their capacities in the scenario) or closed (0: all of them at 0).
+#[derive(Clone, Debug)]
+pub enum Dim {
+    Units(usize),
+    Plant(Vec<usize>),
 }
 
 /// The search's result: the answer (if any) and every candidate tried, in order.
@@ -165,26 +190,44 @@ pub struct Sizing {
 
 const BATCH: u64 = 10;
 const MAX_DOUBLINGS: u32 = 12;
+/// With an objective, each candidate runs at least this many replications (or the most
+/// allowed), so that two candidates' objectives are compared on common replications.
+const OBJECTIVE_REPLICATIONS: u64 = 30;
+/// With an objective, the most candidates the descent tries (it stops there, with the
+/// best so far).
+const MAX_CANDIDATES: usize = 400;
 
-/// Sizes `resources` (indices into `spec.resources`) to meet every one of `targets`.
-pub fn size(
-    spec: &Spec,
-    resources: &[usize],
-    targets: &[Target],
+/// The search's state: the question and every candidate judged so far.
+struct Search<'a> {
+    spec: &'a Spec,
+    dims: &'a [Dim],
+    targets: &'a [Target],
+    objective: Option<&'a Objective>,
     seed: u64,
     max_replications: u64,
-) -> Sizing {
-    let mut tried: Vec<Evidence> = Vec::new();
-    let floor: Vec<u32> = resources.iter().map(|&r| min_units(spec, r)).collect();
-    let mut judge = |caps: &[u32]| -> bool {
-        if let Some(e) = tried.iter().find(|e| e.capacities == caps) {
-            return e.met;
+    tried: Vec<Evidence>,
+}
+
+impl Search<'_> {
+    /// Judges capacities `caps` (once: a candidate tried before is looked up) and
+    /// returns its place in `tried`.
+    fn judge(&mut self, caps: &[u32]) -> usize {
+        if let Some(i) = self.tried.iter().position(|e| e.capacities == caps) {
+            return i;
         }
-        let mut s = spec.clone();
+        let targets = self.targets;
+        let mut s = self.spec.clone();
         s.timeseries = None;
-        for (&r, &c) in resources.iter().zip(caps) {
-            s.resources[r].capacity = c;
+        for (d, &c) in self.dims.iter().zip(caps) {
+            match d {
+                Dim::Units(r) => s.resources[*r].capacity = c,
+                Dim::Plant(list) if c == 0 => {
+                    list.iter().for_each(|&r| s.resources[r].capacity = 0)
+                }
+                Dim::Plant(_) => {}
+            }
         }
+        s.close_empty_sites();
         // An edited spec is checked again, like any other.
         let failed = |why: String| Evidence {
             capacities: caps.to_vec(),
@@ -192,19 +235,28 @@ pub fn size(
             met: false,
             decided: true,
             failed: Some(why),
+            objective: Vec::new(),
         };
-        // Per target, its metric's value in each replication so far.
-        let mut values: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+        let at_least = match self.objective {
+            Some(_) => OBJECTIVE_REPLICATIONS.min(self.max_replications),
+            None => 0,
+        };
+        // Per target (then the objective), its metric's value in each replication so far.
+        let indices: Vec<usize> = (targets.iter().map(|t| t.index))
+            .chain(self.objective.map(|o| o.index))
+            .collect();
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); indices.len()];
         let ev = loop {
             if let Err(errors) = s.validate() {
                 break failed(errors[0].to_string());
             }
             let from = values[0].len() as u64;
+            let seed = self.seed;
             let batch: Result<Vec<Vec<f64>>, _> = (from..from + BATCH)
                 .into_par_iter()
                 .map(|r| {
                     run_replication(&s, Streams::new(seed, r))
-                        .map(|x| targets.iter().map(|t| x.values[t.index]).collect())
+                        .map(|x| indices.iter().map(|&i| x.values[i]).collect())
                 })
                 .collect();
             match batch {
@@ -217,7 +269,10 @@ pub fn size(
                 }
                 Err(e) => break failed(e.to_string()),
             }
-            let estimates: Vec<Estimate> = values.iter().map(|v| Estimate::of(v)).collect();
+            let estimates: Vec<Estimate> = values[..targets.len()]
+                .iter()
+                .map(|v| Estimate::of(v))
+                .collect();
             let verdicts: Vec<(bool, bool)> = targets
                 .iter()
                 .zip(&estimates)
@@ -225,37 +280,88 @@ pub fn size(
                 .collect();
             let met = verdicts.iter().all(|v| v.0);
             let missed = verdicts.iter().any(|v| v.1);
-            let out_of_replications = values[0].len() as u64 >= max_replications;
-            if met || missed || out_of_replications {
+            let n = values[0].len() as u64;
+            let out_of_replications = n >= self.max_replications;
+            if missed || out_of_replications || (met && n >= at_least) {
                 break Evidence {
                     capacities: caps.to_vec(),
                     estimates,
                     met,
                     decided: met || missed,
                     failed: None,
+                    objective: values.get(targets.len()).cloned().unwrap_or_default(),
                 };
             }
         };
-        let met = ev.met;
-        tried.push(ev);
-        met
+        self.tried.push(ev);
+        self.tried.len() - 1
+    }
+
+    fn met(&mut self, caps: &[u32]) -> bool {
+        let i = self.judge(caps);
+        self.tried[i].met
+    }
+
+    /// True when candidate `a`'s objective is below `b`'s, both averaged over the
+    /// replications both ran (common random numbers: the same streams).
+    fn lower(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (&self.tried[a].objective, &self.tried[b].objective);
+        let n = a.len().min(b.len());
+        n > 0 && a[..n].iter().sum::<f64>() < b[..n].iter().sum::<f64>()
+    }
+}
+
+/// Sizes `dims` (resources' units, plants open or closed) to meet every one of
+/// `targets`; with an objective, the candidate of least objective among those that meet
+/// them.
+pub fn size(
+    spec: &Spec,
+    dims: &[Dim],
+    targets: &[Target],
+    objective: Option<&Objective>,
+    seed: u64,
+    max_replications: u64,
+) -> Sizing {
+    let mut search = Search {
+        spec,
+        dims,
+        targets,
+        objective,
+        seed,
+        max_replications,
+        tried: Vec::new(),
     };
-    // A feasible point: double every resource together.
-    let mut caps: Vec<u32> = resources
-        .iter()
-        .zip(&floor)
-        .map(|(&r, &f)| spec.resources[r].capacity.max(f).max(1))
+    let floor: Vec<u32> = (dims.iter())
+        .map(|d| match d {
+            Dim::Units(r) => min_units(spec, *r),
+            Dim::Plant(_) => 1,
+        })
+        .collect();
+    // A feasible point: double every resource together (plants open).
+    let mut caps: Vec<u32> = (dims.iter().zip(&floor))
+        .map(|(d, &f)| match d {
+            Dim::Units(r) => spec.resources[*r].capacity.max(f).max(1),
+            Dim::Plant(_) => 1,
+        })
+        .collect();
+    let ceiling: Vec<u32> = (dims.iter().zip(&caps))
+        .map(|(d, c)| match d {
+            Dim::Units(_) => c.saturating_mul(1 << MAX_DOUBLINGS),
+            Dim::Plant(_) => 1,
+        })
         .collect();
     let mut doublings = 0;
-    while !judge(&caps) {
+    while !search.met(&caps) {
         doublings += 1;
         if doublings > MAX_DOUBLINGS {
             return Sizing {
                 answer: None,
-                tried,
+                tried: search.tried,
             };
         }
-        caps.iter_mut().for_each(|c| *c = c.saturating_mul(2));
+        for (c, &top) in caps.iter_mut().zip(&ceiling) {
+            *c = c.saturating_mul(2).min(top);
+        }
     }
     // Coordinate descent: the smallest capacity of each resource, the others fixed.
     loop {
@@ -266,7 +372,11 @@ pub fn size(
                 let mid = lo + (hi - lo) / 2;
                 let mut probe = caps.clone();
                 probe[i] = mid;
-                if judge(&probe) { hi = mid } else { lo = mid }
+                if search.met(&probe) {
+                    hi = mid
+                } else {
+                    lo = mid
+                }
             }
             caps[i] = hi;
         }
@@ -274,10 +384,101 @@ pub fn size(
             break;
         }
     }
+    if objective.is_some() {
+        let may_close: Vec<bool> = dims.iter().map(|d| matches!(d, Dim::Plant(_))).collect();
+        caps = least(&mut search, caps, &floor, &ceiling, &may_close);
+    }
     Sizing {
         answer: Some(caps),
-        tried,
+        tried: search.tried,
     }
+}
+
+/// A move of the least-cost descent.
+#[derive(Clone, Copy)]
+enum Step {
+    /// To capacity 0: the plant closed.
+    Close,
+    Up,
+    Down,
+}
+
+/// From `caps` (met), the candidate of least objective: each resource in turn closes
+/// (if it may), steps up, then down, while the move meets every target and lowers the
+/// objective; rounds repeat until none does, or until [`MAX_CANDIDATES`] were tried.
+fn least(
+    search: &mut Search,
+    mut caps: Vec<u32>,
+    floor: &[u32],
+    ceiling: &[u32],
+    may_close: &[bool],
+) -> Vec<u32> {
+    let mut best = search.judge(&caps);
+    loop {
+        let mut improved = false;
+        for i in 0..caps.len() {
+            // Closing first (one step, however many units), then up, then down.
+            for step in [Step::Close, Step::Up, Step::Down] {
+                loop {
+                    let next = match (step, caps[i]) {
+                        (Step::Close, c) if c > 0 && may_close[i] => 0,
+                        (Step::Up, 0) => floor[i].max(1),
+                        (Step::Up, c) if c < ceiling[i] => c + 1,
+                        (Step::Down, c) if c > floor[i].max(1) => c - 1,
+                        _ => break,
+                    };
+                    if search.tried.len() >= MAX_CANDIDATES {
+                        return caps;
+                    }
+                    let mut probe = caps.clone();
+                    probe[i] = next;
+                    let j = search.judge(&probe);
+                    if !(search.tried[j].met && search.lower(j, best)) {
+                        break;
+                    }
+                    (caps, best, improved) = (probe, j, true);
+                }
+            }
+        }
+        if !improved {
+            return caps;
+        }
+    }
+}
+
+/// The dimension of plant `name`: its own resources, open as in the scenario or closed.
+pub fn plant(spec: &Spec, name: &str) -> Result<Dim, String> {
+    let sites = &spec.network.sites;
+    let Some(site) = sites.iter().find(|s| s.name == name) else {
+        let plants: Vec<&str> = (sites.iter())
+            .filter(|s| s.kind == SiteKind::Plant)
+            .map(|s| s.name.as_str())
+            .collect();
+        return Err(format!(
+            "unknown plant `{}` (the scenario's plants: {})",
+            shown(name),
+            if plants.is_empty() {
+                "none".to_string()
+            } else {
+                plants.join(", ")
+            }
+        ));
+    };
+    if site.kind != SiteKind::Plant {
+        return Err(format!(
+            "`{name}` is not a plant (kind = \"plant\"); only plants open and close"
+        ));
+    }
+    if site
+        .resources
+        .iter()
+        .all(|&r| spec.resources[r].capacity == 0)
+    {
+        return Err(format!(
+            "`{name}` is closed in the scenario (its resources have capacity 0); give them their capacities when open"
+        ));
+    }
+    Ok(Dim::Plant(site.resources.clone()))
 }
 
 /// The smallest capacity resource `r` can have: the most units any step needs from it,

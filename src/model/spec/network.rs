@@ -392,6 +392,35 @@ impl super::Spec {
         (rest, cost)
     }
 
+    /// Closes the sites that lost a resource: a located step's kind at a site goes when
+    /// it uses a resource of capacity 0 there (as a scenario file with that capacity
+    /// compiles: a plant with no line is closed). For searches that set capacities on a
+    /// compiled spec; kinds are never added back, so start from the original each time.
+    pub fn close_empty_sites(&mut self) {
+        let capacity: Vec<u32> = self.resources.iter().map(|r| r.capacity).collect();
+        let empty = |k: &StepKind| -> bool {
+            let tasks: Vec<&Task> = match k {
+                StepKind::Work(t, _) => vec![t],
+                StepKind::Assays(list) => list.iter().map(|a| &a.task).collect(),
+                StepKind::Transport(_) => Vec::new(),
+            };
+            (tasks.iter())
+                .flat_map(|t| t.uses.iter().chain(&t.touch_uses))
+                .any(|&(r, _)| capacity[r] == 0)
+        };
+        for p in &mut self.products {
+            for s in &mut p.steps {
+                if let At::Sited(_, kinds) = &mut s.at {
+                    for k in kinds.iter_mut() {
+                        if k.as_ref().is_some_and(&empty) {
+                            *k = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// True when product `p`'s chain needs a plant (a step at the plant, or a leg to or
     /// from it).
     pub fn needs_plant(&self, p: usize) -> bool {

@@ -76,6 +76,35 @@ fn a_network_priced_by_hand() {
 }
 
 #[test]
+fn a_closed_plant_costs_nothing() {
+    // q (an analyst at 2 an hour, 500 a day) is a candidate of the nearest rule, so open
+    // and paid for all 42 days though nobody goes there: 21,000 + 2,016. With no line it
+    // is closed: neither its fixed cost nor its analyst is paid.
+    let text = format!(
+        "{}
+[costs]
+currency = \"GBP\"\nresources.\"analyst@q\" = {{ per_hour_available = 2, category = \"labour\" }}\nsites.q = {{ per_day = 500 }}\n",
+        replaced(
+            super::network::NET,
+            "q = { kind = \"plant\", resources = { line = { capacity = 2 } } }",
+            "q = { kind = \"plant\", resources = { line = { capacity = 2 }, analyst = { capacity = 1 } } }",
+        )
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("run.days", 42.0),
+            ("costs.sites.q.total", 21_000.0 + 2_016.0),
+            ("costs.labour", 2_016.0),
+        ],
+    );
+    let closed = replaced(&text, "line = { capacity = 2 }", "line = { capacity = 0 }");
+    let (m, _) = run_scenario(&closed, None);
+    assert_exact(&m, &[("costs.sites.q.total", 0.0), ("costs.total", 0.0)]);
+}
+
+#[test]
 fn categories_and_products_add_up_to_the_total() {
     // Two products sharing a suite at random: categories and shares add up exactly.
     let text = replaced(

@@ -4,7 +4,8 @@
 //!
 //! A site's fixed cost runs for the whole window while it is open: a plant is open when
 //! some patient may be routed to it (it fits their sites and the routing rule, and has
-//! capacity); every other site is always open.
+//! capacity); every other site is always open. A closed site's own resources cost
+//! nothing (no staff are paid at a plant that is not open).
 //!
 //! Products' shares: materials are their own, and so is the held time of their own
 //! requests (units held, changeover excluded, as in `utilisation.by_product`); every
@@ -211,7 +212,17 @@ impl Facility<'_> {
         let mut shared = 0.0;
         let tick_hours = 24.0 / TICKS_PER_DAY as f64;
         let mut by_resource = vec![0.0; n_res];
+        // A closed site's own resources cost nothing: nobody is hired for a closed plant.
+        let mut closed = vec![false; n_res];
+        for (site, s) in self.spec.network.sites.iter().enumerate() {
+            if !self.site_open(site) {
+                s.resources.iter().for_each(|&r| closed[r] = true);
+            }
+        }
         for (r, rc) in c.resources.iter().enumerate() {
+            if closed[r] {
+                continue;
+            }
             let pool = &k.pools()[r];
             let busy = pool.mean_busy(now) * hours;
             let available = pool.mean_available(now) * hours;

@@ -2,7 +2,9 @@
 //! shares adding up too, and rates refused at their place in the file.
 
 use super::model::run_scenario;
-use super::support::{assert_clean_refusal, assert_exact, replaced, run_file};
+use super::support::{
+    assert_clean_refusal, assert_every_path_changes, assert_exact, replaced, run_file,
+};
 use cgtsim::model::CostCategory;
 
 /// Two patients at time 0 on one suite for 2 days each: the run lasts 4 days.
@@ -439,4 +441,32 @@ fn a_discount_rate_prices_each_year_at_its_present_value() {
         let got = m[name][0];
         assert!((got - want).abs() < 1e-6, "{name}: {got} vs {want}");
     }
+}
+
+#[test]
+fn every_cost_path_a_sweep_moves_changes_the_model() {
+    let text = replaced(
+        &replaced(
+            GOLDEN,
+            "allocation = \"uses\"",
+            "allocation = \"uses\"\ndiscount_rate = 0.0",
+        ),
+        "horizon = \"20d\"",
+        "horizon = \"800d\"",
+    );
+    assert_every_path_changes(
+        "cost-paths",
+        &text,
+        &[
+            ("costs.resources.suite.per_hour_held", "10", "20"),
+            ("costs.resources.suite.per_hour_available", "1", "2"),
+            ("costs.resources.suite.per_use", "100", "200"),
+            ("costs.resources.analyst.category", "\"labour\"", "\"qc\""),
+            ("costs.products.car-t.materials", "1000", "2000"),
+            ("costs.products.car-t.assays.sterility", "300", "400"),
+            ("costs.products.allo.stored_per_day", "2", "3"),
+            ("costs.allocation", "\"uses\"", "\"held\""),
+            ("costs.discount_rate", "0.0", "0.1"),
+        ],
+    );
 }

@@ -4,15 +4,23 @@
 //! This module only formats results it is given.
 
 use super::{Results, fmt_ci, fmt_num};
-use crate::model::{CostCategory, Key, Spec};
+use crate::model::{Allocation, CostCategory, Key, Spec};
 use std::fmt::Write as _;
 
 /// The cost rows, if the scenario has rates.
 pub(super) fn cost_table(s: &mut String, res: &Results, spec: &Spec) {
     let Some(c) = &spec.costs else { return };
+    let split = match c.allocation {
+        Allocation::Held => "units held",
+        Allocation::Uses => "uses (grants)",
+    };
+    let discounted = match c.discount {
+        0.0 => String::new(),
+        d => format!("; at present value, {} % a year", d * 100.0),
+    };
     let _ = writeln!(
         s,
-        "\nCosts ({}, over the window; shared costs split by units held)",
+        "\nCosts ({}, over the window; shared costs split by {split}{discounted})",
         c.currency
     );
     let mut row = |label: &str, key: Key| {

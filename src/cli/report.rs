@@ -681,6 +681,14 @@ pub fn write_files(
         (summary_name, summary_csv),
         (replications_name, replications_csv),
     ];
+    match costs::costs_csv(res, spec)? {
+        Some(csv) => files.push((COSTS_FILE, csv)),
+        // Costs of an earlier run must not pass for this run's.
+        None => match std::fs::remove_file(dir.join(COSTS_FILE)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        },
+    }
     if series.is_empty() {
         // A series of an earlier run must not pass for this run's.
         match std::fs::remove_file(dir.join(SERIES_FILE)) {
@@ -692,6 +700,9 @@ pub fn write_files(
     }
     write_set(dir, &files)
 }
+
+/// The tidy cost table written with `--out` when the scenario has costs.
+pub const COSTS_FILE: &str = "costs.csv";
 
 /// The time series file written with `--out` when the scenario asks for one.
 pub const SERIES_FILE: &str = "timeseries.csv";

@@ -470,3 +470,60 @@ fn every_cost_path_a_sweep_moves_changes_the_model() {
         ],
     );
 }
+
+#[test]
+fn out_writes_a_tidy_cost_table_that_agrees_with_the_summary() {
+    // costs.csv: one row per figure, the same numbers as summary.csv's cost metrics;
+    // a later run without costs removes it.
+    let dir = crate::support::scratch("costs-csv");
+    let file = dir.join("golden.toml");
+    std::fs::write(&file, GOLDEN).unwrap();
+    let out = dir.join("out");
+    let run = |f: &std::path::Path| {
+        let o =
+            crate::support::cgtsim(&["run", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&file);
+    let costs = std::fs::read_to_string(out.join("costs.csv")).unwrap();
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mean_of = |metric: &str| -> String {
+        let line = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{metric},")))
+            .unwrap_or_else(|| panic!("{metric}"));
+        line.split(',').nth(2).unwrap().to_string()
+    };
+    let lines: Vec<&str> = costs.lines().collect();
+    assert_eq!(
+        lines[0],
+        "scope,name,per,currency,mean,sd,ci95_low,ci95_high,n,basis"
+    );
+    for (scope_name_per, metric) in [
+        ("total,all,total", "costs.total"),
+        ("total,all,written_off", "costs.written_off"),
+        ("category,qc,total", "costs.qc"),
+        ("product,car-x,total", "costs.products.car-x.total"),
+        (
+            "product,allo,per_dose_used",
+            "costs.products.allo.per_dose_used",
+        ),
+    ] {
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with(scope_name_per))
+            .unwrap_or_else(|| panic!("{scope_name_per}:\n{costs}"));
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[3], "SEK");
+        assert_eq!(cells[4], mean_of(metric), "{scope_name_per}");
+        assert_eq!(cells[9], "shared costs split by uses (grants)");
+    }
+    assert_eq!(mean_of("costs.total"), "4960");
+    let plain = dir.join("plain.toml");
+    let without = GOLDEN.split("[costs]").next().unwrap().to_string()
+        + "[[products]]"
+        + GOLDEN.split_once("[[products]]").unwrap().1;
+    std::fs::write(&plain, without).unwrap();
+    run(&plain);
+    assert!(!out.join("costs.csv").exists(), "a stale costs.csv");
+}

@@ -41,8 +41,11 @@ pub(super) struct Ledger {
     lost: f64,
     /// Per product: spent on batches released in the window, and their doses.
     released: Vec<(f64, u64)>,
-    /// Discounted runs: the sheet at the end of each whole year of the window.
-    years: Vec<CostSheet>,
+    /// Discounted runs: the whole years of the window so far, the present value of their
+    /// costs, and the sheet (undiscounted, cumulative) at the end of the last one.
+    years: i32,
+    present: Option<CostSheet>,
+    last_year_end: Option<CostSheet>,
 }
 
 impl Ledger {
@@ -63,7 +66,9 @@ impl Ledger {
             uses: vec![0; spec.products.len()],
             lost: 0.0,
             released: vec![(0.0, 0); spec.products.len()],
-            years: Vec::new(),
+            years: 0,
+            present: None,
+            last_year_end: None,
         })
     }
 
@@ -116,7 +121,9 @@ impl Ledger {
         self.spent.fill(0.0);
         self.lost = 0.0;
         self.released.fill((0.0, 0));
-        self.years.clear();
+        self.years = 0;
+        self.present = None;
+        self.last_year_end = None;
     }
 }
 
@@ -156,20 +163,19 @@ impl Facility<'_> {
     pub(super) fn cost_sheet(&self, k: &Kernel<Ev>, now: Time, held: &[u128]) -> Option<CostSheet> {
         let end = self.sheet_at(k, now, held)?;
         let (c, l) = (self.spec.costs.as_ref()?, self.ledger.as_ref()?);
-        if c.discount == 0.0 || l.years.is_empty() {
-            return Some(end);
+        match (&l.present, &l.last_year_end) {
+            (Some(present), Some(last)) => {
+                // The year under way at its present value.
+                let factor = (1.0 + c.discount).powi(-l.years);
+                let mut out = end.clone();
+                out.add(-1.0, &end);
+                out.add(1.0, present);
+                out.add(factor, &end);
+                out.add(-factor, last);
+                Some(out)
+            }
+            _ => Some(end),
         }
-        let mut out = end.clone();
-        out.add(-1.0, &end);
-        let zero = out.clone();
-        let mut before = &zero;
-        for (y, sheet) in l.years.iter().chain([&end]).enumerate() {
-            let factor = (1.0 + c.discount).powi(-(y as i32));
-            out.add(factor, sheet);
-            out.add(-factor, before);
-            before = sheet;
-        }
-        Some(out)
     }
 
     /// Schedules the end of the window's first year, if the costs are discounted.
@@ -182,12 +188,27 @@ impl Facility<'_> {
         }
     }
 
-    /// A year of the window is over: its sheet is kept for discounting.
+    /// A year of the window is over: its costs are added at their present value (the
+    /// run keeps two sheets, however many years it lasts).
     pub(super) fn close_year(&mut self, k: &mut Kernel<Ev>) {
         let now = k.now();
         let held = self.held_until(now);
+        let discount = self.spec.costs.as_ref().map_or(0.0, |c| c.discount);
         if let Some(sheet) = self.sheet_at(k, now, &held) {
-            self.ledger.as_mut().expect("priced").years.push(sheet);
+            let l = self.ledger.as_mut().expect("priced");
+            let factor = (1.0 + discount).powi(-l.years);
+            let mut present = l.present.take().unwrap_or_else(|| {
+                let mut zero = sheet.clone();
+                zero.add(-1.0, &sheet);
+                zero
+            });
+            present.add(factor, &sheet);
+            if let Some(last) = &l.last_year_end {
+                present.add(-factor, last);
+            }
+            l.present = Some(present);
+            l.last_year_end = Some(sheet);
+            l.years += 1;
         }
         k.schedule_in(Duration::from_days(365), Ev::CostYear);
     }

@@ -387,6 +387,9 @@ fn generated(rng: &mut Rng) -> String {
             );
         }
     }
+    if chance(rng, 0.4) {
+        s += &cost_tables(rng, network);
+    }
     s
 }
 
@@ -430,6 +433,7 @@ fn network_tables(rng: &mut Rng) -> String {
                 "\"shortest_wait\"",
                 "\"most_free\"",
                 "\"fixed\"",
+                "\"cheapest\"\ndeadline = \"25d\"",
                 "\"cheapest\""
             ]
         )
@@ -455,10 +459,42 @@ fn network_tables(rng: &mut Rng) -> String {
                     "\"first\"",
                     "\"fastest\"",
                     "\"deadline\"\ndeadline = \"20d\"",
+                    "\"cheapest\"\ndeadline = \"20d\"",
                     "\"deadline\"",
                     "\"teleport\""
                 ]
             )
+        );
+    }
+    s
+}
+
+/// Cost rates of ordinary and degenerate values (a network's plant and lane too).
+fn cost_tables(rng: &mut Rng, network: bool) -> String {
+    let mut s = format!(
+        "\n[costs]\ncurrency = {}\nproducts.p0 = {{ materials = {}, qc = {} }}\nresources.suite = {{ per_hour_held = {}, per_hour_available = {}, per_use = {} }}\n",
+        pick(rng, &["\"SEK\"", "\"GBP\"", "\" \""]),
+        pick(rng, &RATES),
+        pick(rng, &RATES),
+        pick(rng, &RATES),
+        pick(rng, &RATES),
+        pick(rng, &RATES),
+    );
+    if chance(rng, 0.4) {
+        s += &format!("discount_rate = {}\n", pick(rng, &RATES));
+    }
+    if chance(rng, 0.3) {
+        s += &format!(
+            "allocation = {}\n",
+            pick(rng, &["\"held\"", "\"uses\"", "\"coin\""])
+        );
+    }
+    if network {
+        s += &format!(
+            "sites.m0 = {{ per_day = {} }}\nresources.\"line@m0\" = {{ per_hour_held = {} }}\n[costs.lanes.h0]\nm0 = {{ road = {} }}\n",
+            pick(rng, &RATES),
+            pick(rng, &RATES),
+            pick(rng, &RATES),
         );
     }
     s

@@ -4,7 +4,8 @@
 //!
 //! This module only formats results it is given.
 
-use super::{Results, fmt_ci, fmt_num, num};
+use super::files::num;
+use super::{Results, fmt_ci, fmt_num};
 use crate::model::{Allocation, CostCategory, Key, Spec};
 use std::fmt::Write as _;
 use std::io;

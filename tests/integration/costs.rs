@@ -527,3 +527,52 @@ fn out_writes_a_tidy_cost_table_that_agrees_with_the_summary() {
     run(&plain);
     assert!(!out.join("costs.csv").exists(), "a stale costs.csv");
 }
+
+#[test]
+fn network_costs_on_unknown_places_are_refused_where_they_are_written() {
+    let priced = |costs: &str| {
+        format!(
+            "{}\n[costs]\ncurrency = \"GBP\"\n{costs}\n",
+            super::network::NET
+        )
+    };
+    // NET has 38 lines: [costs] is line 39, its rates from line 41.
+    for (what, costs, at, message) in [
+        (
+            "unknown site",
+            "sites.z = { per_day = 10 }",
+            "41:7",
+            "unknown site `z`; costs name the sites of [sites]",
+        ),
+        (
+            "no such lane",
+            "[costs.lanes.b]\nq = { road = 5 }",
+            "42:1",
+            "there is no lane from `b` to `q` in [lanes]",
+        ),
+        (
+            "no such mode",
+            "[costs.lanes.a]\np = { air = 5 }",
+            "42:7",
+            "the lane from `a` to `p` has no mode `air`; its modes are: road",
+        ),
+        (
+            "negative leg",
+            "[costs.lanes.a]\np = { road = -5 }",
+            "42:14",
+            "a cost rate is a finite amount >= 0, not -5",
+        ),
+    ] {
+        let out = run_file(
+            &format!("cost-net-{}", what.replace(' ', "-")),
+            &priced(costs),
+            &["run"],
+        );
+        assert_clean_refusal(what, &out, message);
+        assert!(
+            out.2.contains(&format!("scenario.toml:{at}: ")),
+            "{what}: expected scenario.toml:{at}:\n{}",
+            out.2
+        );
+    }
+}

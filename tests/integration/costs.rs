@@ -536,7 +536,7 @@ fn network_costs_on_unknown_places_are_refused_where_they_are_written() {
             super::network::NET
         )
     };
-    // NET has 38 lines: [costs] is line 39, its rates from line 41.
+    // NET (37 lines) and a blank one: [costs] is line 39, its rates from line 41.
     for (what, costs, at, message) in [
         (
             "unknown site",

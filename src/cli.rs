@@ -5,6 +5,7 @@
 //! the user gave (arguments or scenario) prints a message that says what to fix and
 //! exits with code 2; it never panics. Results go to stdout, progress and errors to
 //! stderr.
+mod completions;
 pub(crate) mod report;
 pub mod scenario;
 pub(crate) mod size;
@@ -49,6 +50,13 @@ enum Command {
     /// M/G/1, Erlang B, priority, Erlang A, (R, Q) inventory) through its scenario file,
     /// against the exact values; exit 1 if any is outside its tolerance.
     Validate(ValidateArgs),
+    /// Print a shell completion script: `cgtsim completions bash > ~/.local/share/bash-completion/completions/cgtsim`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `cgtsim man > cgtsim.1; man ./cgtsim.1`.
+    Man,
 }
 
 #[derive(Args)]
@@ -157,6 +165,8 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge_command(args),
         Command::Size(args) => size_command(args),
         Command::Validate(args) => validate_command(args),
+        Command::Completions { shell } => completions::completions::<Cli>(shell),
+        Command::Man => completions::man::<Cli>(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,3 +117,43 @@ fn threads_follow_the_flag_then_rayon_then_slurm() {
         2
     );
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line() {
+    // Every subcommand and a few options appear; bash accepts the bash script's syntax.
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = crate::support::cgtsim(&["completions", shell]);
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        for word in ["sweep", "size", "validate", "max-replications", "minimise"] {
+            assert!(text.contains(word), "{shell}: no {word}");
+        }
+        if shell == "bash" {
+            let dir = crate::support::scratch("completions");
+            let file = dir.join("cgtsim.bash");
+            std::fs::write(&file, text.as_bytes()).unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .output();
+            if let Ok(check) = check {
+                assert!(
+                    check.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&check.stderr)
+                );
+            }
+        }
+    }
+    let o = crate::support::cgtsim(&["man"]);
+    assert!(o.status.success());
+    let man = String::from_utf8_lossy(&o.stdout);
+    for sub in ["run", "sweep", "merge", "size", "validate", "completions"] {
+        assert!(
+            man.contains(&format!(".TH cgtsim-{sub} 1")),
+            "no page for {sub}"
+        );
+    }
+    let o = crate::support::cgtsim(&["completions", "nushell"]);
+    assert_eq!(o.status.code(), Some(2));
+}

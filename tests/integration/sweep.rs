@@ -592,3 +592,50 @@ fn a_changed_arrival_log_is_another_sweep() {
     );
     assert_eq!(inputs[0]["sha256"].as_str().unwrap().len(), 64);
 }
+
+#[test]
+fn the_slurm_template_maps_array_tasks_to_shards() {
+    // Without Slurm: the template run as Slurm would run it, for an array counted from 0
+    // (three tasks, three shards) and for two tasks of six shards given as its third
+    // argument (the merge then names the four shards still to run).
+    let dir = crate::support::scratch("slurm-template");
+    let base = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/validation/mm1.toml");
+    let sweep = dir.join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!("base = \"{base}\"\nreplications = 2\n[grid]\n\"simulation.horizon\" = [\"100d\", \"200d\", \"300d\", \"400d\", \"500d\", \"600d\"]\n"),
+    )
+    .unwrap();
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/slurm/sweep.sbatch");
+    let task = |out: &str, id: u32, min: u32, count: u32, shards: Option<&str>| {
+        let mut c = std::process::Command::new("bash");
+        c.arg(template)
+            .arg(&sweep)
+            .arg(dir.join(out))
+            .env("CGTSIM", env!("CARGO_BIN_EXE_cgtsim"))
+            .env("SLURM_ARRAY_TASK_ID", id.to_string())
+            .env("SLURM_ARRAY_TASK_MIN", min.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", count.to_string());
+        if let Some(n) = shards {
+            c.arg(n);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    for id in 0..3 {
+        assert!(task("zero", id, 0, 3, None).contains(&format!("shard {}/3 done", id + 1)));
+    }
+    let merged = crate::support::cgtsim(&["merge", dir.join("zero").to_str().unwrap()]);
+    assert!(merged.status.success());
+    for id in 1..=2 {
+        assert!(task("six", id, 1, 2, Some("6")).contains(&format!("shard {id}/6 done")));
+    }
+    let merged = crate::support::cgtsim(&["merge", dir.join("six").to_str().unwrap()]);
+    assert_eq!(merged.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&merged.stderr).contains("run shard(s) 3/6, 4/6, 5/6, 6/6"),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+}

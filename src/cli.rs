@@ -32,6 +32,38 @@ use std::time::Instant;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Say what the command does on stderr (files read and written, variants run):
+    /// -v for the steps, -vv for every variant and candidate. RUST_LOG=info (or debug)
+    /// does the same.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+/// Logs what the command does on stderr, at the level of `-v` (or `RUST_LOG`): never
+/// from inside a replication.
+fn start_logging(verbose: u8) {
+    use tracing::Level;
+    let level = match verbose {
+        0 => match std::env::var("RUST_LOG")
+            .unwrap_or_default()
+            .to_lowercase()
+            .as_str()
+        {
+            "trace" => Level::TRACE,
+            "debug" => Level::DEBUG,
+            "info" => Level::INFO,
+            "error" => Level::ERROR,
+            _ => Level::WARN,
+        },
+        1 => Level::INFO,
+        _ => Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 #[derive(Subcommand)]
@@ -159,7 +191,9 @@ struct ValidateArgs {
 
 /// The `cgtsim` program.
 pub fn main() -> ExitCode {
-    let outcome = match Cli::parse().command {
+    let cli = Cli::parse();
+    start_logging(cli.verbose);
+    let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Sweep(args) => sweep_command(args),
         Command::Merge(args) => merge_command(args),
@@ -242,6 +276,11 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     check_replications(replications, 1)?;
     let seed = a.seed.unwrap_or(sc.seed);
     let pool = thread_pool(a.threads)?;
+    tracing::info!(
+        "running {replications} replications of {} (seed {seed}) on {} threads",
+        a.scenario.display(),
+        pool.current_num_threads()
+    );
     if let Some(dir) = &a.out {
         // Before simulating: a finished run must not be lost to an unwritable directory.
         report::check_writable(dir)

@@ -139,7 +139,18 @@ pub fn load(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     let shown = path.display().to_string();
     let src = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::file(&shown, format!("cannot read the scenario: {e}")))?;
-    Ok((parse(&shown, &src)?, src))
+    tracing::info!("read {shown} ({} bytes)", src.len());
+    let sc = parse(&shown, &src)?;
+    for (file, sha) in &sc.inputs {
+        tracing::info!("read arrival log {file} (SHA-256 {sha})");
+    }
+    tracing::debug!(
+        "{shown}: {} products, {} resources, {} sites",
+        sc.spec.products.len(),
+        sc.spec.resources.len(),
+        sc.spec.network.sites.len()
+    );
+    Ok((sc, src))
 }
 
 /// A TOML error located in `src`, in the scenario's terms.

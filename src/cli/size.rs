@@ -293,6 +293,15 @@ impl Search<'_> {
                 };
             }
         };
+        tracing::debug!(
+            "candidate {caps:?}: {} after {} replications",
+            match (ev.met, &ev.failed) {
+                (_, Some(_)) => "cannot run",
+                (true, _) => "met",
+                (false, _) => "missed or undecided",
+            },
+            ev.estimates.first().map_or(0, |e| e.n)
+        );
         self.tried.push(ev);
         self.tried.len() - 1
     }

@@ -515,6 +515,15 @@ pub fn run(
             }
         }
     }
+    tracing::info!(
+        "{}: {} variants to run, {skipped} already done{}",
+        dir.display(),
+        todo.len(),
+        match damaged {
+            0 => String::new(),
+            n => format!(", {n} cut short or altered (run again)"),
+        }
+    );
     let events = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<SweepError>> = Mutex::new(None);
@@ -553,6 +562,7 @@ pub fn run(
                     return; // stopped: nothing whole to write
                 };
                 let v = block[i];
+                tracing::debug!("variant {v} done ({} replications)", reps.len());
                 let csv = seal(&variant_csv(sweep, v, &compiled[i], &reps));
                 if let Err(e) = write_atomic(&variant_file(&vdir, v), csv.as_bytes()) {
                     fail(SweepError::Io(format!(

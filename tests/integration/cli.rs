@@ -157,3 +157,34 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     let o = crate::support::cgtsim(&["completions", "nushell"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn verbose_says_what_was_read_and_written_and_is_quiet_otherwise() {
+    let dir = crate::support::scratch("verbose");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/published/ishipment/ishipment-1000a.toml"
+    );
+    let out = dir.join("out");
+    let o = cgtsim(&["-v", "run", scenario, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for said in [
+        "read ",
+        "read arrival log ",
+        "c1-1000a.csv (SHA-256 ",
+        "running 2 replications",
+        "wrote ",
+        "summary.json",
+        "costs.csv",
+    ] {
+        assert!(err.contains(said), "no `{said}` in:\n{err}");
+    }
+    assert!(!err.contains('\u{1b}'), "colours on a pipe:\n{err}");
+    let o = cgtsim(&["run", scenario, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("INFO"),
+        "logging without -v"
+    );
+}

@@ -172,7 +172,11 @@ pub fn write_files(
     } else {
         files.push((SERIES_FILE, series_csv(series, spec)?));
     }
-    write_set(dir, &files)
+    write_set(dir, &files)?;
+    for (name, bytes) in &files {
+        tracing::info!("wrote {} ({} bytes)", dir.join(name).display(), bytes.len());
+    }
+    Ok(())
 }
 
 /// The tidy cost table written with `--out` when the scenario has costs.

@@ -576,3 +576,15 @@ fn network_costs_on_unknown_places_are_refused_where_they_are_written() {
         );
     }
 }
+
+#[test]
+fn sweeping_a_cost_key_the_base_does_not_state_says_how() {
+    let sweep = crate::support::sweeper("cost-path-missing", GOLDEN);
+    let o = sweep("d", "\"costs.discount_rate\" = [0.0, 0.1]".to_string());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("there is no `discount_rate` there; a sweep changes what the base states, so write `discount_rate` in the base"),
+        "{err}"
+    );
+}

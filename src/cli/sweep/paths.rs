@@ -203,7 +203,7 @@ fn path_mut<'a>(doc: &'a mut toml::Table, path: &str) -> Result<&'a mut Value, S
     match table.get_mut(*last) {
         Some(slot) => Ok(slot),
         None => Err(format!(
-            "the path `{path}` names nothing in the base scenario: there is no `{last}` there"
+            "the path `{path}` names nothing in the base scenario: there is no `{last}` there; a sweep changes what the base states, so write `{last}` in the base (at its default if you like) and sweep it"
         )),
     }
 }

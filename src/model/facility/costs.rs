@@ -1,17 +1,21 @@
-//! Pricing a finished replication: its window's units held, available and granted per
-//! resource, sites' days, patients' and batches' materials and legs by lane and mode,
-//! times the scenario's rates. Nothing is recorded per event.
+//! Pricing a replication: its window's units held, available and granted per resource,
+//! sites' days, patients' and batches' materials and legs by lane and mode, times the
+//! scenario's rates, at the end of the run (and at each year's end when discounted). A
+//! scenario with costs also keeps a [`Ledger`] as it runs: what each entity has cost so
+//! far (an add when it gives units back, when an assay reports, when a leg ends), so
+//! that what was spent on a patient lost or a failed batch can be written off.
 //!
 //! A site's fixed cost runs for the whole window while it is open: a plant is open when
 //! some patient may be routed to it (it fits their sites and the routing rule, and has
 //! capacity); every other site is always open. A closed site's own resources cost
 //! nothing (no staff are paid at a plant that is not open).
 //!
-//! Products' shares: materials are their own, and so is the held time of their own
-//! requests (units held, changeover excluded, as in `utilisation.by_product`); every
-//! other cost (changeover, available time, uses, sites' days, legs) is shared in
-//! proportion to each product's share of all units held (equally when nothing was
-//! held). The shares add up to the total.
+//! Products' shares: materials, assay runs and stored doses are their own, and so is the
+//! held time of their own requests (units held, changeover excluded, as in
+//! `utilisation.by_product`); every other cost (changeover, available time, uses, sites'
+//! days, legs) is shared by the [`Allocation`]: in proportion to each product's units
+//! held, or to its grants (equally when there are none). The shares add up to the
+//! total.
 //!
 //! This module must not print or know output formats.
 
@@ -139,9 +143,10 @@ pub(super) struct CostSheet {
     pub by_site: Vec<f64>,
     /// Per product: doses used in the window (allogeneic; 0 for autologous).
     pub doses_used: Vec<f64>,
-    /// Of the total, materials and QC written off: those of patients who left
-    /// uninfused and of batches that failed, and per dose expired or discarded its
-    /// batch's materials and QC over the mean doses of a batch.
+    /// Of the total, what was written off: the materials, QC and spend (units held,
+    /// uses, runs, legs) of patients who left uninfused and of batches that failed, and
+    /// per dose expired or discarded its batch's materials and QC over the mean doses of
+    /// a batch and its spend over its doses.
     pub written_off: f64,
 }
 

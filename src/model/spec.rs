@@ -367,6 +367,27 @@ pub struct StepSpec {
     pub at: At,
 }
 
+impl ProductSpec {
+    /// The names of the assays of the product's chains (at any site), each once, in
+    /// chain order.
+    pub fn assay_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let delivery = self.allogeneic.iter().flat_map(|a| a.delivery.iter());
+        for s in self.steps.iter().chain(delivery) {
+            for kind in s.kinds() {
+                if let StepKind::Assays(list) = kind {
+                    for a in list {
+                        if !out.contains(&a.name.as_str()) {
+                            out.push(&a.name);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 impl StepSpec {
     /// Every kind the step may run as: its own, or one per site where it can run.
     pub fn kinds(&self) -> Vec<&StepKind> {

@@ -152,7 +152,7 @@ pub(super) fn costs(
             out.stored_per_day[i] = rate(cx, v)?;
         }
         for (assay, v) in &p.get_ref().assays {
-            let known = assay_names(&products[i]);
+            let known = products[i].assay_names();
             if !known.contains(&assay.get_ref().as_str()) {
                 return cx.err(
                     assay,
@@ -209,22 +209,4 @@ pub(super) fn costs(
         }
     }
     Ok(Some(out))
-}
-
-/// The names of the assays of a product's chains (at any site), each once.
-fn assay_names(p: &ProductSpec) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    let delivery = p.allogeneic.iter().flat_map(|a| a.delivery.iter());
-    for s in p.steps.iter().chain(delivery) {
-        for kind in s.kinds() {
-            if let crate::model::StepKind::Assays(list) = kind {
-                for a in list {
-                    if !out.contains(&a.name.as_str()) {
-                        out.push(&a.name);
-                    }
-                }
-            }
-        }
-    }
-    out
 }

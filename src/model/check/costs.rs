@@ -4,7 +4,7 @@
 //! This module must not parse text or know file formats.
 
 use super::Errors;
-use crate::model::spec::{Spec, StepKind};
+use crate::model::spec::Spec;
 
 impl Spec {
     pub(super) fn check_costs(&self, e: &mut Errors) {
@@ -62,14 +62,8 @@ impl Spec {
             }
         }
         for a in &c.assays {
-            let known = self.products.get(a.product).is_some_and(|p| {
-                let delivery = p.allogeneic.iter().flat_map(|x| x.delivery.iter());
-                p.steps.iter().chain(delivery).any(|s| {
-                    s.kinds().into_iter().any(|k| {
-                        matches!(k, StepKind::Assays(list) if list.iter().any(|x| x.name == a.assay))
-                    })
-                })
-            });
+            let known = (self.products.get(a.product))
+                .is_some_and(|p| p.assay_names().contains(&a.assay.as_str()));
             if !known || bad(a.per_run) {
                 e.add(
                     format!("costs.assays.{}", a.assay),

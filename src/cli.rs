@@ -10,6 +10,7 @@ pub(crate) mod report;
 pub mod scenario;
 pub(crate) mod size;
 pub(crate) mod sweep;
+mod trace;
 pub(crate) mod validate;
 
 use crate::experiment::{series_estimates, simulate};
@@ -82,6 +83,9 @@ enum Command {
     /// M/G/1, Erlang B, priority, Erlang A, (R, Q) inventory) through its scenario file,
     /// against the exact values; exit 1 if any is outside its tolerance.
     Validate(ValidateArgs),
+    /// Write every event of one replication to a CSV file (time, entity, product, step,
+    /// place, resources, what happened): check a model line by line.
+    Trace(TraceArgs),
     /// Print a shell completion script: `cgtsim completions bash > ~/.local/share/bash-completion/completions/cgtsim`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -142,6 +146,25 @@ struct SizeArgs {
 }
 
 #[derive(Args)]
+struct TraceArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The CSV file to write (replaced whole).
+    #[arg(long)]
+    out: PathBuf,
+    /// Which replication (its streams derive from the seed and this number).
+    #[arg(long, default_value_t = 0)]
+    replication: u64,
+    /// Keep the rows of the first N entities (patients, batches, orders, numbered as
+    /// they are created); events of no entity are always kept.
+    #[arg(long, default_value_t = 100)]
+    entities: u64,
+    /// Seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Args)]
 struct MergeArgs {
     /// The --out directory of the sweep's shards.
     dir: PathBuf,
@@ -199,6 +222,15 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge_command(args),
         Command::Size(args) => size_command(args),
         Command::Validate(args) => validate_command(args),
+        Command::Trace(a) => {
+            trace::trace_command(&a.scenario, a.replication, a.entities, a.seed, &a.out).map(|n| {
+                println!(
+                    "{n} rows (events) of replication {} in {}",
+                    a.replication,
+                    a.out.display()
+                )
+            })
+        }
         Command::Completions { shell } => completions::completions::<Cli>(shell),
         Command::Man => completions::man::<Cli>(),
     };

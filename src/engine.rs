@@ -17,7 +17,8 @@ pub mod time;
 pub use calendar::{Calendar, CalendarError, Exception, Shift};
 pub use dist::{Dist, DistError};
 pub use kernel::{
-    Event, Kernel, MAX_EVENTS_AT_ONE_TIME, Model, RunEnd, RunLength, run, run_observed,
+    Event, Kernel, MAX_EVENTS_AT_ONE_TIME, Model, RunEnd, RunLength, Running, advance, begin, run,
+    run_observed,
 };
 pub use pool::{Breakdowns, CapacityDrop, PoolEvent, PoolId, PoolSpec, RequestId};
 pub use queue::{EventQueue, Timer};

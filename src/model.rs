@@ -24,7 +24,7 @@ mod spec;
 pub use check::{SpecError, duration_in_range, limits};
 pub use run::{Replication, RunError, Tail, pooled_percentiles, run_replication};
 
-pub use facility::{Ev, Facility};
+pub use facility::{Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{
     BookingStat, Key, LaneStat, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,

@@ -2,7 +2,7 @@
 //!
 //! A model is a type implementing [`Model`], with its own closed `enum` of events. The
 //! kernel wraps it in [`Event`], adding the pools' own events (shift changes, breakdowns,
-//! repairs, end of changeover), and [`run`] drives the loop:
+//! repairs, end of changeover), and [`run`] drives the loop ([`begin`] and [`advance`] step it):
 //!
 //! 1. pop the earliest event strictly before `warmup + horizon`;
 //! 2. the first time an event at or after `warmup` comes up, set the clock to `warmup` and
@@ -46,6 +46,9 @@ pub struct Kernel<E> {
     events: u64,
     started: bool,
     stop: bool,
+    /// The run loop pauses once `events` reaches it ([`advance`]'s budget; zero once
+    /// the model asked to stop).
+    limit: u64,
 }
 
 impl<E: Copy> Default for Kernel<E> {
@@ -65,6 +68,7 @@ impl<E: Copy> Kernel<E> {
             events: 0,
             started: false,
             stop: false,
+            limit: u64::MAX,
         }
     }
 
@@ -116,6 +120,12 @@ impl<E: Copy> Kernel<E> {
     /// [`RunEnd::Stopped`].
     pub fn stop(&mut self) {
         self.stop = true;
+        self.limit = 0;
+    }
+
+    /// The next event the run will handle, and its time (before the end of the run).
+    pub fn next_event(&mut self) -> Option<(Time, Event<E>)> {
+        self.queue.peek_before(self.end)
     }
 
     /// Adds a pool (before the run starts).
@@ -266,12 +276,13 @@ pub enum RunEnd {
 pub const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
 
 /// Runs `model` on `kernel` for `length`. See the module documentation for the semantics.
-pub fn run<M: Model>(model: &mut M, kernel: &mut Kernel<M::Event>, length: RunLength) -> RunEnd {
-    run_observed(model, kernel, length, |_, _| {})
+pub fn run<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, length: RunLength) -> RunEnd {
+    let mut run = begin(model, k, length);
+    advance(model, k, &mut run, u64::MAX).expect("an unlimited run ends")
 }
 
 /// Like [`run`], calling `observe` after every event has been handled and its notices
-/// delivered (for traces and invariant checks; a no-op closure costs nothing).
+/// delivered (for invariant checks), stepping the run with [`advance`].
 pub fn run_observed<M, F>(
     model: &mut M,
     k: &mut Kernel<M::Event>,
@@ -282,19 +293,71 @@ where
     M: Model,
     F: FnMut(&Kernel<M::Event>, &Event<M::Event>),
 {
+    let mut run = begin(model, k, length);
+    loop {
+        let next = k.next_event();
+        match advance(model, k, &mut run, 1) {
+            None => observe(k, &next.expect("an event was handled").1),
+            Some(end) => return end,
+        }
+    }
+}
+
+/// A run under way: what [`advance`] needs to go on where it paused.
+#[derive(Clone, Copy, Debug)]
+pub struct Running {
+    warmup_end: Time,
+    end: Time,
+    /// The statistics window is open (the warm-up is over).
+    in_window: bool,
+    /// Events since the clock last moved (a guard against zero-time loops).
+    at_this_time: u64,
+}
+
+/// Starts a run of `model` for `length`: the pools' calendars, [`Model::start`] and its
+/// notices; [`advance`] then handles the events.
+pub fn begin<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, length: RunLength) -> Running {
     let warmup_end = Time::ZERO + length.warmup;
     let end = length.end();
     k.start(end);
     // With no warm-up the window opens before the model's first actions, so that what
     // it does at time zero (starting a batch, say) is counted.
-    let mut in_window = warmup_end == Time::ZERO;
+    let in_window = warmup_end == Time::ZERO;
     if in_window {
         reset_all(model, k, Time::ZERO);
     }
     model.start(k);
     deliver_notices(model, k);
-    // Events since the clock last moved (a guard against zero-time loops).
-    let mut at_this_time = 0u64;
+    Running {
+        warmup_end,
+        end,
+        in_window,
+        at_this_time: 0,
+    }
+}
+
+/// Handles at most `budget` more events of a run [`begin`] started: `None` if the budget
+/// ran out first (call again to go on), else how the run ended. This is the only event
+/// loop: a whole run is one call with an unlimited budget, a trace or an invariant check
+/// steps with a budget of one. The budget costs the loop nothing: its check is the one
+/// that also serves [`Kernel::stop`].
+#[inline(never)]
+pub fn advance<M: Model>(
+    model: &mut M,
+    k: &mut Kernel<M::Event>,
+    run: &mut Running,
+    budget: u64,
+) -> Option<RunEnd> {
+    // The loop's state lives in locals (registers), written back when it pauses.
+    let Running {
+        warmup_end,
+        end,
+        mut in_window,
+        mut at_this_time,
+    } = *run;
+    if !k.stop {
+        k.limit = k.events.saturating_add(budget);
+    }
     while let Some((t, event)) = k.queue.pop_before(end) {
         if !in_window && t >= warmup_end {
             reset_all(model, k, warmup_end);
@@ -303,28 +366,37 @@ where
         if t == k.now {
             at_this_time += 1;
             if at_this_time > MAX_EVENTS_AT_ONE_TIME {
-                return RunEnd::Stalled { at: t };
+                return Some(RunEnd::Stalled { at: t });
             }
         } else {
             at_this_time = 0;
         }
-        k.now = t;
-        k.events += 1;
-        match event {
-            Event::Model(e) => model.handle(e, k),
-            Event::Pool(p) => k.handle_pool_event(p),
-        }
-        deliver_notices(model, k);
-        observe(k, &event);
-        if k.stop {
-            return RunEnd::Stopped { at: t };
+        handle(model, k, t, event);
+        if k.events >= k.limit {
+            run.in_window = in_window;
+            run.at_this_time = at_this_time;
+            return k.stop.then_some(RunEnd::Stopped { at: t });
         }
     }
     if !in_window {
         reset_all(model, k, warmup_end);
     }
+    run.in_window = true;
     k.now = end;
-    RunEnd::Completed
+    Some(RunEnd::Completed)
+}
+
+/// Event `event` at `t`: the clock moves, the model or the pools handle it, and the
+/// notices it caused are delivered.
+#[inline(always)]
+fn handle<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, t: Time, event: Event<M::Event>) {
+    k.now = t;
+    k.events += 1;
+    match event {
+        Event::Model(e) => model.handle(e, k),
+        Event::Pool(p) => k.handle_pool_event(p),
+    }
+    deliver_notices(model, k);
 }
 
 fn reset_all<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, at: Time) {

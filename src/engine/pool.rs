@@ -378,7 +378,7 @@ impl Pools {
     }
 
     /// The next notice for the model (a grant or a preemption), oldest first.
-    #[inline]
+    #[inline(always)]
     pub(super) fn next_notice(&mut self) -> Option<Notice> {
         self.notices.pop_front()
     }

@@ -125,8 +125,16 @@ impl<E: Copy> EventQueue<E> {
         true
     }
 
+    /// The earliest live event, if it is strictly before `limit` (left in the list).
+    pub fn peek_before(&mut self, limit: Time) -> Option<(Time, E)> {
+        let top = self.live_top()?;
+        (top.time < limit).then_some((top.time, top.event))
+    }
+
     /// Removes and returns the earliest live event if it is strictly before `limit`.
-    #[inline]
+    /// Always inlined: the run loop's pop must not become a call when other callers
+    /// (a trace's stepping) appear.
+    #[inline(always)]
     pub fn pop_before(&mut self, limit: Time) -> Option<(Time, E)> {
         let top = self.live_top()?;
         if top.time >= limit {
@@ -191,7 +199,7 @@ impl<E: Copy> EventQueue<E> {
         seq
     }
 
-    #[inline]
+    #[inline(always)]
     fn remove_top(&mut self) {
         let last = self.heap.pop().expect("remove_top on an empty heap");
         if !self.heap.is_empty() {
@@ -214,7 +222,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Moves the hole at `pos` down until `item` fits, and puts it there.
-    #[inline]
+    #[inline(always)]
     fn sift_down(&mut self, mut pos: usize, item: Entry<E>) {
         let len = self.heap.len();
         loop {

@@ -48,6 +48,9 @@ mod network;
 mod results;
 mod series;
 mod slots;
+mod trace;
+
+pub use trace::{MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 
 use super::check::limits;
 use super::spec::{Failure, Spec, StepKind, StepSpec};
@@ -270,6 +273,10 @@ pub struct Facility<'s> {
     /// The spec has slots, holds across steps or bookings (`extras` is kept).
     with_extras: bool,
     live: Vec<bool>,
+    /// Per entity slot, its entity's number (in order of creation, from 0; for traces),
+    /// and the entities created so far.
+    serial: Vec<u64>,
+    born: u64,
     free: Vec<u32>,
     /// Failures so far, per entity slot and step (and assay) of its chain:
     /// `attempts[slot * max_rules + rule]`.
@@ -401,6 +408,9 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
+        self.serial.resize(self.entities.len(), 0);
+        self.serial[c as usize] = self.born;
+        self.born += 1;
         if self.net.is_some() {
             self.new_sited(c);
         }

@@ -27,4 +27,5 @@ mod size;
 mod slots;
 mod support;
 mod sweep;
+mod trace;
 mod validation;

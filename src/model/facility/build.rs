@@ -214,6 +214,8 @@ impl<'s> Facility<'s> {
                 || all_steps(spec).any(|s| !s.seize.is_empty() || s.booking.is_some()),
             reservations: reservations(spec),
             live: Vec::with_capacity(1024),
+            serial: Vec::with_capacity(1024),
+            born: 0,
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
             max_rules,

@@ -348,7 +348,7 @@ impl Facility<'_> {
     }
 
     /// The patient's sites (call once the plant is chosen, or for places not the plant).
-    fn sites_of(&self, c: u32) -> Sites {
+    pub(super) fn sites_of(&self, c: u32) -> Sites {
         let e = self.sited(c);
         let src = &self.sources[usize::from(e.source)];
         Sites {

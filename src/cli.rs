@@ -6,6 +6,7 @@
 //! exits with code 2; it never panics. Results go to stdout, progress and errors to
 //! stderr.
 mod completions;
+mod page;
 pub(crate) mod report;
 pub mod scenario;
 pub(crate) mod size;
@@ -14,7 +15,7 @@ mod trace;
 pub(crate) mod validate;
 
 use crate::experiment::{series_estimates, simulate};
-use crate::model::{limits, metric_names, pooled_percentiles, series_names};
+use crate::model::{limits, metric_names, pooled_distributions, pooled_percentiles, series_names};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{Provenance, Results};
@@ -86,6 +87,8 @@ enum Command {
     /// Write every event of one replication to a CSV file (time, entity, product, step,
     /// place, resources, what happened): check a model line by line.
     Trace(TraceArgs),
+    /// Write the HTML report of a run's --out directory (DIR/report.html).
+    Report(ReportArgs),
     /// Print a shell completion script: `cgtsim completions bash > ~/.local/share/bash-completion/completions/cgtsim`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -195,6 +198,19 @@ struct RunArgs {
     /// with --out.
     #[arg(long)]
     timeseries: Option<String>,
+    /// Also write a self-contained HTML report to this file (answers, distributions,
+    /// time by step, utilisation, time series, a Gantt chart of replication 0).
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The --out directory of a run (its summary.json, and timeseries.csv if any).
+    dir: PathBuf,
+    /// The HTML file to write (default: DIR/report.html).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -222,6 +238,8 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge_command(args),
         Command::Size(args) => size_command(args),
         Command::Validate(args) => validate_command(args),
+        Command::Report(a) => page::report_command(&a.dir, a.out.as_deref())
+            .map(|p| println!("report written to {}", p.display())),
         Command::Trace(a) => {
             trace::trace_command(&a.scenario, a.replication, a.entities, a.seed, &a.out).map(|n| {
                 println!(
@@ -313,6 +331,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         a.scenario.display(),
         pool.current_num_threads()
     );
+    if let Some(file) = &a.report {
+        page::check_report_path(file)?;
+    }
     if let Some(dir) = &a.out {
         // Before simulating: a finished run must not be lost to an unwritable directory.
         report::check_writable(dir)
@@ -335,6 +356,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let wall_time_s = started.elapsed().as_secs_f64();
     let done = runs.len() as u64;
     let pooled = pooled_percentiles(&sc.spec, &runs);
+    let distributions = pooled_distributions(&sc.spec, &runs);
     let series = series_estimates(&sc.spec, &runs);
     let (values, events): (Vec<Vec<f64>>, Vec<u64>) =
         runs.into_iter().map(|r| (r.values, r.events)).unzip();
@@ -349,7 +371,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         wall_time_s,
     };
     let spec = &sc.spec;
-    let results = Results::new(metric_names(spec), values, events, pooled);
+    let results = Results::new(metric_names(spec), values, events, pooled, distributions);
     if done < replications {
         // Ctrl-C: say so, show what finished, write nothing that could pass for a full run.
         eprintln!(
@@ -392,6 +414,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     if let Some(dir) = &a.out {
         report::write_files(dir, spec, &results, &prov, &series)
             .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
+    }
+    if let Some(file) = &a.report {
+        let summary = report::summary_json(spec, &results, &prov);
+        page::run_report(spec, seed, &summary, &series, file)?;
     }
     Ok(())
 }

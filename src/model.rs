@@ -22,7 +22,10 @@ mod run;
 mod spec;
 
 pub use check::{SpecError, duration_in_range, limits};
-pub use run::{Replication, RunError, Tail, pooled_percentiles, run_replication};
+pub use run::{
+    Distribution, Replication, RunError, Tail, pooled_distributions, pooled_percentiles,
+    run_replication,
+};
 
 pub use facility::{Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 pub use inventory::{DoseLedger, Inventory};

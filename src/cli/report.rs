@@ -1,23 +1,28 @@
 //! Results as people and programs read them: a table for the terminal here, and the
 //! files of `--out` (`files`): `summary.json`, `summary.csv`, a tidy `replications.csv`
-//! (one row per replication x metric), `costs.csv` and `timeseries.csv`.
+//! (one row per replication x metric), `costs.csv` and `timeseries.csv`; and the HTML
+//! report built from those files (`html`, `charts`, `svg`).
 //!
 //! Every output carries the run's provenance: cgtsim's version, the scenario's path and
 //! SHA-256, the seed, the replications, the events processed and the wall time. In the
 //! CSV files these are constant columns, so files of many runs concatenate into one
 //! table. Files are written atomically (a temporary file, then a rename).
 
+mod charts;
 mod costs;
 mod files;
+mod html;
 mod sites;
+mod svg;
 
-pub use files::{SERIES_FILE, check_writable, summary_json, write_atomic, write_files};
+pub use files::{SERIES_FILE, check_writable, series_csv, summary_json, write_atomic, write_files};
+pub use html::{Sources, page};
 
 use crate::experiment::Estimate;
 use crate::model::metrics::{
     BookingStat, MilestoneStat, PatientStat, StepStat, StockStat, hazard_outcomes,
 };
-use crate::model::{Key, Metric, Spec, slug};
+use crate::model::{Distribution, Key, Metric, Spec, slug};
 use std::fmt::Write as _;
 
 /// Where a run came from and what it cost.
@@ -44,6 +49,8 @@ pub struct Results {
     /// Percentiles pooled over every replication's patients, by metric name (see
     /// [`pooled_percentiles`](crate::model::pooled_percentiles)).
     pub pooled: Vec<(String, f64)>,
+    /// The same pooled times read at every percent (for the report's ECDFs).
+    pub distributions: Vec<Distribution>,
 }
 
 /// The resource that held requests back most, and how.
@@ -69,6 +76,7 @@ impl Results {
         values: Vec<Vec<f64>>,
         events: Vec<u64>,
         pooled: Vec<(String, f64)>,
+        distributions: Vec<Distribution>,
     ) -> Results {
         let estimates = (0..metrics.len())
             .map(|m| Estimate::of(&values.iter().map(|v| v[m]).collect::<Vec<_>>()))
@@ -79,6 +87,7 @@ impl Results {
             events,
             estimates,
             pooled,
+            distributions,
         }
     }
 

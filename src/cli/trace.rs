@@ -55,7 +55,7 @@ pub(super) fn trace_command(
     Ok(rows.len())
 }
 
-fn csv_of(rows: &[TraceRow]) -> std::io::Result<Vec<u8>> {
+pub(super) fn csv_of(rows: &[TraceRow]) -> std::io::Result<Vec<u8>> {
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(TRACE_COLUMNS)?;

@@ -58,6 +58,48 @@ pub fn pooled_percentiles(spec: &Spec, runs: &[Replication]) -> Vec<(String, f64
     out
 }
 
+/// A pooled distribution: the name of the time (`products.P.v2v`, say), how many
+/// values were pooled, and its quantiles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    pub name: String,
+    pub n: u64,
+    /// `(q, value)` for q = 0.01, 0.02, ..., 0.99, then the largest value (q = 1).
+    pub quantiles: Vec<(f64, f64)>,
+}
+
+/// The distributions behind [`pooled_percentiles`]: every replication's values of each
+/// time pooled, read at every percent (for an ECDF; empty without values).
+pub fn pooled_distributions(spec: &Spec, runs: &[Replication]) -> Vec<Distribution> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    first
+        .tails
+        .iter()
+        .map(|tail| {
+            let mut all = QuantileSketch::default();
+            for r in runs {
+                let same = r.tails.iter().find(|t| t.keys == tail.keys);
+                all.merge(&same.expect("every replication has the same tails").sketch);
+            }
+            let p50 = tail.keys[0].name(spec);
+            let quantiles = if all.count() == 0 {
+                Vec::new()
+            } else {
+                (1..=100)
+                    .map(|i| (f64::from(i) / 100.0, all.quantile(f64::from(i) / 100.0)))
+                    .collect()
+            };
+            Distribution {
+                name: p50.strip_suffix(".p50").unwrap_or(&p50).to_string(),
+                n: all.count(),
+                quantiles,
+            }
+        })
+        .collect()
+}
+
 /// Why a replication could not run or finish.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunError {

@@ -21,6 +21,7 @@ mod network;
 mod outcomes;
 mod property;
 mod published;
+mod report;
 mod scenarios;
 mod semantics;
 mod size;

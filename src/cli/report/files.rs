@@ -44,7 +44,42 @@ pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
         })),
         "warnings": res.growing(spec).iter().map(|p| format!("work in progress of `{p}` was still growing at the end of the run")).collect::<Vec<_>>(),
         "percentiles": "metrics ending in .p50, .p90, .p95: `mean`, `sd` and `ci95` are over per-replication percentiles; `pooled` is the percentile of all replications' values pooled (merged sketches), the headline figure",
+        "brief": brief(spec),
         "metrics": metrics,
+        "distributions": res.distributions.iter().map(|d| (d.name.clone(), json!({
+            "unit": "days",
+            "n": d.n,
+            "quantiles": d.quantiles.iter().map(|&(q, v)| [q, v]).collect::<Vec<_>>(),
+        }))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+/// The scenario in brief: what a reader of the results needs to know of it (products
+/// and their deadlines, resources and their capacity, sites), so that reports built
+/// from `summary.json` alone can say what was simulated.
+fn brief(spec: &Spec) -> Value {
+    let days = |d: Option<crate::engine::Duration>| d.map(|d| d.as_days());
+    json!({
+        "products": spec.products.iter().map(|p| json!({
+            "name": p.name,
+            "kind": if p.allogeneic.is_some() { "allogeneic" } else { "autologous" },
+            "steps": p.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "milestones": p.milestones.iter().map(|m| json!({
+                "name": m.name,
+                "deadline_days": days(m.deadline),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "resources": spec.resources.iter().map(|r| json!({
+            "name": r.name,
+            "capacity": r.capacity,
+            "calendar": r.calendar.is_some(),
+        })).collect::<Vec<_>>(),
+        "sites": spec.network.sites.iter().map(|s| json!({
+            "name": s.name,
+            "kind": format!("{:?}", s.kind).to_lowercase(),
+        })).collect::<Vec<_>>(),
+        "network_deadline_days": days(spec.network.deadline()),
+        "currency": spec.costs.as_ref().map(|c| c.currency.clone()),
     })
 }
 
@@ -186,7 +221,7 @@ pub const COSTS_FILE: &str = "costs.csv";
 pub const SERIES_FILE: &str = "timeseries.csv";
 
 /// The tidy time series: one row per period and metric.
-fn series_csv(series: &[SeriesPoint], spec: &Spec) -> io::Result<Vec<u8>> {
+pub fn series_csv(series: &[SeriesPoint], spec: &Spec) -> io::Result<Vec<u8>> {
     let units: std::collections::HashMap<String, &str> = crate::model::series_names(spec)
         .into_iter()
         .map(|(m, _)| (m.name, m.unit.label(spec)))

@@ -29,6 +29,16 @@ pub struct Network {
 }
 
 impl Network {
+    /// The vein-to-vein deadline the routing or the mode choice works to, if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        match (&self.routing, &self.modes) {
+            (Routing::Cheapest(d), _) | (_, ModeChoice::Deadline(d) | ModeChoice::Cheapest(d)) => {
+                Some(*d)
+            }
+            _ => None,
+        }
+    }
+
     /// True for a one-site scenario.
     pub fn is_empty(&self) -> bool {
         self.sites.is_empty()

@@ -10,6 +10,7 @@ mod page;
 pub(crate) mod report;
 pub mod scenario;
 pub(crate) mod size;
+mod sizing;
 pub(crate) mod sweep;
 mod trace;
 pub(crate) mod validate;
@@ -87,7 +88,8 @@ enum Command {
     /// Write every event of one replication to a CSV file (time, entity, product, step,
     /// place, resources, what happened): check a model line by line.
     Trace(TraceArgs),
-    /// Write the HTML report of a run's --out directory (DIR/report.html).
+    /// Write the HTML report of a run's or a merged sweep's --out directory
+    /// (DIR/report.html).
     Report(ReportArgs),
     /// Print a shell completion script: `cgtsim completions bash > ~/.local/share/bash-completion/completions/cgtsim`.
     Completions {
@@ -114,6 +116,10 @@ struct SweepArgs {
     /// assembles the results.
     #[arg(long)]
     shard: Option<String>,
+    /// Also write an HTML report of the results (each headline metric against each
+    /// axis); with --shard, run `cgtsim report DIR` after the merge instead.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -146,6 +152,10 @@ struct SizeArgs {
     /// cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Also write an HTML report: every candidate tried, with its estimate, CI and the
+    /// target line.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -236,7 +246,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Sweep(args) => sweep_command(args),
         Command::Merge(args) => merge_command(args),
-        Command::Size(args) => size_command(args),
+        Command::Size(args) => sizing::size_command(args),
         Command::Validate(args) => validate_command(args),
         Command::Report(a) => page::report_command(&a.dir, a.out.as_deref())
             .map(|p| println!("report written to {}", p.display())),
@@ -455,232 +465,6 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
     }
 }
 
-fn size_command(a: SizeArgs) -> Result<(), Failure> {
-    let (sc, _) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
-    let mut targets: Vec<size::Target> = Vec::new();
-    for t in &a.targets {
-        let parsed = size::parse_targets(t, &sc.spec)
-            .map_err(|m| Failure::Usage(format!("--target: {m}")))?;
-        targets.extend(parsed);
-    }
-    let mut resources = Vec::new();
-    for name in &a.resources {
-        let Some(r) = sc.spec.resources.iter().position(|r| &r.name == name) else {
-            let known: Vec<&str> = sc.spec.resources.iter().map(|r| r.name.as_str()).collect();
-            return Err(Failure::Usage(format!(
-                "--resource: unknown resource `{name}` (the scenario has: {})",
-                known.join(", ")
-            )));
-        };
-        if let Some(c) = &sc.spec.resources[r].calendar
-            && !c.follows_capacity()
-        {
-            return Err(Failure::Usage(format!(
-                "--resource: every shift of `{name}`'s calendar states its own capacity, so changing the capacity would change nothing that is available; leave out `capacity` on the shifts that all units work (they then follow the resource's capacity)"
-            )));
-        }
-        if !sc.spec.network.is_empty() && sc.spec.resources[r].capacity == 0 {
-            return Err(Failure::Usage(format!(
-                "--resource: `{name}` has capacity 0 in the scenario, so its site is closed to the steps that use it and sizing it would change nothing; give it a capacity of 1 or more in the file"
-            )));
-        }
-        resources.push(r);
-    }
-    let mut dims: Vec<size::Dim> = resources.iter().map(|&r| size::Dim::Units(r)).collect();
-    for name in &a.plants {
-        dims.push(
-            size::plant(&sc.spec, name).map_err(|m| Failure::Usage(format!("--plant: {m}")))?,
-        );
-    }
-    let objective = match &a.minimise {
-        None if !a.plants.is_empty() => {
-            return Err(Failure::Usage(
-                "--plant is for --minimise: whether a plant is open is chosen for its cost".into(),
-            ));
-        }
-        None => None,
-        Some(metric) => {
-            let names = crate::model::metric_names(&sc.spec);
-            let Some(index) = names.iter().position(|m| &m.name == metric) else {
-                let costs: Vec<&str> = (names.iter())
-                    .map(|m| m.name.as_str())
-                    .filter(|n| n.starts_with("costs."))
-                    .take(6)
-                    .collect();
-                return Err(Failure::Usage(format!(
-                    "--minimise: unknown metric `{}`; {}",
-                    scenario::units::shown(metric),
-                    match costs.is_empty() {
-                        true =>
-                            "the scenario has no [costs], so it has no cost to minimise".to_string(),
-                        false => format!("for example: {}", costs.join(", ")),
-                    }
-                )));
-            };
-            Some(size::Objective {
-                metric: metric.clone(),
-                index,
-            })
-        }
-    };
-    check_replications(a.max_replications, 2).map_err(|_| {
-        Failure::Usage(format!(
-            "--max-replications must be from 2 to {}",
-            limits::MAX_REPLICATIONS
-        ))
-    })?;
-    let pool = thread_pool(a.threads)?;
-    let seed = a.seed.unwrap_or(sc.seed);
-    let result = pool.install(|| {
-        size::size(
-            &sc.spec,
-            &dims,
-            &targets,
-            objective.as_ref(),
-            seed,
-            a.max_replications,
-        )
-    });
-    let names: Vec<&str> = (resources.iter())
-        .map(|&r| sc.spec.resources[r].name.as_str())
-        .chain(a.plants.iter().map(String::as_str))
-        .collect();
-    let value = |i: usize, c: u32| match (&dims[i], c) {
-        (size::Dim::Plant(_), 0) => "closed".to_string(),
-        (size::Dim::Plant(_), _) => "open".to_string(),
-        (size::Dim::Units(_), c) => c.to_string(),
-    };
-    let shown = |t: &size::Target| {
-        let op = if t.at_most { "<=" } else { ">=" };
-        format!("{} {op} {}", t.metric, t.value)
-    };
-    match targets.as_slice() {
-        [t] => println!("target: {} (95 % confidence; seed {seed})", shown(t)),
-        _ => {
-            println!(
-                "targets, every one to be met, each with 95 % confidence (all together at least {} %; seed {seed}):",
-                100 - 5 * targets.len().min(20)
-            );
-            for (i, t) in targets.iter().enumerate() {
-                println!("  ({}) {}", i + 1, shown(t));
-            }
-        }
-    }
-    println!(
-        "{:<24} {:>12} {:>26} {:>6}  verdict",
-        names.join(" / "),
-        "estimate",
-        "95% CI",
-        "reps"
-    );
-    for e in &result.tried {
-        let caps = (e.capacities.iter().enumerate())
-            .map(|(i, &c)| value(i, c))
-            .collect::<Vec<_>>()
-            .join(" / ");
-        let verdict = match (e.met, e.decided, &e.failed) {
-            (_, _, Some(why)) => format!("cannot run (counted as missed): {why}"),
-            (true, _, _) => "met".into(),
-            (false, true, _) => "missed".into(),
-            (false, false, _) => "undecided (counted as missed)".into(),
-        };
-        for (i, (t, est)) in targets.iter().zip(&e.estimates).enumerate() {
-            let [lo, hi] = est.ci95();
-            let label = match (i, targets.len()) {
-                (0, _) => caps.clone(),
-                _ => String::new(),
-            };
-            let judged = match (targets.len(), t.verdict(est), i) {
-                (1, _, _) => verdict.clone(),
-                (_, _, _) if e.failed.is_some() && i > 0 => String::new(),
-                (_, (true, _), 0) => format!("({}) met; candidate {verdict}", i + 1),
-                (_, (_, true), 0) => format!("({}) missed; candidate {verdict}", i + 1),
-                (_, _, 0) => format!("({}) undecided; candidate {verdict}", i + 1),
-                (_, (true, _), _) => format!("({}) met", i + 1),
-                (_, (_, true), _) => format!("({}) missed", i + 1),
-                _ => format!("({}) undecided", i + 1),
-            };
-            println!(
-                "{label:<24} {:>12.4} {:>26} {:>6}  {judged}",
-                est.mean,
-                format!("[{lo:.4}, {hi:.4}]"),
-                est.n
-            );
-        }
-        if let Some(o) = &objective
-            && e.failed.is_none()
-        {
-            let est = crate::experiment::Estimate::of(&e.objective);
-            let [lo, hi] = est.ci95();
-            println!(
-                "{:<24} {:>12.1} {:>26} {:>6}  to minimise: {}",
-                "",
-                est.mean,
-                format!("[{lo:.1}, {hi:.1}]"),
-                est.n,
-                o.metric
-            );
-        }
-    }
-    match result.answer {
-        Some(caps) => {
-            let list: Vec<String> = (names.iter().zip(&caps).enumerate())
-                .map(|(i, (n, &c))| format!("{n} = {}", value(i, c)))
-                .collect();
-            match &objective {
-                None => println!("answer: {}", list.join(", ")),
-                Some(o) => {
-                    let e = (result.tried.iter())
-                        .find(|e| e.capacities == caps)
-                        .expect("the answer was tried");
-                    let est = crate::experiment::Estimate::of(&e.objective);
-                    let [lo, hi] = est.ci95();
-                    println!(
-                        "answer (least {} of the {} candidates that meet every target): {}; {} {:.1} [{lo:.1}, {hi:.1}]",
-                        o.metric,
-                        result.tried.iter().filter(|e| e.met).count(),
-                        list.join(", "),
-                        o.metric,
-                        est.mean
-                    );
-                }
-            }
-            Ok(())
-        }
-        None => {
-            // Per target, the best value any candidate reached.
-            let best: Vec<(&str, f64)> = targets
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    let means = result.tried.iter().map(|e| e.estimates[i].mean);
-                    let best = means.filter(|x| !x.is_nan()).fold(f64::NAN, |b, x| {
-                        match (b.is_nan(), t.at_most) {
-                            (true, _) => x,
-                            (false, true) => b.min(x),
-                            (false, false) => b.max(x),
-                        }
-                    });
-                    (t.metric.as_str(), best)
-                })
-                .collect();
-            Err(Failure::Usage(match best.as_slice() {
-                [(_, one)] => format!(
-                    "the target cannot be reached by adding capacity: the best value found is {one:.4} (with up to 2^12 times the capacity)"
-                ),
-                _ => {
-                    let list: Vec<String> =
-                        best.iter().map(|(m, v)| format!("{m} {v:.4}")).collect();
-                    format!(
-                        "the targets cannot all be reached by adding capacity: the best values found are {} (with up to 2^12 times the capacity)",
-                        list.join(", ")
-                    )
-                }
-            }))
-        }
-    }
-}
-
 fn merge_command(a: MergeArgs) -> Result<(), Failure> {
     let n = sweep::merge(&a.dir).map_err(sweep_failure)?;
     println!(
@@ -698,6 +482,14 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         .transpose()
         .map_err(Failure::Usage)?;
     let sw = sweep::load(&a.sweep).map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(file) = &a.report {
+        if shard.is_some() {
+            return Err(Failure::Usage(
+                "--report needs every shard's results: after `cgtsim merge DIR`, run `cgtsim report DIR`".into(),
+            ));
+        }
+        page::check_report_path(file)?;
+    }
     let pool = thread_pool(a.threads)?;
     let total = sw.len() as u64 * sw.replications;
     let bar = progress(total);
@@ -722,6 +514,9 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         o.events as f64 / wall.max(1e-9) / 1e6,
         pool.current_num_threads()
     );
+    if let Some(file) = &a.report {
+        page::sweep_report(&a.out, file)?;
+    }
     match shard {
         None => println!("results: {}", a.out.join("results.csv").display()),
         Some((k, n)) => println!(

@@ -64,7 +64,11 @@ pub(super) fn run_report(
 }
 
 fn write_page(src: &Sources, file: &Path) -> Result<(), Failure> {
-    let html = report::page(src);
+    write_html(&report::page(src), file)
+}
+
+/// Writes a page whole.
+pub(super) fn write_html(html: &str, file: &Path) -> Result<(), Failure> {
     report::write_atomic(file, html.as_bytes()).map_err(|e| {
         Failure::Io(format!(
             "cannot write the report to {}: {e}",
@@ -75,10 +79,33 @@ fn write_page(src: &Sources, file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `cgtsim report DIR`: the report of a run's `--out` directory. The Gantt chart needs
+/// A sweep's report, from its `--out` directory (`sweep.json` and `results.csv`).
+pub(super) fn sweep_report(dir: &Path, file: &Path) -> Result<(), Failure> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| {
+            Failure::Usage(format!(
+                "{}: {e} (a sharded sweep needs `cgtsim merge {}` first)",
+                dir.join(name).display(),
+                dir.display()
+            ))
+        })
+    };
+    let manifest: Value = serde_json::from_str(&read("sweep.json")?)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", dir.join("sweep.json").display())))?;
+    let html = report::sweep_page(&manifest, &read("results.csv")?)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", dir.join("results.csv").display())))?;
+    write_html(&html, file)
+}
+
+/// `cgtsim report DIR`: the report of a run's `--out` directory (or a sweep's). The Gantt chart needs
 /// the scenario: it is traced again if the file the summary names is still there,
 /// unchanged (same SHA-256).
 pub(super) fn report_command(dir: &Path, out: Option<&Path>) -> Result<PathBuf, Failure> {
+    let file = out.map_or_else(|| dir.join("report.html"), Path::to_path_buf);
+    if dir.join("sweep.json").exists() {
+        sweep_report(dir, &file)?;
+        return Ok(file);
+    }
     let path = dir.join("summary.json");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Failure::Usage(format!(
@@ -112,7 +139,6 @@ pub(super) fn report_command(dir: &Path, out: Option<&Path>) -> Result<PathBuf, 
                 == Some(format!("{:x}", Sha256::digest(text.as_bytes())).as_str())
         })
         .and_then(|(sc, _)| gantt_trace(&sc.spec, summary["seed"].as_u64()?));
-    let file = out.map_or_else(|| dir.join("report.html"), Path::to_path_buf);
     write_page(
         &Sources {
             summary: &summary,

@@ -11,12 +11,16 @@
 mod charts;
 mod costs;
 mod files;
+mod grid;
 mod html;
 mod sites;
+mod sizing;
 mod svg;
 
 pub use files::{SERIES_FILE, check_writable, series_csv, summary_json, write_atomic, write_files};
+pub use grid::sweep_page;
 pub use html::{Sources, page};
+pub use sizing::{SizeCandidate, SizeReport, SizeTarget, size_page};
 
 use crate::experiment::Estimate;
 use crate::model::metrics::{

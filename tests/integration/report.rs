@@ -276,3 +276,153 @@ fn headless_chromium_renders_the_report() {
         std::fs::copy(&png, keep).unwrap();
     }
 }
+
+/// Checks what every page must be: small, offline, its tags balanced.
+fn assert_offline(name: &str, page: &str) {
+    assert!(page.len() < 2 << 20, "{name}: {} bytes", page.len());
+    for banned in [
+        "http://", "https://", "src=", "url(", "@import", "<script", "<link", "<img",
+    ] {
+        assert!(!page.contains(banned), "{name}: `{banned}` in the page");
+    }
+    for (open, close) in [
+        ("<svg", "</svg>"),
+        ("<table", "</table>"),
+        ("<figure", "</figure>"),
+    ] {
+        assert_eq!(
+            page.matches(open).count(),
+            page.matches(close).count(),
+            "{name}: {open}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_report_shows_each_headline_metric_against_each_axis() {
+    let dir = scratch("report-sweep");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/mm1.toml");
+    let sweep = dir.join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "base = \"{}\"\nreplications = 4\n[grid]\n\"products.p.arrivals.rate\" = [0.5, 0.7, 0.8]\n\"resources.server.capacity\" = [1, 2]\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let page = dir.join("sweep.html");
+    let o = cgtsim(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        page.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_offline("sweep", &html);
+    // Headline metrics of the results, each against both axes, and a heat map each.
+    let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut headline: Vec<&str> = results
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .filter(|m| {
+            m.ends_with(".v2v.p90")
+                || m.ends_with(".utilisation")
+                || m.ends_with(".completed_per_year")
+        })
+        .collect();
+    headline.sort();
+    headline.dedup();
+    assert!(headline.len() >= 3, "{headline:?}");
+    for m in &headline {
+        assert!(html.contains(&format!("<h3>{m}</h3>")), "no figures of {m}");
+        assert!(
+            html.contains(&format!("aria-label=\"{m}\"")),
+            "no heat map of {m}"
+        );
+    }
+    let figures = html.matches("aria-label=\"against ").count();
+    assert_eq!(figures % 2, 0);
+    assert!(figures >= 2 * headline.len());
+    // Every variant's mean in the table is results.csv's.
+    for cell in html.split("data-variant=\"").skip(1) {
+        let v: &str = &cell[..cell.find('"').unwrap()];
+        let value: f64 = cell
+            .split("data-value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            results.lines().any(|l| l.starts_with(&format!("{v},"))
+                && l.split(',').nth(5).and_then(|x| x.parse::<f64>().ok()) == Some(value)),
+            "variant {v}: {value} not in results.csv"
+        );
+    }
+    // `cgtsim report DIR` gives the same page; a shard cannot report alone.
+    let again = dir.join("again.html");
+    let o = cgtsim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&again).unwrap() == html);
+    let o = cgtsim(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        dir.join("sharded").to_str().unwrap(),
+        "--shard",
+        "1/2",
+        "--report",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cgtsim merge"));
+}
+
+#[test]
+fn a_size_report_shows_every_candidate_against_the_target() {
+    let dir = scratch("report-size");
+    let page = dir.join("size.html");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference/cart.toml");
+    let o = cgtsim(&[
+        "size",
+        scenario.to_str().unwrap(),
+        "--resource",
+        "suite",
+        "--target",
+        "resources.suite.utilisation <= 0.8",
+        "--report",
+        page.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_offline("size", &html);
+    // The answer model B's analytic load gives (24.5 / 0.8 = 30.6: 31 suites), and a row
+    // and a dot per candidate the command printed, each with its printed verdict.
+    assert!(printed.contains("answer: suite = 31"), "{printed}");
+    assert!(html.contains("<td id=\"answer\">suite = 31</td>"));
+    let tried = printed
+        .lines()
+        .filter(|l| l.ends_with(" met") || l.ends_with(" missed"))
+        .count();
+    assert!(tried >= 4, "{printed}");
+    assert_eq!(html.matches("<circle").count(), tried);
+    assert_eq!(
+        html.matches("<td>met</td>").count() + html.matches("<td>missed</td>").count(),
+        tried
+    );
+    assert!(html.contains("target &lt;= 0.800"));
+}

@@ -93,14 +93,14 @@ pub(super) fn metric_names(summary: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-const STYLE: &str = r#"
+pub(super) const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;max-width:1100px;padding:0 1.2em 3em;color:#1d2330;line-height:1.4}
 h1{font-size:1.5em;margin:.8em 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #d5d9e0}h3{font-size:1em;margin:1em 0 .3em}
 table{border-collapse:collapse;margin:.4em 0;font-size:.88em}td,th{padding:.15em .6em;border-bottom:1px solid #eceff3;text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f4f6f9}
 .ci{color:#6b7385;font-size:.9em}.note{color:#4d5566;font-size:.9em}.warn{color:#a33}.answer{font-size:1.05em}
 figure{margin:.6em 0}figcaption{font-size:.85em;color:#4d5566}.legend span{display:inline-block;margin-right:1em;font-size:.85em}.legend svg{vertical-align:-.1em}.brief td{text-align:left}
 svg{max-width:100%;height:auto;font-size:11px}.axis{stroke:#555;fill:none}.grid{stroke:#e6e9ee}.tick{fill:#555}.label{fill:#333}.mark{fill:#a33;font-size:10px}
-.deadline{stroke:#c33;stroke-dasharray:4 3}.ci{stroke:#222}.band{fill:#4a78c2;opacity:.18}.mean{stroke:#2857a4;stroke-width:1.6}
+.deadline{stroke:#c33;stroke-dasharray:4 3}path.ci{stroke:#222}.band{fill:#4a78c2;opacity:.18}.mean{stroke:#2857a4;stroke-width:1.6}
 .wait{fill:#f0b35a}.work{fill:#4a78c2}.changeover{fill:#a0a7b4}.idle{fill:#eef0f3}.closed{fill:#d8dbe1;fill-opacity:.7}
 .s0{stroke:#2857a4;fill:#2857a4}.s1{stroke:#d1682c;fill:#d1682c}.s2{stroke:#3d9a50;fill:#3d9a50}.s3{stroke:#8c4fb0;fill:#8c4fb0}.s4{stroke:#b8443f;fill:#b8443f}.s5{stroke:#2b9aa3;fill:#2b9aa3}.s6{stroke:#9a7b22;fill:#9a7b22}.s7{stroke:#555;fill:#555}
 rect.s0,rect.s1,rect.s2,rect.s3,rect.s4,rect.s5,rect.s6,rect.s7{stroke:none}

@@ -34,8 +34,16 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// A tick's label: no more digits than the step needs.
 fn tick_label(x: f64) -> String {
-    if x.abs() >= 1e6 {
-        format!("{:.3e}", x)
+    let short = |v: f64, suffix: &str| {
+        let s = format!("{v:.2}");
+        format!("{}{suffix}", s.trim_end_matches('0').trim_end_matches('.'))
+    };
+    if x.abs() >= 1e9 {
+        short(x / 1e9, "G")
+    } else if x.abs() >= 1e6 {
+        short(x / 1e6, "M")
+    } else if x.abs() >= 1e4 {
+        short(x / 1e3, "k")
     } else if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
     } else {
@@ -55,6 +63,8 @@ pub struct Plot {
     bottom: f64,
     x: (f64, f64),
     y: (f64, f64),
+    /// Numbers on the x axis (false: the caller labels categories).
+    x_ticks: bool,
     body: String,
 }
 
@@ -78,8 +88,27 @@ impl Plot {
             bottom: 38.0,
             x: widen(x),
             y: widen(y),
+            x_ticks: true,
             body: String::new(),
         }
+    }
+
+    /// No numbers on the x axis: its values are categories, labelled with
+    /// [`Plot::x_category`].
+    pub fn categorical_x(mut self) -> Plot {
+        self.x_ticks = false;
+        self
+    }
+
+    /// A category's name under the x axis at `x`.
+    pub fn x_category(&mut self, x: f64, text: &str) {
+        let _ = write!(
+            self.body,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            self.sx(x),
+            self.sy(self.y.0) + 14.0,
+            esc(text)
+        );
     }
 
     /// Leaves `px` on the left for long category labels.
@@ -107,7 +136,10 @@ impl Plot {
             self.body,
             r#"<path class="axis" d="M{x0:.1},{y1:.1}V{y0:.1}H{x1:.1}"/>"#
         );
-        for t in ticks(self.x.0, self.x.1, 6) {
+        for t in ticks(self.x.0, self.x.1, 6)
+            .into_iter()
+            .filter(|_| self.x_ticks)
+        {
             let x = self.sx(t);
             let _ = write!(
                 self.body,
@@ -212,6 +244,57 @@ impl Plot {
         }
     }
 
+    /// A rectangle like [`Plot::rect`], filled by an inline `style` (a heat map's cell).
+    pub fn rect_styled(&mut self, x: (f64, f64), y: (f64, f64), style: &str, title: &str) {
+        let (a, b) = (self.sx(x.0), self.sx(x.1));
+        let (c, d) = (self.sy(y.1), self.sy(y.0));
+        let _ = write!(
+            self.body,
+            r#"<rect style="{style}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+            a.min(b),
+            c.min(d),
+            (b - a).abs(),
+            (d - c).abs(),
+            esc(title)
+        );
+    }
+
+    /// A dot at `(x, y)` with a tooltip.
+    pub fn dot(&mut self, x: f64, y: f64, class: &str, title: &str) {
+        let (px, py) = (self.sx(x), self.sy(y));
+        if px.is_finite() && py.is_finite() {
+            let _ = write!(
+                self.body,
+                r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="2.5"><title>{}</title></circle>"#,
+                esc(title)
+            );
+        }
+    }
+
+    /// A vertical whisker (a CI) at `x` from `lo` to `hi`.
+    pub fn vbar(&mut self, x: f64, lo: f64, hi: f64) {
+        let (px, a, b) = (self.sx(x), self.sy(lo), self.sy(hi));
+        if px.is_finite() && a.is_finite() && b.is_finite() {
+            let _ = write!(
+                self.body,
+                r#"<path class="ci" d="M{px:.1},{a:.1}V{b:.1}"/>"#
+            );
+        }
+    }
+
+    /// A horizontal marker at `y` with a label at its left end.
+    pub fn hline(&mut self, y: f64, class: &str, label: &str) {
+        let sy = self.sy(y);
+        let (x0, x1) = (self.sx(self.x.0), self.sx(self.x.1));
+        let _ = write!(
+            self.body,
+            r#"<path class="{class}" d="M{x0:.1},{sy:.1}H{x1:.1}"/><text class="mark" x="{:.1}" y="{:.1}">{}</text>"#,
+            x0 + 4.0,
+            sy - 4.0,
+            esc(label)
+        );
+    }
+
     /// A vertical marker at `x` with a label at its top.
     pub fn vline(&mut self, x: f64, class: &str, label: &str) {
         let sx = self.sx(x);
@@ -289,6 +372,8 @@ mod tests {
         assert_eq!(ticks(5.0, 5.0, 4), vec![5.0]);
         assert_eq!(tick_label(0.6000000000000001), "0.6");
         assert_eq!(tick_label(40.0), "40");
+        assert_eq!(tick_label(2_500_000.0), "2.5M");
+        assert_eq!(tick_label(500_000.0), "500k");
     }
 
     #[test]

@@ -88,6 +88,14 @@ enum Command {
     /// Write every event of one replication to a CSV file (time, entity, product, step,
     /// place, resources, what happened): check a model line by line.
     Trace(TraceArgs),
+    /// Print the JSON Schema (draft-07) of the scenario file, or of the sweep file, for
+    /// editors: `cgtsim schema > scenario.schema.json`, then `#:schema
+    /// scenario.schema.json` on a scenario's first line.
+    Schema {
+        /// scenario (default) or sweep.
+        #[arg(value_enum, default_value = "scenario")]
+        of: SchemaArg,
+    },
     /// Write the HTML report of a run's or a merged sweep's --out directory
     /// (DIR/report.html).
     Report(ReportArgs),
@@ -214,6 +222,13 @@ struct RunArgs {
     report: Option<PathBuf>,
 }
 
+/// Which file `cgtsim schema` describes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaArg {
+    Scenario,
+    Sweep,
+}
+
 #[derive(Args)]
 struct ReportArgs {
     /// The --out directory of a run (its summary.json, and timeseries.csv if any).
@@ -248,6 +263,18 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge_command(args),
         Command::Size(args) => sizing::size_command(args),
         Command::Validate(args) => validate_command(args),
+        Command::Schema { of } => {
+            let of = match of {
+                SchemaArg::Scenario => scenario::schema::SchemaOf::Scenario,
+                SchemaArg::Sweep => scenario::schema::SchemaOf::Sweep,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&scenario::schema::schema(of))
+                    .expect("JSON values serialise")
+            );
+            Ok(())
+        }
         Command::Report(a) => page::report_command(&a.dir, a.out.as_deref())
             .map(|p| println!("report written to {}", p.display())),
         Command::Trace(a) => {

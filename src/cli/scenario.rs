@@ -11,7 +11,9 @@ pub mod format;
 mod network;
 mod outcomes;
 mod resources;
+pub mod schema;
 mod slots;
+pub mod spanned;
 pub mod units;
 
 use crate::model::Spec;

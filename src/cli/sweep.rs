@@ -77,6 +77,7 @@ pub use store::{SweepError, merge};
 use super::report::write_atomic;
 use super::scenario::units::shown;
 use super::scenario::{self, Scenario, ScenarioError};
+use crate::cli::scenario::spanned::Spanned;
 use crate::experiment::{Estimate, run_variants};
 use crate::model::{Metric, limits, metric_names, run_replication};
 use indexmap::IndexMap;
@@ -89,17 +90,24 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use store::{Stored, seal, stored, variant_file, write_manifest};
-use toml::{Spanned, Value};
+use toml::Value;
 
 /// Most variants of one sweep: one million (each variant is a file in `variants/`).
 pub const MAX_VARIANTS: usize = 1_000_000;
 
-#[derive(Debug, Deserialize)]
+/// A sweep file: a base scenario and a grid or a Latin hypercube of its values.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SweepFile {
+pub(crate) struct SweepFile {
+    /// The base scenario, relative to the sweep file.
     base: Spanned<String>,
+    /// Replications of every variant (default: the base scenario's).
     replications: Option<Spanned<i64>>,
+    /// Seed of every variant (common random numbers; default: the base scenario's).
     seed: Option<Spanned<i64>>,
+    /// Axis path (a dotted path into the base scenario, or a `[linked]` name) -> the
+    /// values it takes; every combination runs.
+    #[schemars(with = "Option<IndexMap<String, Vec<serde_json::Value>>>")]
     grid: Option<Spanned<GridSpec>>,
     lhs: Option<Spanned<LhsSpec>>,
     #[serde(default)]
@@ -109,17 +117,19 @@ struct SweepFile {
 /// Axis path -> the values it takes.
 type GridSpec = IndexMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LhsSpec {
     samples: Spanned<i64>,
     ranges: IndexMap<Spanned<String>, Spanned<RangeSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RangeSpec {
+    #[schemars(with = "serde_json::Value")]
     min: Spanned<Value>,
+    #[schemars(with = "serde_json::Value")]
     max: Spanned<Value>,
 }
 

@@ -23,6 +23,7 @@ mod property;
 mod published;
 mod report;
 mod scenarios;
+mod schema;
 mod semantics;
 mod size;
 mod slots;

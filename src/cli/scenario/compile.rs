@@ -5,6 +5,7 @@
 
 use super::format::{self, ScenarioFile};
 use super::resources::resource;
+use super::spanned::Spanned;
 use super::units::{Days, DurationDist, parse_days, shown};
 use super::{Scenario, ScenarioError};
 use super::{costs, demand, network, outcomes, slots};
@@ -16,7 +17,6 @@ use crate::model::{
 };
 use std::collections::HashMap;
 use std::ops::Range;
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 pub(super) struct Ctx<'a> {

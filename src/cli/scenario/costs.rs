@@ -4,12 +4,12 @@
 use super::ScenarioError;
 use super::compile::{Ctx, unknown_resource};
 use super::format::ScenarioFile;
+use super::spanned::Spanned;
 use super::units::shown;
 use crate::model::{
     Allocation, AssayCost, CostCategory, Costs, Network, ProductSpec, ResourceCost, ResourceSpec,
 };
 use std::collections::HashMap;
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

@@ -5,12 +5,12 @@
 use super::ScenarioError;
 use super::compile::Ctx;
 use super::format;
+use super::spanned::Spanned;
 use super::units::{Days, shown};
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Dist, Duration, Time};
 use crate::model::{Arrivals, Cohort, Growth, RatePeriod, Spread, Window, limits};
 use std::path::Path;
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

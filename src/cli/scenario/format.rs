@@ -60,14 +60,14 @@
 //!
 //! This module only describes the syntax; `compile` gives it meaning.
 
+use super::spanned::Spanned;
 use super::units::{CountDist, Days, DurationDist};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
-use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub simulation: Spanned<Simulation>,
@@ -100,7 +100,7 @@ pub struct ScenarioFile {
 /// patient, or per batch of an allogeneic product; a dose in store for a day; `assays =
 /// { NAME = per run }`), `[costs.lanes.FROM] TO = { MODE = per leg }` (one direction),
 /// `allocation` ("held" or "uses") and `discount_rate` (annual, in [0, 1)).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CostsFile {
     pub currency: Spanned<String>,
@@ -122,7 +122,7 @@ pub struct CostsFile {
 pub type LaneCostsFrom =
     IndexMap<Spanned<String>, Spanned<IndexMap<Spanned<String>, Spanned<f64>>>>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceCostFile {
     pub per_hour_held: Option<Spanned<f64>>,
@@ -131,13 +131,13 @@ pub struct ResourceCostFile {
     pub category: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteCostFile {
     pub per_day: Spanned<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductCostFile {
     pub materials: Option<Spanned<f64>>,
@@ -153,7 +153,7 @@ pub struct ProductCostFile {
 /// resources (named `ROLE@SITE` in results; steps located at a site name the role); or
 /// `type = "regional"` with the type's `parameters = { lines = 4 }` (and resources of its
 /// own besides the type's).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     pub kind: Option<Spanned<String>>,
@@ -167,7 +167,7 @@ pub struct Site {
 
 /// `[site_types.regional]`: a site's design, `kind` and `resources`, whose capacities may
 /// name a parameter each site of the type sets (`capacity = "lines"`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteType {
     pub kind: Spanned<String>,
@@ -212,7 +212,7 @@ pub type LanesFrom = IndexMap<Spanned<String>, Spanned<Lane>>;
 /// (`uses`) or takes for a hands-on `touch` at the start (`touch_uses`: a courier's
 /// pick-up, whose calendar sets cut-off times), resolved at the origin site first; the
 /// same lane back from TO to FROM unless `one_way = true`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lane {
     pub modes: Spanned<IndexMap<Spanned<String>, Spanned<DurationDist>>>,
@@ -227,7 +227,7 @@ pub struct Lane {
 /// `[routing]`: `rule = "nearest"` (default), `"fixed"` with `table = { SITE = "PLANT" }`,
 /// `"shortest_wait"` or `"most_free"`; `at = "arrival"` (default) or `"dispatch"`;
 /// `mode = "first"` (default), `"fastest"` or `"deadline"` with `deadline = "18d"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingFile {
     pub rule: Option<Spanned<String>>,
@@ -240,7 +240,7 @@ pub struct RoutingFile {
 
 /// `[products.demand.umea]`: that collection site's arrivals, and where its patients are
 /// treated if elsewhere.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteDemand {
     pub arrivals: Spanned<ArrivalsSpec>,
@@ -249,7 +249,7 @@ pub struct SiteDemand {
 
 /// A transport step: `transport = { from = "collection", to = "plant", fresh_limit = "2d" }`
 /// (places: "collection", "treatment", "plant", or a site's name).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransportFile {
     pub from: Spanned<String>,
@@ -260,7 +260,7 @@ pub struct TransportFile {
 /// `[slots.bcma]`: `release = { every = "month", count = { uniform = { min = 0, max = 4 } } }`
 /// or `release = { dates = ["10d", "40d"], count = 1 }`; `open_for = "7d"`;
 /// `allocation = "fcfs"` (default) or `"score"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotCalendar {
     pub release: Spanned<SlotReleaseSpec>,
@@ -268,7 +268,7 @@ pub struct SlotCalendar {
     pub allocation: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotReleaseSpec {
     pub dates: Option<Vec<Spanned<Days>>>,
@@ -282,7 +282,7 @@ pub struct SlotReleaseSpec {
     pub count: Option<Spanned<CountDist>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Simulation {
     pub warmup: Option<Spanned<Days>>,
@@ -300,7 +300,7 @@ pub struct Simulation {
     pub timeseries: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     pub capacity: Spanned<Count>,
@@ -311,7 +311,7 @@ pub struct Resource {
     pub on_capacity_drop: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
     /// Units present at all times; shifts add to it (default 0).
@@ -322,7 +322,7 @@ pub struct CalendarSpec {
     pub exceptions: Vec<Spanned<ExceptionSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftSpec {
     pub days: Spanned<String>,
@@ -333,7 +333,7 @@ pub struct ShiftSpec {
     pub capacity: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionSpec {
     /// Start, as time since the start of the run.
@@ -346,7 +346,7 @@ pub struct ExceptionSpec {
     pub repeat: Option<Spanned<Days>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakdownSpec {
     /// Up time from the end of one repair to the next breakdown.
@@ -356,7 +356,7 @@ pub struct BreakdownSpec {
     pub units: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub name: Spanned<String>,
@@ -397,7 +397,7 @@ pub struct Product {
 }
 
 /// `{ cause = "death", time = { exponential = { mean = "395d" } }, from = "waiting list", to = "infusion" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HazardSpec {
     pub cause: Spanned<String>,
@@ -411,7 +411,7 @@ pub struct HazardSpec {
 
 /// `{ name = "turnaround", from = "apheresis", to = "qc release", deadline = "28d" }`:
 /// from the start of `from` to the end of `to` (or `from_at = "end"`, `to_at = "start"`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneSpec {
     pub name: Spanned<String>,
@@ -423,7 +423,7 @@ pub struct MilestoneSpec {
 }
 
 /// `{ reorder_point = 20, max_in_production = 2 }` or `{ campaign_every = "30d" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     pub reorder_point: Option<Spanned<i64>>,
@@ -432,14 +432,14 @@ pub struct PolicySpec {
 }
 
 /// `{ capacity = 500, shelf_life = "365d" }`, both optional.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockSpec {
     pub capacity: Option<Spanned<i64>>,
     pub shelf_life: Option<Spanned<Days>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalsSpec {
     /// Poisson arrivals at this rate...
@@ -467,7 +467,7 @@ pub struct ArrivalsSpec {
 }
 
 /// `{ rate = 20, per = "year", yearly = "+40%", kind = "compounding", cap = 60, from = "365d" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrowthSpec {
     /// The rate before and when growth starts.
@@ -528,7 +528,7 @@ impl<'de> Deserialize<'de> for Share {
 }
 
 /// One period of an arrival schedule.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatePeriodSpec {
     /// When the period starts (time since the start of the run).
@@ -539,7 +539,7 @@ pub struct RatePeriodSpec {
     pub per: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub name: Spanned<String>,
@@ -573,7 +573,7 @@ pub struct Step {
     pub transport: Option<Spanned<TransportFile>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookSpec {
     /// The earliest a window may start after the request (default "0d").
@@ -584,7 +584,7 @@ pub struct BookSpec {
     pub late: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssaySpec {
     pub name: Spanned<String>,
@@ -597,7 +597,7 @@ pub struct AssaySpec {
     pub failure: Option<Spanned<FailureSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailureSpec {
     pub probability: Spanned<f64>,
@@ -615,7 +615,7 @@ pub struct Use {
     pub units: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UseTable {
     resource: String,

@@ -8,6 +8,7 @@
 use super::compile::{Ctx, task, ticks, unknown_resource};
 use super::format::{self, ScenarioFile};
 use super::resources::Params;
+use super::spanned::Spanned;
 use super::units::shown;
 use super::{ScenarioError, demand};
 use crate::engine::Duration;
@@ -17,7 +18,6 @@ use crate::model::{
 };
 use indexmap::IndexMap;
 use std::collections::HashMap;
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

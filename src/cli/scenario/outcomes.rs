@@ -5,10 +5,10 @@
 use super::ScenarioError;
 use super::compile::Ctx;
 use super::format;
+use super::spanned::Spanned;
 use super::units::shown;
 use crate::engine::Duration;
 use crate::model::{Edge, Hazard, Milestone};
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

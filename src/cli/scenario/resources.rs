@@ -5,11 +5,11 @@
 use super::ScenarioError;
 use super::compile::{Ctx, ticks};
 use super::format;
+use super::spanned::Spanned;
 use super::units::{parse_days, parse_time_of_day, shown};
 use crate::engine::time::TICKS_PER_WEEK;
 use crate::engine::{CapacityDrop, Duration, Exception, Time};
 use crate::model::{BreakdownSpec, CalendarSpec, ResourceSpec, ShiftSpec, Staffing};
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

@@ -5,12 +5,12 @@ use super::ScenarioError;
 use super::compile::{Ctx, period, unknown};
 use super::format;
 use super::outcomes::step_index;
+use super::spanned::Spanned;
 use super::units::{Days, shown};
 use crate::engine::{Dist, Duration, Time};
 use crate::model::{Booking, Late, SlotRelease, SlotSpec, SlotUse, StepSpec};
 use indexmap::IndexMap;
 use std::collections::HashMap;
-use toml::Spanned;
 
 type R<T> = Result<T, ScenarioError>;
 

@@ -119,7 +119,7 @@ impl<'de> Deserialize<'de> for Days {
 }
 
 /// A distribution family with its parameters, as written.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Family {
     Exponential {
@@ -234,7 +234,7 @@ pub enum CountDist {
 }
 
 /// A count distribution family with its parameters, as written.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum CountFamily {
     Uniform {

@@ -4,12 +4,13 @@
 //! This module must not run anything: it only edits documents.
 
 use super::{ScenarioError, shown};
+use crate::cli::scenario::spanned::Spanned;
 use serde::Deserialize;
 use std::ops::Range;
-use toml::{Spanned, Value};
+use toml::Value;
 
 /// A linked axis: the paths it scales or sets together.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LinkSpec {
     pub(super) scale: Option<Vec<Spanned<String>>>,

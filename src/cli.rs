@@ -124,6 +124,9 @@ struct SweepArgs {
     /// assembles the results.
     #[arg(long)]
     shard: Option<String>,
+    /// Also write results.parquet (needs a build with `--features parquet`).
+    #[arg(long)]
+    parquet: bool,
     /// Also write an HTML report of the results (each headline metric against each
     /// axis); with --shard, run `cgtsim report DIR` after the merge instead.
     #[arg(long)]
@@ -189,6 +192,9 @@ struct TraceArgs {
 struct MergeArgs {
     /// The --out directory of the sweep's shards.
     dir: PathBuf,
+    /// Also write results.parquet (needs a build with `--features parquet`).
+    #[arg(long)]
+    parquet: bool,
 }
 
 #[derive(Args)]
@@ -216,6 +222,10 @@ struct RunArgs {
     /// with --out.
     #[arg(long)]
     timeseries: Option<String>,
+    /// With --out, also write a Parquet copy of each CSV file (needs a build with
+    /// `--features parquet`).
+    #[arg(long)]
+    parquet: bool,
     /// Also write a self-contained HTML report to this file (answers, distributions,
     /// time by step, utilisation, time series, a Gantt chart of replication 0).
     #[arg(long)]
@@ -353,6 +363,12 @@ fn progress(n: u64) -> ProgressBar {
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
+    check_parquet(a.parquet)?;
+    if a.parquet && a.out.is_none() {
+        return Err(Failure::Usage(
+            "--parquet writes Parquet copies of the files of --out: give --out DIR".into(),
+        ));
+    }
     let (mut sc, text) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
     if let Some(p) = &a.timeseries {
         let period =
@@ -449,7 +465,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         }
     }
     if let Some(dir) = &a.out {
-        report::write_files(dir, spec, &results, &prov, &series)
+        report::write_files(dir, spec, &results, &prov, &series, a.parquet)
             .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     if let Some(file) = &a.report {
@@ -492,8 +508,33 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
     }
 }
 
+/// Refuses `--parquet` where this build cannot write Parquet.
+fn check_parquet(asked: bool) -> Result<(), Failure> {
+    if asked && !cfg!(feature = "parquet") {
+        return Err(Failure::Usage(
+            "--parquet: this cgtsim was built without Parquet; build it with `cargo build --release --features parquet`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `DIR/results.parquet` from `DIR/results.csv`.
+fn results_parquet(dir: &std::path::Path) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
+    let csv = std::fs::read(dir.join("results.csv")).map_err(io)?;
+    report::write_atomic(
+        &dir.join("results.parquet"),
+        &report::parquet_copy(&csv).map_err(io)?,
+    )
+    .map_err(io)
+}
+
 fn merge_command(a: MergeArgs) -> Result<(), Failure> {
+    check_parquet(a.parquet)?;
     let n = sweep::merge(&a.dir).map_err(sweep_failure)?;
+    if a.parquet {
+        results_parquet(&a.dir)?;
+    }
     println!(
         "merged {n} variants: {}",
         a.dir.join("results.csv").display()
@@ -508,6 +549,12 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         .map(sweep::parse_shard)
         .transpose()
         .map_err(Failure::Usage)?;
+    check_parquet(a.parquet)?;
+    if a.parquet && shard.is_some() {
+        return Err(Failure::Usage(
+            "--parquet writes the merged results: give it to `cgtsim merge DIR --parquet`".into(),
+        ));
+    }
     let sw = sweep::load(&a.sweep).map_err(|e| Failure::Usage(e.to_string()))?;
     if let Some(file) = &a.report {
         if shard.is_some() {
@@ -541,6 +588,9 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         o.events as f64 / wall.max(1e-9) / 1e6,
         pool.current_num_threads()
     );
+    if a.parquet {
+        results_parquet(&a.out)?;
+    }
     if let Some(file) = &a.report {
         page::sweep_report(&a.out, file)?;
     }

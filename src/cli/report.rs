@@ -9,6 +9,8 @@
 //! table. Files are written atomically (a temporary file, then a rename).
 
 mod charts;
+#[cfg(feature = "parquet")]
+mod columnar;
 mod costs;
 mod files;
 mod grid;
@@ -17,7 +19,9 @@ mod sites;
 mod sizing;
 mod svg;
 
-pub use files::{SERIES_FILE, check_writable, series_csv, summary_json, write_atomic, write_files};
+pub use files::{
+    SERIES_FILE, check_writable, parquet_copy, series_csv, summary_json, write_atomic, write_files,
+};
 pub use grid::sweep_page;
 pub use html::{Sources, page};
 pub use sizing::{SizeCandidate, SizeReport, SizeTarget, size_page};

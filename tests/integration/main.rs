@@ -19,6 +19,7 @@ mod limits;
 mod model;
 mod network;
 mod outcomes;
+mod parquet;
 mod property;
 mod published;
 mod report;

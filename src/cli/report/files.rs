@@ -133,6 +133,7 @@ pub fn write_files(
     res: &Results,
     prov: &Provenance,
     series: &[SeriesPoint],
+    parquet: bool,
 ) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json =
@@ -207,11 +208,47 @@ pub fn write_files(
     } else {
         files.push((SERIES_FILE, series_csv(series, spec)?));
     }
+    // Parquet copies of the tables, in the same set; without them, an earlier run's
+    // must not pass for this run's.
+    let copies: Vec<(String, Vec<u8>)> = if parquet {
+        files
+            .iter()
+            .filter_map(|(name, bytes)| {
+                let stem = name.strip_suffix(".csv")?;
+                Some(parquet_copy(bytes).map(|b| (format!("{stem}.parquet"), b)))
+            })
+            .collect::<io::Result<_>>()?
+    } else {
+        for name in [summary_name, replications_name, COSTS_FILE, SERIES_FILE] {
+            let stale = dir.join(name.replace(".csv", ".parquet"));
+            match std::fs::remove_file(stale) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Vec::new()
+    };
+    files.extend(copies.iter().map(|(n, b)| (n.as_str(), b.clone())));
     write_set(dir, &files)?;
     for (name, bytes) in &files {
         tracing::info!("wrote {} ({} bytes)", dir.join(name).display(), bytes.len());
     }
     Ok(())
+}
+
+/// The Parquet copy of a tidy CSV table.
+#[cfg(feature = "parquet")]
+pub fn parquet_copy(csv: &[u8]) -> io::Result<Vec<u8>> {
+    super::columnar::parquet_of_csv(csv)
+}
+
+/// Without the `parquet` feature there are no Parquet copies (the CLI refuses
+/// `--parquet` before anything runs).
+#[cfg(not(feature = "parquet"))]
+pub fn parquet_copy(_csv: &[u8]) -> io::Result<Vec<u8>> {
+    Err(io::Error::other(
+        "this cgtsim was built without Parquet (cargo build --release --features parquet)",
+    ))
 }
 
 /// The tidy cost table written with `--out` when the scenario has costs.

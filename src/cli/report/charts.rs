@@ -6,7 +6,7 @@
 //!
 //! This module only builds strings.
 
-use super::html::{est, show};
+use super::html::{cell, est, show};
 use super::svg::{Plot, esc};
 use crate::model::slug;
 use serde_json::Value;
@@ -266,25 +266,11 @@ pub(super) fn utilisation(h: &mut String, s: &Value) {
             "queue.mean",
             "wait.mean",
         ] {
-            h.push_str(&cell_of(s, &format!("{base}.{m}")));
+            h.push_str(&cell(s, &format!("{base}.{m}")));
         }
         h.push_str("</tr>");
     }
     h.push_str("</table>");
-}
-
-fn cell_of(s: &Value, name: &str) -> String {
-    match est(s, name) {
-        None => "<td>-</td>".into(),
-        Some(e) => format!(
-            r#"<td data-metric="{}" data-value="{}">{} <span class="ci">[{}, {}]</span></td>"#,
-            esc(name),
-            s["metrics"][name]["mean"],
-            show(e.mean),
-            show(e.lo),
-            show(e.hi)
-        ),
-    }
 }
 
 /// A period of a series: its start (days), mean, and band.

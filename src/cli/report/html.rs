@@ -56,7 +56,7 @@ pub(super) fn show(x: f64) -> String {
 }
 
 /// A table cell with a metric's mean and CI, tagged with its name and exact value.
-fn cell(summary: &Value, name: &str) -> String {
+pub(super) fn cell(summary: &Value, name: &str) -> String {
     match est(summary, name) {
         None => "<td>-</td>".into(),
         Some(e) => format!(

@@ -2,7 +2,8 @@
 //!
 //! A model is a type implementing [`Model`], with its own closed `enum` of events. The
 //! kernel wraps it in [`Event`], adding the pools' own events (shift changes, breakdowns,
-//! repairs, end of changeover), and [`run`] drives the loop ([`begin`] and [`advance`] step it):
+//! repairs, end of changeover), and [`run`] drives the loop (with [`begin`] and
+//! [`advance`], which can also step it an event at a time):
 //!
 //! 1. pop the earliest event strictly before `warmup + horizon`;
 //! 2. the first time an event at or after `warmup` comes up, set the clock to `warmup` and
@@ -339,8 +340,8 @@ pub fn begin<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, length: RunLengt
 /// Handles at most `budget` more events of a run [`begin`] started: `None` if the budget
 /// ran out first (call again to go on), else how the run ended. This is the only event
 /// loop: a whole run is one call with an unlimited budget, a trace or an invariant check
-/// steps with a budget of one. The budget costs the loop nothing: its check is the one
-/// that also serves [`Kernel::stop`].
+/// steps with a budget of one. The budget adds no check to the loop: its one check per
+/// event also serves [`Kernel::stop`].
 #[inline(never)]
 pub fn advance<M: Model>(
     model: &mut M,

@@ -7,6 +7,13 @@ use crate::support::cgtsim;
 use cgtsim::engine::{Kernel, RunLength, Streams, run, run_observed};
 use cgtsim::model::Facility;
 
+/// `cgtsim trace SCENARIO --out OUT ARGS...`.
+fn trace(scenario: &str, out: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["trace", scenario, "--out", out.to_str().unwrap()];
+    all.extend(args);
+    cgtsim(&all)
+}
+
 /// Two patients at time 0 on one suite for 2 days each.
 const TWO: &str = r#"[simulation]
 horizon = "100d"
@@ -35,12 +42,7 @@ fn a_trace_shows_every_event_of_a_replication_by_hand() {
     let file = dir.join("two.toml");
     std::fs::write(&file, TWO).unwrap();
     let out = dir.join("trace.csv");
-    let o = cgtsim(&[
-        "trace",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = trace(file.to_str().unwrap(), &out, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(
@@ -54,14 +56,7 @@ fn a_trace_shows_every_event_of_a_replication_by_hand() {
          4,left,1,car-t,main,manufacturing,,,,,\n"
     );
     // --entities 1 keeps the first patient's rows only.
-    let o = cgtsim(&[
-        "trace",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--entities",
-        "1",
-    ]);
+    let o = trace(file.to_str().unwrap(), &out, &["--entities", "1"]);
     assert!(o.status.success());
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains(",1,car-t"), "{text}");
@@ -78,14 +73,7 @@ fn traces_of_the_bundled_scenarios_are_consistent_and_repeatable() {
         let scenario = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
         let out = dir.join(format!("{name}.csv"));
         let run = || {
-            let o = cgtsim(&[
-                "trace",
-                &scenario,
-                "--out",
-                out.to_str().unwrap(),
-                "--entities",
-                "40",
-            ]);
+            let o = trace(&scenario, &out, &["--entities", "40"]);
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             std::fs::read_to_string(&out).unwrap()
         };
@@ -133,14 +121,11 @@ fn a_trace_refuses_what_it_cannot_do() {
     let file = dir.join("two.toml");
     std::fs::write(&file, TWO).unwrap();
     let out = dir.join("trace.csv");
-    let o = cgtsim(&[
-        "trace",
+    let o = trace(
         file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--replication",
-        "1000000000000",
-    ]);
+        &out,
+        &["--replication", "1000000000000"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("--replication must be below"),
@@ -150,12 +135,7 @@ fn a_trace_refuses_what_it_cannot_do() {
     assert!(!out.exists());
     // A scenario that does not load is refused where it is wrong.
     std::fs::write(&file, TWO.replace("\"2d\"", "\"-2d\"")).unwrap();
-    let o = cgtsim(&[
-        "trace",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = trace(file.to_str().unwrap(), &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("two.toml:"));
 }

@@ -50,10 +50,8 @@ pub(super) fn est(summary: &Value, name: &str) -> Option<Est> {
     })
 }
 
-/// A number as a table shows it: 3 significant decimals at most.
-pub(super) fn show(x: f64) -> String {
-    super::fmt_num(x)
-}
+/// A number as a table shows it (as the terminal table does).
+pub(super) use super::fmt_num as show;
 
 /// A table cell with a metric's mean and CI, tagged with its name and exact value.
 pub(super) fn cell(summary: &Value, name: &str) -> String {

@@ -112,8 +112,9 @@ enum Command {
 struct SweepArgs {
     /// The sweep file (TOML): a base scenario and [grid] axes.
     sweep: PathBuf,
-    /// Directory for variants/*.csv and results.csv. Run the same command again to finish
-    /// an interrupted sweep: finished variants are skipped.
+    /// Directory for variants/part-K-of-N.csv (one file per shard) and results.csv. Run
+    /// the same command again to finish an interrupted sweep: finished variants are
+    /// skipped.
     #[arg(long)]
     out: PathBuf,
     /// Worker threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all
@@ -505,6 +506,10 @@ fn sweep_failure(e: sweep::SweepError) -> Failure {
     match e {
         sweep::SweepError::Usage(m) => Failure::Usage(m),
         sweep::SweepError::Io(m) => Failure::Io(m),
+        sweep::SweepError::Interrupted(m) => {
+            eprintln!("{m}");
+            Failure::Interrupted
+        }
     }
 }
 
@@ -521,12 +526,7 @@ fn check_parquet(asked: bool) -> Result<(), Failure> {
 /// Writes `DIR/results.parquet` from `DIR/results.csv`.
 fn results_parquet(dir: &std::path::Path) -> Result<(), Failure> {
     let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
-    let csv = std::fs::read(dir.join("results.csv")).map_err(io)?;
-    report::write_atomic(
-        &dir.join("results.parquet"),
-        &report::parquet_copy(&csv).map_err(io)?,
-    )
-    .map_err(io)
+    report::parquet_file(&dir.join("results.csv"), &dir.join("results.parquet")).map_err(io)
 }
 
 fn merge_command(a: MergeArgs) -> Result<(), Failure> {
@@ -568,7 +568,8 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     let total = sw.len() as u64 * sw.replications;
     let bar = progress(total);
     let started = Instant::now();
-    let outcome = pool.install(|| sweep::run(&sw, &a.out, shard, || bar.inc(1)));
+    let interrupted = interrupt_flag();
+    let outcome = pool.install(|| sweep::run(&sw, &a.out, shard, &interrupted, || bar.inc(1)));
     bar.finish_and_clear();
     let o = outcome.map_err(sweep_failure)?;
     let wall = started.elapsed().as_secs_f64();
@@ -579,7 +580,10 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         sw.seed,
         o.ran,
         if o.damaged > 0 {
-            format!(" ({} again: their files were damaged)", o.damaged)
+            format!(
+                " ({} again: their stored results were cut short or altered)",
+                o.damaged
+            )
         } else {
             String::new()
         },

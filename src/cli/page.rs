@@ -81,8 +81,8 @@ pub(super) fn write_html(html: &str, file: &Path) -> Result<(), Failure> {
 
 /// A sweep's report, from its `--out` directory (`sweep.json` and `results.csv`).
 pub(super) fn sweep_report(dir: &Path, file: &Path) -> Result<(), Failure> {
-    let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name)).map_err(|e| {
+    let open = |name: &str| {
+        std::fs::File::open(dir.join(name)).map_err(|e| {
             Failure::Usage(format!(
                 "{}: {e} (a sharded sweep needs `cgtsim merge {}` first)",
                 dir.join(name).display(),
@@ -90,9 +90,11 @@ pub(super) fn sweep_report(dir: &Path, file: &Path) -> Result<(), Failure> {
             ))
         })
     };
-    let manifest: Value = serde_json::from_str(&read("sweep.json")?)
+    let manifest: Value = serde_json::from_reader(open("sweep.json")?)
         .map_err(|e| Failure::Usage(format!("{}: {e}", dir.join("sweep.json").display())))?;
-    let html = report::sweep_page(&manifest, &read("results.csv")?)
+    // Read as it is parsed: a sweep of 100,000 variants has a results.csv of ~500 MB.
+    let results = std::io::BufReader::new(open("results.csv")?);
+    let html = report::sweep_page(&manifest, results)
         .map_err(|e| Failure::Usage(format!("{}: {e}", dir.join("results.csv").display())))?;
     write_html(&html, file)
 }

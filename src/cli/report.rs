@@ -20,7 +20,8 @@ mod sizing;
 mod svg;
 
 pub use files::{
-    SERIES_FILE, check_writable, parquet_copy, series_csv, summary_json, write_atomic, write_files,
+    SERIES_FILE, check_writable, parquet_file, series_csv, summary_json, write_atomic,
+    write_atomic_with, write_files,
 };
 pub use grid::sweep_page;
 pub use html::{Sources, page};

@@ -54,19 +54,24 @@
 //! compiled when their turn comes, not all at once, so a million-variant design needs no
 //! more memory than a small one; at most [`MAX_VARIANTS`] variants.
 //!
-//! **Nothing lost.** Each variant's results are written to `DIR/variants/vNNNNN.csv`
-//! atomically as soon as its last replication finishes; `DIR/results.csv` (one row per
-//! variant x metric, the axis values as columns) is assembled at the end. Run again with
-//! the same command, a sweep skips the variants already written and reruns any damaged
-//! file (see `store`). The first file that cannot be written stops the sweep. Every file
-//! carries the sweep's SHA-256 (sweep file, base scenario and the files it reads, such as
-//! arrival logs), and files of another sweep are refused.
+//! **Nothing lost.** As soon as a variant's last replication finishes, its results are
+//! appended as one sealed block to its shard's part file `DIR/variants/part-K-of-N.csv`
+//! (`part-1-of-1.csv` unsharded; see `part`): one file per shard, however many variants.
+//! `DIR/results.csv` (one row per variant x metric, the axis values as columns) is
+//! assembled at the end. Run again with the same command, a sweep skips the variants
+//! already stored, cuts off a block torn by a kill and reruns it. The first block that
+//! cannot be written stops the sweep; Ctrl-C stops it after the replications under way.
+//! Every block carries the sweep's SHA-256 (sweep file, base scenario and the files it
+//! reads, such as arrival logs), and blocks of another sweep are refused.
 //!
 //! **Shards.** `--shard K/N` runs only the variants `v` with `v mod N = K - 1` (a fixed
 //! split: a variant's results do not depend on the shard that ran it) and leaves the
 //! assembly to `cgtsim merge DIR`, which names the shards whose variants are missing.
-//! `DIR/sweep.json` records the sweep's hash, its number of variants and of shards.
+//! A shard also skips variants that the indexes of parts of other shard counts name (a
+//! sweep begun unsharded can go on in shards). `DIR/sweep.json` records the sweep's hash, its number of
+//! variants and of shards.
 
+mod part;
 mod paths;
 mod store;
 
@@ -74,7 +79,6 @@ pub use paths::set_path;
 
 pub use store::{SweepError, merge};
 
-use super::report::write_atomic;
 use super::scenario::units::shown;
 use super::scenario::{self, Scenario, ScenarioError};
 use crate::cli::scenario::spanned::Spanned;
@@ -88,11 +92,12 @@ use sha2::{Digest, Sha256};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use store::{Stored, seal, stored, variant_file, write_manifest};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use store::write_manifest;
 use toml::Value;
 
-/// Most variants of one sweep: one million (each variant is a file in `variants/`).
+/// Most variants of one sweep: one million (a merge keeps an entry of 24 bytes per
+/// variant in memory; the results of a million variants of a small model fill ~5 GB).
 pub const MAX_VARIANTS: usize = 1_000_000;
 
 /// A sweep file: a base scenario and a grid or a Latin hypercube of its values.
@@ -477,7 +482,7 @@ fn no_effect(path: &str, base: &Scenario) -> Option<String> {
 pub struct Outcome {
     pub ran: usize,
     pub skipped: usize,
-    /// Variants whose file was damaged and that ran again.
+    /// Variants whose stored block was cut short or altered, and that ran again.
     pub damaged: usize,
     pub events: u64,
 }
@@ -486,55 +491,58 @@ pub struct Outcome {
 const BLOCK: usize = 256;
 
 /// Runs the variants of shard `shard` (`(k, n)`, 1-based; `None`: all) not yet in `dir`,
-/// writing each as it finishes; without shards, then assembles `results.csv`.
-/// `progress` is called after every replication. The first failure (a file that cannot
-/// be written, a variant that cannot run) stops the sweep; what was written stays.
+/// storing each as it finishes; without shards, then assembles `results.csv`.
+/// `progress` is called after every replication. The first failure (a block that cannot
+/// be written, a variant that cannot run) or `interrupted` (checked before each
+/// replication) stops the sweep; what was stored stays.
 pub fn run(
     sweep: &Sweep,
     dir: &Path,
     shard: Option<(usize, usize)>,
+    interrupted: &AtomicBool,
     progress: impl Fn() + Sync,
 ) -> Result<Outcome, SweepError> {
     let vdir = dir.join("variants");
     std::fs::create_dir_all(&vdir)
         .map_err(|e| SweepError::Io(format!("cannot create {}: {e}", vdir.display())))?;
+    let axes: Vec<String> = sweep.axes.iter().map(|(p, _)| p.clone()).collect();
     let manifest = serde_json::json!({
         "sweep_sha256": sweep.sha256,
         "variants": sweep.len(),
         "shards": shard.map_or(1, |s| s.1),
         "replications": sweep.replications,
         "seed": sweep.seed,
-        "axes": sweep.axes.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        "axes": axes,
     });
     write_manifest(dir, &manifest)?;
-    let (mut todo, mut skipped, mut damaged) = (Vec::new(), 0, 0);
-    let mine = |v: usize| shard.is_none_or(|(k, n)| v % n == k - 1);
-    for v in (0..sweep.len()).filter(|&v| mine(v)) {
-        match stored(&vdir, v, &sweep.sha256) {
-            Stored::Done => skipped += 1,
-            Stored::Missing => todo.push(v),
-            Stored::Damaged => {
-                damaged += 1;
-                todo.push(v);
-            }
-            Stored::Foreign => {
-                return Err(SweepError::Usage(format!(
-                    "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
-                    dir.display()
-                )));
-            }
+    store::parts(&vdir)?; // refuses an earlier cgtsim's layout
+    let (k, n) = shard.unwrap_or((1, 1));
+    let (writer, found) = part::Writer::open(&vdir, (k, n), &store::header(&axes), &sweep.sha256)?;
+    let mut done = vec![false; sweep.len()];
+    for b in &found.blocks {
+        if let Some(d) = done.get_mut(b.variant) {
+            *d = true;
         }
     }
+    store::indexed_elsewhere(&vdir, n, &mut done)?;
+    let mine = |v: usize| v % n == k - 1;
+    let todo: Vec<usize> = (0..sweep.len()).filter(|&v| mine(v) && !done[v]).collect();
+    let skipped = (0..sweep.len()).filter(|&v| mine(v) && done[v]).count();
+    let damaged = (found.dropped.iter())
+        .filter(|&&v| mine(v) && done.get(v) == Some(&false))
+        .count();
     tracing::info!(
         "{}: {} variants to run, {skipped} already done{}",
-        dir.display(),
+        writer.path().display(),
         todo.len(),
         match damaged {
             0 => String::new(),
             n => format!(", {n} cut short or altered (run again)"),
         }
     );
+    let writer = Mutex::new(writer);
     let events = AtomicU64::new(0);
+    let stored = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<SweepError>> = Mutex::new(None);
     let fail = |e: SweepError| {
@@ -551,7 +559,7 @@ pub fn run(
             sweep.replications,
             sweep.seed,
             |i, _, streams| {
-                if stop.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) || interrupted.load(Ordering::Relaxed) {
                     return None;
                 }
                 let outcome = run_replication(&compiled[i].spec, streams);
@@ -569,23 +577,46 @@ pub fn run(
             },
             |i, reps| {
                 let Some(reps) = reps.into_iter().collect::<Option<Vec<_>>>() else {
-                    return; // stopped: nothing whole to write
+                    return; // stopped: nothing whole to store
                 };
                 let v = block[i];
                 tracing::debug!("variant {v} done ({} replications)", reps.len());
-                let csv = seal(&variant_csv(sweep, v, &compiled[i], &reps));
-                if let Err(e) = write_atomic(&variant_file(&vdir, v), csv.as_bytes()) {
-                    fail(SweepError::Io(format!(
+                let rows = variant_rows(sweep, v, &compiled[i], &reps);
+                let mut w = writer.lock().expect("no panics here");
+                match w.append(v, &rows, &sweep.sha256) {
+                    Ok(()) => {
+                        stored.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => fail(SweepError::Io(format!(
                         "cannot write {}: {e}; the sweep stopped (finished variants are kept: run the same command again to go on)",
-                        variant_file(&vdir, v).display()
-                    )));
+                        w.path().display()
+                    ))),
                 }
             },
         );
-        if let Some(e) = failure.lock().expect("no panics here").take() {
-            return Err(e);
+        if failure.lock().expect("no panics here").is_some() || interrupted.load(Ordering::Relaxed)
+        {
+            break;
         }
     }
+    let mut writer = writer.into_inner().expect("no panics here");
+    let synced = writer
+        .sync()
+        .map_err(|e| SweepError::Io(format!("cannot write {}: {e}", writer.path().display())));
+    if let Some(e) = failure.into_inner().expect("no panics here") {
+        return Err(e);
+    }
+    synced?;
+    let stored = stored.into_inner();
+    if interrupted.load(Ordering::Relaxed) {
+        return Err(SweepError::Interrupted(format!(
+            "interrupted: {stored} of the {} variants to run stored in {} ({} still to run); run the same command again to go on",
+            todo.len(),
+            writer.path().display(),
+            todo.len() - stored
+        )));
+    }
+    drop(writer); // unlocks the part before a merge reads it
     if shard.is_none() {
         merge(dir)?;
     }
@@ -616,29 +647,12 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
-/// One variant's rows: variant, axis values, metric, unit, mean, sd, CI, n, sweep hash.
-fn variant_csv(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> String {
+/// One variant's rows (each ending in a newline): variant, axis values, then
+/// `store::header`'s columns (metric, unit, mean, sd, CI, n, replications, seed).
+fn variant_rows(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> String {
     let combo = sweep.values(v);
     let metrics: Vec<Metric> = metric_names(&sc.spec);
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = vec!["variant".into()];
-    header.extend(sweep.axes.iter().map(|(p, _)| p.clone()));
-    header.extend(
-        [
-            "metric",
-            "unit",
-            "mean",
-            "sd",
-            "ci95_low",
-            "ci95_high",
-            "n",
-            "replications",
-            "seed",
-            "sweep_sha256",
-        ]
-        .map(String::from),
-    );
-    w.write_record(&header).expect("writing to memory");
     let num = |x: f64| {
         if x.is_nan() {
             String::new()
@@ -663,7 +677,6 @@ fn variant_csv(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> Str
             e.n.to_string(),
             sweep.replications.to_string(),
             sweep.seed.to_string(),
-            sweep.sha256.clone(),
         ]);
         w.write_record(&row).expect("writing to memory");
     }

@@ -128,13 +128,6 @@ fn ctrl_c_during_a_run_says_what_finished_and_writes_nothing() {
     assert!(names_in(&out).is_empty(), "{:?}", names_in(&out));
 }
 
-fn small_sweep(dir: &Path) -> std::path::PathBuf {
-    std::fs::write(dir.join("base.toml"), MINI).unwrap();
-    let path = dir.join("sweep.toml");
-    std::fs::write(&path, "base = \"base.toml\"\nreplications = 3\n[grid]\n\"products.car-t.arrivals.rate\" = [0.05, 0.1, 0.15, 0.2]\n").unwrap();
-    path
-}
-
 fn sweep(path: &Path, out: &Path) -> std::process::Output {
     cgtsim(&[
         "sweep",
@@ -144,54 +137,6 @@ fn sweep(path: &Path, out: &Path) -> std::process::Output {
         "--threads",
         "1",
     ])
-}
-
-#[test]
-fn a_sweep_stops_at_the_first_failed_write_and_leaves_no_temporaries() {
-    let dir = scratch("sweep-write");
-    let path = small_sweep(&dir);
-    let out = dir.join("out");
-    std::fs::create_dir_all(out.join("variants/v00001.csv")).unwrap(); // cannot be replaced
-    let o = sweep(&path, &out);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("v00001.csv") && err.contains("the sweep stopped"),
-        "{err}"
-    );
-    let files = names_in(&out.join("variants"));
-    assert!(files.iter().all(|n| !n.contains(".tmp")), "{files:?}");
-    assert!(
-        !files.contains(&"v00003.csv".to_string()),
-        "it went on after the failure: {files:?}"
-    );
-    assert!(!out.join("results.csv").exists());
-}
-
-#[test]
-fn a_damaged_variant_file_is_run_again_on_resume() {
-    let dir = scratch("damaged");
-    let path = small_sweep(&dir);
-    let out = dir.join("out");
-    assert!(sweep(&path, &out).status.success());
-    let whole = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    let v2 = out.join("variants/v00002.csv");
-    let text = std::fs::read_to_string(&v2).unwrap();
-    std::fs::write(&v2, &text[..text.len() / 2]).unwrap(); // cut short
-    // merge refuses the damaged file rather than a short results.csv
-    let m = cgtsim(&["merge", out.to_str().unwrap()]);
-    assert_eq!(m.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&m.stderr).contains("v00002.csv is damaged"));
-    let o = sweep(&path, &out);
-    assert!(o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stdout)
-            .contains("ran 1 (1 again: their files were damaged), skipped 3")
-    );
-    assert_eq!(
-        std::fs::read_to_string(out.join("results.csv")).unwrap(),
-        whole
-    );
 }
 
 #[test]

@@ -263,10 +263,20 @@ fn a_million_variant_grid_starts_at_once_and_runs_its_shard() {
         "1/100000",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let files = std::fs::read_dir(dir.join("out/variants")).unwrap().count();
+    let index = std::fs::read_to_string(dir.join("out/variants/part-1-of-100000.idx")).unwrap();
+    let variants: Vec<&str> = index
+        .lines()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(
-        files, 10,
+        variants.len(),
+        10,
         "shard 1 of 100,000 holds 10 of 1,000,000 variants"
+    );
+    assert!(
+        variants
+            .iter()
+            .all(|v| v.parse::<usize>().unwrap() % 100_000 == 0)
     );
     assert!(
         started.elapsed() < Duration::from_secs(120),

@@ -30,5 +30,6 @@ mod size;
 mod slots;
 mod support;
 mod sweep;
+mod sweep_store;
 mod trace;
 mod validation;

@@ -8,7 +8,7 @@ use cgtsim::engine::Streams;
 use cgtsim::model::metric_names;
 use cgtsim::model::run_replication;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// Writes a sweep over reference model B into `dir`.
 fn sweep_file(dir: &Path, grid: &str, replications: u64, horizon: &str) -> PathBuf {
@@ -110,125 +110,6 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     let (vc, vi) = (var(&crn), var(&independent));
     eprintln!("variance of the difference: CRN {vc:.5}, independent {vi:.5}");
     assert!(vc * 4.0 < vi, "CRN {vc} vs independent {vi}");
-}
-
-#[test]
-fn a_deleted_variant_is_rerun_and_the_rest_skipped() {
-    let dir = scratch("resume");
-    let sweep = sweep_file(
-        &dir,
-        "\"resources.suite.capacity\" = [26, 28, 30]",
-        3,
-        "365d",
-    );
-    let out = dir.join("out");
-    assert!(run_sweep(&sweep, &out).status.success());
-    let before = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    std::fs::remove_file(out.join("variants/v00001.csv")).unwrap();
-    std::fs::remove_file(out.join("results.csv")).unwrap();
-    let o = run_sweep(&sweep, &out);
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("ran 1, skipped 2"),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert_eq!(
-        std::fs::read_to_string(out.join("results.csv")).unwrap(),
-        before
-    );
-}
-
-#[test]
-fn a_killed_sweep_keeps_what_it_finished_and_completes_on_rerun() {
-    let dir = scratch("kill");
-    // 24 variants of ten years each: a few seconds of work on 2 cores.
-    let caps = (20..44)
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sweep = sweep_file(
-        &dir,
-        &format!("\"resources.suite.capacity\" = [{caps}]"),
-        4,
-        "3650d",
-    );
-    let out = dir.join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args([
-            "sweep",
-            sweep.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--threads",
-            "1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Finished variants: their .csv files (a file being written is a temporary).
-    let done = |out: &Path| {
-        std::fs::read_dir(out.join("variants"))
-            .map(|d| {
-                d.filter(|e| {
-                    e.as_ref()
-                        .unwrap()
-                        .path()
-                        .extension()
-                        .is_some_and(|x| x == "csv")
-                })
-                .count()
-            })
-            .unwrap_or(0)
-    };
-    let waited = std::time::Instant::now();
-    while done(&out) < 2 && waited.elapsed().as_secs() < 60 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let finished = done(&out);
-    assert!(
-        (2..24).contains(&finished),
-        "killed with {finished} of 24 variants written"
-    );
-    assert!(
-        !out.join("results.csv").exists(),
-        "the table is assembled only when all variants are done"
-    );
-    let kept = std::fs::read_to_string(out.join("variants/v00000.csv")).unwrap();
-    let o = run_sweep(&sweep, &out);
-    assert!(o.status.success());
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains(&format!("skipped {finished} already done")),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(out.join("variants/v00000.csv")).unwrap(),
-        kept
-    );
-    // The result equals an uninterrupted run.
-    let fresh = dir.join("fresh");
-    assert!(run_sweep(&sweep, &fresh).status.success());
-    assert_eq!(
-        std::fs::read_to_string(out.join("results.csv")).unwrap(),
-        std::fs::read_to_string(fresh.join("results.csv")).unwrap()
-    );
-    let leftovers = std::fs::read_dir(out.join("variants"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .to_string_lossy()
-                .contains(".tmp")
-        })
-        .count();
-    assert!(
-        leftovers <= 1,
-        "at most the file being written when killed is left as a temporary"
-    );
 }
 
 #[test]
@@ -341,12 +222,12 @@ fn shards_merge_into_the_unsharded_result_and_merge_names_missing_shards() {
         read(dir.join("whole/results.csv"))
     );
     // Variants 1 and 4 belong to shard 2 of 3.
-    std::fs::remove_file(sharded.join("variants/v00004.csv")).unwrap();
+    std::fs::remove_file(sharded.join("variants/part-2-of-3.csv")).unwrap();
     let o = cgtsim(&["merge", sharded.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr)
-            .contains("1 of 5 variants are missing; run shard(s) 2/3")
+            .contains("2 of 5 variants are missing; run shard(s) 2/3")
     );
 }
 
@@ -369,23 +250,6 @@ fn impossible_shards_are_refused() {
             "{shard}"
         );
     }
-}
-
-#[test]
-fn merging_files_of_different_sweeps_is_refused() {
-    let dir = scratch("mixed");
-    let a = sweep_file(&dir, "\"resources.suite.capacity\" = [26, 28]", 2, "200d");
-    assert!(run_sweep(&a, &dir.join("a")).status.success());
-    let b = sweep_file(&dir, "\"resources.suite.capacity\" = [27, 29]", 2, "200d");
-    assert!(run_sweep(&b, &dir.join("b")).status.success());
-    std::fs::copy(
-        dir.join("b/variants/v00001.csv"),
-        dir.join("a/variants/v00001.csv"),
-    )
-    .unwrap();
-    let o = cgtsim(&["merge", dir.join("a").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different sweep"));
 }
 
 /// The mean of the metric called `name` over replications `0..n` of a scenario with its

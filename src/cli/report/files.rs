@@ -10,7 +10,7 @@ use crate::experiment::SeriesPoint;
 use crate::model::Spec;
 use serde_json::{Value, json};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `summary.json` as a value.
 pub fn summary_json(spec: &Spec, res: &Results, prov: &Provenance) -> Value {
@@ -246,9 +246,30 @@ pub fn parquet_copy(csv: &[u8]) -> io::Result<Vec<u8>> {
 /// `--parquet` before anything runs).
 #[cfg(not(feature = "parquet"))]
 pub fn parquet_copy(_csv: &[u8]) -> io::Result<Vec<u8>> {
-    Err(io::Error::other(
+    Err(no_parquet())
+}
+
+#[cfg(not(feature = "parquet"))]
+fn no_parquet() -> io::Error {
+    io::Error::other(
         "this cgtsim was built without Parquet (cargo build --release --features parquet)",
-    ))
+    )
+}
+
+/// Writes the Parquet copy of the CSV table at `csv` to `out` atomically, reading the
+/// table as it goes (a sweep's results can be gigabytes).
+#[cfg(feature = "parquet")]
+pub fn parquet_file(csv: &Path, out: &Path) -> io::Result<()> {
+    let open = || std::fs::File::open(csv).map(io::BufReader::new);
+    write_atomic_with(out, |w| {
+        super::columnar::write_parquet_of_csv(open, w).map(|_| ())
+    })
+}
+
+/// Without the `parquet` feature: refused, as `parquet_copy`.
+#[cfg(not(feature = "parquet"))]
+pub fn parquet_file(_csv: &Path, _out: &Path) -> io::Result<()> {
+    Err(no_parquet())
 }
 
 /// The tidy cost table written with `--out` when the scenario has costs.
@@ -330,10 +351,40 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
+/// A temporary's name beside `path`, unique to this process and moment: processes on
+/// different hosts of a cluster writing to one shared directory may have the same id.
+fn temporary(path: &Path) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    path.with_extension(format!("{}-{nanos}.tmp", std::process::id()))
+}
+
+/// Writes `path` through a temporary in the same directory that `fill` writes (through
+/// a buffer), forced to disk and renamed into place, so a reader never sees half a
+/// file; the temporary is removed if anything fails.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = temporary(path);
+    let write = || {
+        let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    let outcome = write();
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    outcome
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so a reader never sees half a file; the temporary is removed if anything fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let tmp = temporary(path);
     let outcome = write_synced(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if outcome.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -53,14 +53,14 @@ struct Row {
 }
 
 /// The sweep's page, or why it cannot be made.
-pub fn sweep_page(manifest: &Value, results_csv: &str) -> Result<String, String> {
+pub fn sweep_page(manifest: &Value, results_csv: impl std::io::Read) -> Result<String, String> {
     let axes: Vec<String> = manifest["axes"]
         .as_array()
         .ok_or("sweep.json has no `axes`")?
         .iter()
         .filter_map(|a| a.as_str().map(String::from))
         .collect();
-    let mut reader = csv::Reader::from_reader(results_csv.as_bytes());
+    let mut reader = csv::Reader::from_reader(results_csv);
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let col = |n: &str| {
         headers

@@ -1,15 +1,18 @@
-//! A sweep's output directory: the manifest, one file per finished variant, and the
-//! assembled `results.csv`.
+//! A sweep's output directory: the manifest `sweep.json`, the shards' part files in
+//! `variants/` (one per shard, see `part`) and the merged `results.csv`.
 //!
-//! A variant file is a CSV table (one row per metric) closed by an end marker,
-//! `#end,ROWS,SHA256`: the number of rows and the SHA-256 of everything before the
-//! marker. A file without a valid marker (cut short by a full disk, a kill during a
-//! copy, an edit) is *damaged*: a resumed sweep runs that variant again, and `merge`
-//! refuses it. Every row also carries the sweep's hash, so files of another sweep are
-//! recognised and refused.
+//! Which variants are done: a shard trusts the blocks of its own part that check (its
+//! writer reads them all) and the variants that other parts' indexes name (checked when
+//! merged). `merge` checks every block, refuses damaged parts and parts of another sweep,
+//! names the shards whose variants are missing, and writes `results.csv` a block at a
+//! time, so its memory does not grow with the sweep.
+//!
+//! Must not: write a table with a variant missing, damaged or of another sweep.
 
-use super::super::report::write_atomic;
-use sha2::{Digest, Sha256};
+use super::super::report::{write_atomic, write_atomic_with};
+use super::part::{self, Block};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Why a sweep or a merge stopped: the user's input (exit 2) or the system (exit 1).
@@ -17,67 +20,19 @@ use std::path::{Path, PathBuf};
 pub enum SweepError {
     Usage(String),
     Io(String),
-}
-
-/// What a variant file holds, as far as resuming is concerned.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Stored {
-    /// No file: the variant is still to run.
-    Missing,
-    /// A whole file of this sweep.
-    Done,
-    /// A file cut short or altered: run the variant again.
-    Damaged,
-    /// A whole file of a different sweep.
-    Foreign,
-}
-
-pub fn variant_file(vdir: &Path, v: usize) -> PathBuf {
-    vdir.join(format!("v{v:05}.csv"))
-}
-
-/// Closes a variant's CSV text with its end marker.
-pub fn seal(csv: &str) -> String {
-    let rows = csv.lines().count().saturating_sub(1);
-    format!("{csv}#end,{rows},{:x}\n", Sha256::digest(csv.as_bytes()))
-}
-
-/// The CSV text of a sealed file, if its marker is whole and matches.
-pub fn unseal(text: &str) -> Option<&str> {
-    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
-    let (body, marker) = text.split_at(body_end);
-    let mut parts = marker.trim_end().strip_prefix("#end,")?.split(',');
-    let rows: usize = parts.next()?.parse().ok()?;
-    let sha = parts.next()?;
-    let ok = parts.next().is_none()
-        && rows == body.lines().count().saturating_sub(1)
-        && rows > 0
-        && sha == format!("{:x}", Sha256::digest(body.as_bytes()));
-    ok.then_some(body)
-}
-
-/// The state of variant `v`'s file for the sweep with hash `sha`.
-pub fn stored(vdir: &Path, v: usize, sha: &str) -> Stored {
-    let Ok(text) = std::fs::read_to_string(variant_file(vdir, v)) else {
-        return Stored::Missing;
-    };
-    match unseal(&text) {
-        None => Stored::Damaged,
-        Some(body) if of_sweep(body, sha) => Stored::Done,
-        Some(_) => Stored::Foreign,
-    }
-}
-
-/// True when a variant file's rows carry the sweep hash `sha` (its last column).
-fn of_sweep(text: &str, sha: &str) -> bool {
-    text.lines().skip(1).all(|row| row.ends_with(sha)) && text.lines().nth(1).is_some()
+    /// Ctrl-C: what was finished is stored; the message says how much.
+    Interrupted(String),
 }
 
 /// Writes the manifest, refusing a directory that holds another sweep's results.
 pub fn write_manifest(dir: &Path, manifest: &serde_json::Value) -> Result<(), SweepError> {
     let path = dir.join("sweep.json");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let old: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let text = format!("{manifest:#}\n");
+    if let Ok(old_text) = std::fs::read_to_string(&path) {
+        if old_text == text {
+            return Ok(()); // the other shards of an array find it written
+        }
+        let old: serde_json::Value = serde_json::from_str(&old_text).unwrap_or_default();
         if old["sweep_sha256"] != manifest["sweep_sha256"] {
             return Err(SweepError::Usage(format!(
                 "{} holds results of a different sweep (its SHA-256 differs); use another --out directory",
@@ -85,66 +40,157 @@ pub fn write_manifest(dir: &Path, manifest: &serde_json::Value) -> Result<(), Sw
             )));
         }
     }
-    write_atomic(&path, format!("{manifest:#}\n").as_bytes())
+    write_atomic(&path, text.as_bytes())
         .map_err(|e| SweepError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Assembles `dir/results.csv` from the variant files; returns the number of variants.
-/// Refuses damaged files and files of another sweep, and names the shards whose variants
-/// are missing.
-pub fn merge(dir: &Path) -> Result<usize, SweepError> {
-    let manifest_path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+/// The columns after the axes in a sweep's results; `results.csv` adds `sweep_sha256`.
+const COLUMNS: [&str; 9] = [
+    "metric",
+    "unit",
+    "mean",
+    "sd",
+    "ci95_low",
+    "ci95_high",
+    "n",
+    "replications",
+    "seed",
+];
+
+/// The header line (no newline) of a sweep's part files, for axes named `axes`.
+pub fn header(axes: &[String]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let names = std::iter::once("variant")
+        .chain(axes.iter().map(String::as_str))
+        .chain(COLUMNS);
+    w.write_record(names).expect("writing to memory");
+    let line = String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8");
+    line.trim_end().to_string()
+}
+
+/// A part file's path and its shard `(k, n)`.
+pub type Part = (PathBuf, (usize, usize));
+
+/// The part files in `vdir` with their shards, by name. Refuses a directory of one file
+/// per variant (an earlier cgtsim's layout), which this one would not read.
+pub fn parts(vdir: &Path) -> Result<Vec<Part>, SweepError> {
+    let entries = match std::fs::read_dir(vdir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(SweepError::Io(format!(
+                "cannot read {}: {e}",
+                vdir.display()
+            )));
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| SweepError::Io(format!("cannot read {}: {e}", vdir.display())))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let legacy = name
+            .strip_prefix('v')
+            .and_then(|n| n.strip_suffix(".csv"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if legacy {
+            return Err(SweepError::Usage(format!(
+                "{} holds one file per variant ({name}, ...), written by an earlier cgtsim; this one keeps a shard's variants in one part file and does not read those: finish that sweep with the cgtsim that began it, or use another --out directory",
+                vdir.display()
+            )));
+        }
+        if let Some(shard) = part::shard_of(&name) {
+            out.push((entry.path(), shard));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Marks in `done` the variants that the indexes of parts of other shard counts than
+/// `n` name, where their part is long enough to hold them (their blocks are checked
+/// when merged): a sweep begun with one split goes on with another. Parts of the same
+/// count are skipped: the other shards' hold none of shard `k`'s variants.
+pub fn indexed_elsewhere(vdir: &Path, n: usize, done: &mut [bool]) -> Result<(), SweepError> {
+    for (path, _) in parts(vdir)?.iter().filter(|(_, (_, of))| *of != n) {
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        for b in part::index_entries(path) {
+            if b.offset.saturating_add(b.len) <= len && b.variant < done.len() {
+                done[b.variant] = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The manifest's sweep hash, number of variants and of shards, and axes.
+fn manifest(dir: &Path) -> Result<(String, usize, u64, Vec<String>), SweepError> {
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
         SweepError::Usage(format!(
             "{} is not a sweep output directory (no sweep.json: {e})",
             dir.display()
         ))
     })?;
-    let m: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| SweepError::Usage(format!("{} is damaged: {e}", manifest_path.display())))?;
-    let (Some(sha), Some(n), Some(shards)) = (
+    let damaged = |why: String| SweepError::Usage(format!("{} is damaged: {why}", path.display()));
+    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    let axes: Option<Vec<String>> = m["axes"]
+        .as_array()
+        .and_then(|a| a.iter().map(|x| x.as_str().map(String::from)).collect());
+    match (
         m["sweep_sha256"].as_str(),
         m["variants"].as_u64(),
         m["shards"].as_u64(),
-    ) else {
-        return Err(SweepError::Usage(format!(
-            "{} is damaged: missing keys",
-            manifest_path.display()
-        )));
-    };
+        axes,
+    ) {
+        (Some(sha), Some(n), Some(shards), Some(axes)) if shards > 0 => {
+            let n = usize::try_from(n).map_err(|_| damaged("too many variants".into()))?;
+            Ok((sha.to_string(), n, shards, axes))
+        }
+        _ => Err(damaged("missing keys".into())),
+    }
+}
+
+/// Assembles `dir/results.csv` from the part files; returns the number of variants.
+/// Refuses damaged parts and parts of another sweep, and names the shards whose variants
+/// are missing.
+pub fn merge(dir: &Path) -> Result<usize, SweepError> {
+    let (sha, n, shards, axes) = manifest(dir)?;
+    let header = header(&axes);
     let vdir = dir.join("variants");
-    let mut all = String::new();
-    let mut missing = Vec::new();
-    for v in 0..n as usize {
-        let file = variant_file(&vdir, v);
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            missing.push(v);
-            continue;
-        };
-        let Some(body) = unseal(&text) else {
+    let parts = parts(&vdir)?;
+    // Where each variant's block is: (part, offset, length); the first part found wins
+    // (a variant run by two shards has the same rows in both).
+    let mut at: Vec<Option<(usize, u64, u64)>> = vec![None; n];
+    for (p, (path, (k, of))) in parts.iter().enumerate() {
+        let found = part::read(path, &header, &sha)?;
+        if let Some(first) = found.dropped.first() {
+            let rerun = match of {
+                1 => "run the sweep again".to_string(),
+                _ => format!("run shard {k}/{of} again"),
+            };
             return Err(SweepError::Usage(format!(
-                "{} is damaged (cut short or altered); run the sweep (or its shard) again to redo that variant",
-                file.display()
-            )));
-        };
-        if !of_sweep(body, sha) {
-            return Err(SweepError::Usage(format!(
-                "{} belongs to a different sweep than {}; remove it or use another directory",
-                file.display(),
-                manifest_path.display()
+                "{} is damaged: the stored results of {} variant(s) (the first: variant {first}) are cut short or altered; {rerun} (the same sweep file and --out) to redo them, then merge",
+                path.display(),
+                found.dropped.len()
             )));
         }
-        let mut lines = body.lines();
-        let header = lines.next().unwrap_or_default();
-        if all.is_empty() {
-            all.push_str(header);
-            all.push('\n');
-        }
-        for l in lines {
-            all.push_str(l);
-            all.push('\n');
+        for Block {
+            variant,
+            offset,
+            len,
+        } in found.blocks
+        {
+            let Some(slot) = at.get_mut(variant) else {
+                return Err(SweepError::Usage(format!(
+                    "{} holds variant {variant}, but the sweep has {n}; it belongs to another sweep: remove it",
+                    path.display()
+                )));
+            };
+            slot.get_or_insert((p, offset, len));
         }
     }
+    let missing: Vec<usize> = (0..n).filter(|&v| at[v].is_none()).collect();
     if !missing.is_empty() {
         let mut shard_list: Vec<u64> = missing.iter().map(|&v| v as u64 % shards + 1).collect();
         shard_list.sort();
@@ -159,24 +205,28 @@ pub fn merge(dir: &Path) -> Result<usize, SweepError> {
             missing.len()
         )));
     }
-    write_atomic(&dir.join("results.csv"), all.as_bytes())
-        .map_err(|e| SweepError::Io(format!("cannot write results.csv: {e}")))?;
-    Ok(n as usize)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sealed_file_unseals_and_a_cut_or_edited_one_does_not() {
-        let csv = "variant,metric,mean\n0,a,1\n0,b,2\n";
-        let sealed = seal(csv);
-        assert_eq!(unseal(&sealed), Some(csv));
-        for cut in [sealed.len() - 3, csv.len() + 4, csv.len(), 12] {
-            assert_eq!(unseal(&sealed[..cut]), None, "cut at {cut}");
+    let path = dir.join("results.csv");
+    let fill = |out: &mut BufWriter<File>| {
+        let mut files = Vec::new();
+        for (p, _) in &parts {
+            files.push(File::open(p)?);
         }
-        assert_eq!(unseal(&sealed.replace("0,b,2", "0,b,3")), None, "edited");
-        assert_eq!(unseal(&seal("variant\n")), None, "no rows");
-    }
+        writeln!(out, "{header},sweep_sha256")?;
+        let mut block = Vec::new();
+        for &(p, offset, len) in at.iter().flatten() {
+            block.resize(len as usize, 0);
+            files[p].seek(SeekFrom::Start(offset))?;
+            files[p].read_exact(&mut block)?;
+            for row in part::rows_of(&block).split_inclusive(|&b| b == b'\n') {
+                out.write_all(&row[..row.len() - 1])?;
+                out.write_all(b",")?;
+                out.write_all(sha.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    };
+    write_atomic_with(&path, fill)
+        .map_err(|e| SweepError::Io(format!("cannot write {}: {e}", path.display())))?;
+    Ok(n)
 }

@@ -86,6 +86,20 @@ fn index(out: &Path, name: &str) -> Vec<(usize, u64, u64)> {
         .collect()
 }
 
+/// Cuts an unsharded sweep's part to its first `bytes` and its index to its first
+/// `lines`, and removes `results.csv`: what a kill at some moment leaves.
+fn cut_unsharded(out: &Path, bytes: u64, lines: usize) {
+    let p = part(out, "part-1-of-1.csv");
+    let whole = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &whole[..bytes as usize]).unwrap();
+    let kept: String = index(out, "part-1-of-1.csv")[..lines]
+        .iter()
+        .map(|(v, o, l)| format!("{v},{o},{l}\n"))
+        .collect();
+    std::fs::write(p.with_extension("idx"), kept).unwrap();
+    std::fs::remove_file(out.join("results.csv")).unwrap();
+}
+
 fn results(out: &Path) -> String {
     std::fs::read_to_string(out.join("results.csv")).unwrap()
 }
@@ -98,7 +112,7 @@ fn wait_for_blocks(out: &Path, n: usize) {
     }
 }
 
-/// The number in `text` just before `words`, e.g. `ran 3` -> `number_before(t, "ran ")`.
+/// The number in `text` just after `words`: `number_after("ran 3, skipped 2", "ran ")` is 3.
 fn number_after(text: &str, words: &str) -> usize {
     let at = text
         .find(words)
@@ -186,13 +200,7 @@ fn a_torn_block_and_a_lost_index_line_are_found_on_resume() {
     // A kill mid-block: the last block cut in half, its index line gone, and the one
     // before it written but not yet indexed.
     let (_, offset, len) = entries[3];
-    std::fs::write(&part_path, &bytes[..(offset + len / 2) as usize]).unwrap();
-    let lines: String = entries[..2]
-        .iter()
-        .map(|(v, o, l)| format!("{v},{o},{l}\n"))
-        .collect();
-    std::fs::write(part_path.with_extension("idx"), lines).unwrap();
-    std::fs::remove_file(out.join("results.csv")).unwrap();
+    cut_unsharded(&out, offset + len / 2, 2);
     let o = sweep(&path, &out, &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
@@ -404,17 +412,8 @@ fn a_sweep_begun_unsharded_goes_on_in_shards_and_merges_whole() {
     let out = dir.join("out");
     assert!(sweep(&path, &out, &[]).status.success());
     // Keep the first three blocks of the unsharded run, as if it had been stopped.
-    let p = part(&out, "part-1-of-1.csv");
-    let entries = index(&out, "part-1-of-1.csv");
-    let (_, offset, len) = entries[2];
-    let bytes = std::fs::read(&p).unwrap();
-    std::fs::write(&p, &bytes[..(offset + len) as usize]).unwrap();
-    let lines: String = entries[..3]
-        .iter()
-        .map(|(v, o, l)| format!("{v},{o},{l}\n"))
-        .collect();
-    std::fs::write(p.with_extension("idx"), lines).unwrap();
-    std::fs::remove_file(out.join("results.csv")).unwrap();
+    let (_, offset, len) = index(&out, "part-1-of-1.csv")[2];
+    cut_unsharded(&out, offset + len, 3);
     let mut ran = 0;
     for k in 1..=2 {
         let o = sweep(&path, &out, &["--shard", &format!("{k}/2")]);

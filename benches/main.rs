@@ -5,6 +5,7 @@ use criterion::criterion_main;
 mod topics {
     pub mod calendar;
     pub mod event_list;
+    pub mod lean_b;
     pub mod model_a;
     pub mod model_b;
 }

@@ -3,9 +3,14 @@
 //! Throughput is in model events (arrivals and departures) per second, comparable with
 //! the figures of other simulators for the same run.
 //!
-//! `lean_loop` is the yardstick: the same model as a single-purpose loop (binary heap,
-//! xoshiro, inline state, only the four outputs), written here so that both run on the
-//! same machine in the same build.
+//! - `model_a/cgtsim_a1`: the path users run: `scenarios/reference/mmc.toml` (horizon
+//!   100,000 days, one replication) parsed and run through the facility model on one
+//!   thread, as `cgtsim run` does.
+//! - `model_a/station_a1`: the same queue on the engine's minimal `Station` model: what
+//!   the engine alone costs.
+//! - `model_a/lean_loop_a1`: the yardstick, the same model as a single-purpose loop
+//!   (binary heap, xoshiro, inline state, only the four outputs), written here so that
+//!   all three run on the same machine in the same build.
 use cgtsim::engine::{Duration, Kernel, RunLength, Streams, run};
 use cgtsim::station::{Station, StationConfig};
 use criterion::{Criterion, Throughput, criterion_group};
@@ -16,6 +21,24 @@ use std::hint::black_box;
 
 const WARMUP: u64 = 1_000;
 const HORIZON: u64 = 100_000;
+
+/// Run A1 through the scenario file and the facility model: (events, Wq).
+fn scenario_a1() -> (u64, f64) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/reference/mmc.toml"
+    ))
+    .unwrap()
+    .replace("horizon = \"10000d\"", "horizon = \"100000d\"");
+    let sc = cgtsim::cli::scenario::parse("mmc-a1", &text).unwrap();
+    let rep = cgtsim::model::run_replication(&sc.spec, Streams::new(1, 0)).unwrap();
+    let names = cgtsim::model::metric_names(&sc.spec);
+    let wq = names
+        .iter()
+        .position(|m| m.name == "products.mmc.steps.service.wait.mean")
+        .expect("the scenario reports Wq");
+    (rep.events, rep.values[wq])
+}
 
 fn run_a1() -> (u64, f64) {
     let cfg = StationConfig::mmc(4.5, 1.0, 5).unwrap();
@@ -95,10 +118,14 @@ fn lean_loop() -> (u64, f64) {
 fn model_a(c: &mut Criterion) {
     let mut g = c.benchmark_group("model_a");
     g.sample_size(20);
+    let (events, wq) = scenario_a1();
+    assert!((wq - 1.525).abs() < 0.3, "model A Wq {wq}");
+    g.throughput(Throughput::Elements(events));
+    g.bench_function("cgtsim_a1", |b| b.iter(|| black_box(scenario_a1())));
     let (events, wq) = run_a1();
     assert!((wq - 1.525).abs() < 0.3, "model A Wq {wq}");
     g.throughput(Throughput::Elements(events));
-    g.bench_function("cgtsim_a1", |b| b.iter(|| black_box(run_a1())));
+    g.bench_function("station_a1", |b| b.iter(|| black_box(run_a1())));
     let (lean_events, _) = lean_loop();
     g.throughput(Throughput::Elements(lean_events));
     g.bench_function("lean_loop_a1", |b| b.iter(|| black_box(lean_loop())));

@@ -4,6 +4,9 @@
 //! - `model_b/cart_b1`: one replication of run B1 (S = 28, warm-up 365 d, horizon
 //!   3,650 d, seed 1) on one thread; throughput in model events per second (E1..E9 of the
 //!   reference document: changeover ends count, as in its canonical count).
+//! - `model_b/lean_loop_b1`: the yardstick, run B1 as a single-purpose loop
+//!   (`lean_b`), measured in the same run: the ratio of the two is what the model's
+//!   generality costs on this machine, whatever its speed today.
 //! - `model_b/cart_b1_s20`: the same with S = 20, the overloaded stress case (the suite
 //!   queue grows without bound, so the event list and the queue are longest).
 //! - `model_b/allogeneic_rq`: scenarios/reference/rq.toml, an allogeneic product alone
@@ -49,6 +52,19 @@ fn model_b(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| one_thread.install(|| black_box(run(&sc.spec, 1, 1))))
         });
+        if suites == 28 {
+            let (events, completed, v2v) = super::lean_b::run(365.0, 3650.0, 28, 1);
+            // The same model: about 2 patients a day complete, V2V about 22.6 days.
+            assert!(
+                (6_500..8_000).contains(&completed),
+                "lean B1 completed {completed}"
+            );
+            assert!((20.0..26.0).contains(&v2v), "lean B1 V2V {v2v}");
+            g.throughput(Throughput::Elements(events));
+            g.bench_function("lean_loop_b1", |b| {
+                b.iter(|| black_box(super::lean_b::run(365.0, 3650.0, 28, 1)))
+            });
+        }
     }
     let allo = scenario::parse("rq", &read("scenarios/reference/rq.toml")).unwrap();
     let northx =

@@ -103,3 +103,14 @@ ipe() {
 ipe scenarios/reference/mmc.toml 2000 4000
 ipe scenarios/reference/cart.toml 2000 4000
 ipe scenarios/ccrm-nordic.toml 2000 4000
+# The lean loop of model A, measured the same way (it prints its own event count).
+lean_ipe() {
+  local e1 e2 i1 i2
+  e1=$("$lean" 20000 | python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])')
+  e2=$("$lean" 40000 | python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])')
+  i1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$lean" 20000 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*')
+  i2=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$lean" 40000 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*')
+  awk -v e1="$e1" -v e2="$e2" -v i1="$i1" -v i2="$i2" \
+    'BEGIN { printf "%-40s %9.1f instructions/event (%d -> %d events)\n", "lean loop, model A", (i2 - i1) / (e2 - e1), e1, e2 }'
+}
+lean_ipe

@@ -16,7 +16,7 @@
 pub mod theory;
 
 use crate::engine::Streams;
-use crate::model::{Replication, RunError, Spec, limits, run_replication};
+use crate::model::{Pooled, Replication, RunError, Runs, Spec, limits, run_replication};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Mutex;
@@ -37,15 +37,14 @@ where
 /// Checks `spec`, then runs its replications `0..n` in parallel on the current rayon
 /// pool, calling `done` after each. A replication is not started once `cancelled`
 /// returns true (Ctrl-C): the result then holds the replications that finished, in
-/// order, and stops at the first one that did not. The first failed replication (in
-/// replication order) is the error.
+/// order. The first failed replication (in replication order) is the error.
 pub fn simulate(
     spec: &Spec,
     seed: u64,
     n: u64,
     done: impl Fn() + Sync,
     cancelled: impl Fn() -> bool + Sync,
-) -> Result<Vec<Replication>, RunError> {
+) -> Result<Runs, RunError> {
     spec.validate().map_err(RunError::Invalid)?;
     if n > limits::MAX_REPLICATIONS {
         return Err(RunError::Invalid(vec![crate::model::SpecError {
@@ -72,13 +71,20 @@ pub fn simulate(
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
     let failed = std::sync::atomic::AtomicBool::new(false);
+    // Each replication's sketches are pooled as it ends (a merge adds counts, so the
+    // order does not matter); the replication keeps only its metrics.
+    let pooled = Mutex::new(Pooled::default());
     let runs = replicate(seed, n, |_, streams| {
         if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
-        let r = run_replication(spec, streams);
-        if r.is_err() {
-            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut r = run_replication(spec, streams);
+        match &mut r {
+            Ok(rep) => pooled
+                .lock()
+                .expect("no panics while pooling")
+                .add(std::mem::take(&mut rep.tails)),
+            Err(_) => failed.store(true, std::sync::atomic::Ordering::Relaxed),
         }
         done();
         Some(r)
@@ -86,10 +92,16 @@ pub fn simulate(
     if let Some(e) = runs.iter().flatten().find_map(|r| r.as_ref().err()) {
         return Err(e.clone());
     }
-    Ok(runs
+    // Interrupted: every replication that finished, in order (all of them are pooled).
+    let replications = runs
         .into_iter()
-        .map_while(|r| r.map(|r| r.expect("errors returned above")))
-        .collect())
+        .flatten()
+        .map(|r| r.expect("errors returned above"))
+        .collect();
+    Ok(Runs::from_pooled(
+        replications,
+        pooled.into_inner().expect("no panics while pooling"),
+    ))
 }
 
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications

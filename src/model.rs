@@ -23,8 +23,8 @@ mod spec;
 
 pub use check::{SpecError, duration_in_range, limits};
 pub use run::{
-    Distribution, Replication, RunError, Tail, pooled_distributions, pooled_percentiles,
-    run_replication,
+    Distribution, Pooled, Replication, RunError, Runs, Tail, pooled_distributions,
+    pooled_percentiles, run_replication,
 };
 
 pub use facility::{Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};

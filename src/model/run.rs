@@ -20,6 +20,7 @@ pub struct Replication {
     pub events: u64,
     /// Every time whose percentiles are also pooled across replications
     /// ([`pooled_percentiles`]): each product's end-to-end times, each milestone's.
+    /// Empty in a [`Runs`], which holds them pooled.
     pub tails: Vec<Tail>,
     /// The time series, if the spec asks for one: one row per period from the start of
     /// the run, each in the order of [`series_names`](super::series_names); a run until
@@ -36,23 +37,99 @@ pub struct Tail {
     pub sketch: QuantileSketch,
 }
 
+/// The replications of one scenario, in replication order, and the times whose
+/// percentiles are pooled across them. The replications keep their metrics (for the
+/// confidence intervals) but not their sketches: those are merged as each replication
+/// ends, so memory grows with replications by their metrics only. A sketch's merge adds
+/// bucket counts, so the pooled sketches do not depend on the order of the merges.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    replications: Vec<Replication>,
+    pooled: Pooled,
+}
+
+impl Runs {
+    /// `replications` (in replication order), their sketches pooled.
+    pub fn new(replications: Vec<Replication>) -> Runs {
+        let mut pooled = Pooled::default();
+        let replications = replications
+            .into_iter()
+            .map(|mut r| {
+                pooled.add(std::mem::take(&mut r.tails));
+                r
+            })
+            .collect();
+        Runs {
+            replications,
+            pooled,
+        }
+    }
+
+    /// Replications whose sketches are already in `pooled`.
+    pub fn from_pooled(replications: Vec<Replication>, pooled: Pooled) -> Runs {
+        debug_assert!(replications.iter().all(|r| r.tails.is_empty()));
+        Runs {
+            replications,
+            pooled,
+        }
+    }
+}
+
+impl std::ops::Deref for Runs {
+    type Target = [Replication];
+    fn deref(&self) -> &[Replication] {
+        &self.replications
+    }
+}
+
+impl IntoIterator for Runs {
+    type Item = Replication;
+    type IntoIter = std::vec::IntoIter<Replication>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.replications.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Runs {
+    type Item = &'a Replication;
+    type IntoIter = std::slice::Iter<'a, Replication>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.replications.iter()
+    }
+}
+
+/// The sketches of several replications, each time's merged into one.
+#[derive(Clone, Debug, Default)]
+pub struct Pooled {
+    tails: Vec<Tail>,
+    replications: u64,
+}
+
+impl Pooled {
+    /// Merges one replication's sketches (every replication has the same times, in the
+    /// same order).
+    pub fn add(&mut self, tails: Vec<Tail>) {
+        if self.replications == 0 {
+            self.tails = tails;
+        } else {
+            for (all, one) in self.tails.iter_mut().zip(&tails) {
+                debug_assert!(all.keys == one.keys, "every replication has the same tails");
+                all.sketch.merge(&one.sketch);
+            }
+        }
+        self.replications += 1;
+    }
+}
+
 /// The percentiles a planner means by "90 % of patients": each product's vein-to-vein
 /// (or order-to-infusion) times, and each milestone's, of every replication pooled into
-/// one sketch (merged in replication order), read at 50, 90 and 95 %. Returned as
-/// `(metric name, days)`, with the names of the per-replication percentile metrics.
-pub fn pooled_percentiles(spec: &Spec, runs: &[Replication]) -> Vec<(String, f64)> {
+/// one sketch, read at 50, 90 and 95 %. Returned as `(metric name, days)`, with the
+/// names of the per-replication percentile metrics.
+pub fn pooled_percentiles(spec: &Spec, runs: &Runs) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    let Some(first) = runs.first() else {
-        return out;
-    };
-    for tail in &first.tails {
-        let mut all = QuantileSketch::default();
-        for r in runs {
-            let same = r.tails.iter().find(|t| t.keys == tail.keys);
-            all.merge(&same.expect("every replication has the same tails").sketch);
-        }
+    for tail in &runs.pooled.tails {
         for (key, q) in tail.keys.iter().zip([0.5, 0.9, 0.95]) {
-            out.push((key.name(spec), all.quantile(q)));
+            out.push((key.name(spec), tail.sketch.quantile(q)));
         }
     }
     out
@@ -70,19 +147,12 @@ pub struct Distribution {
 
 /// The distributions behind [`pooled_percentiles`]: every replication's values of each
 /// time pooled, read at every percent (for an ECDF; empty without values).
-pub fn pooled_distributions(spec: &Spec, runs: &[Replication]) -> Vec<Distribution> {
-    let Some(first) = runs.first() else {
-        return Vec::new();
-    };
-    first
+pub fn pooled_distributions(spec: &Spec, runs: &Runs) -> Vec<Distribution> {
+    runs.pooled
         .tails
         .iter()
         .map(|tail| {
-            let mut all = QuantileSketch::default();
-            for r in runs {
-                let same = r.tails.iter().find(|t| t.keys == tail.keys);
-                all.merge(&same.expect("every replication has the same tails").sketch);
-            }
+            let all = &tail.sketch;
             let p50 = tail.keys[0].name(spec);
             let quantiles = if all.count() == 0 {
                 Vec::new()

@@ -398,3 +398,39 @@ fn a_courier_cut_off_by_hand() {
     let (m, _) = run_scenario(&late, None);
     assert_exact(&m, &[("products.car-t.v2v.mean", h(39.0))]);
 }
+
+#[test]
+fn pooled_percentiles_do_not_depend_on_threads_and_replications_keep_no_sketches() {
+    // The sketches are merged as replications end, in whatever order the threads finish
+    // them: the pooled figures must equal a merge in replication order, on any number of
+    // threads, and the replications must not keep their own.
+    let sc = scenario::parse("ccrm", &read("scenarios/ccrm-nordic.toml")).unwrap();
+    let in_order = cgtsim::model::Runs::new(
+        (0..40)
+            .map(|r| {
+                cgtsim::model::run_replication(&sc.spec, cgtsim::engine::Streams::new(7, r))
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let want = cgtsim::model::pooled_percentiles(&sc.spec, &in_order);
+    let want_ecdf = cgtsim::model::pooled_distributions(&sc.spec, &in_order);
+    assert!(!want.is_empty() && want.iter().all(|(_, v)| v.is_finite()));
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let runs = pool.install(|| simulate(&sc.spec, 7, 40, || {}, || false).unwrap());
+        assert!(runs.iter().all(|r| r.tails.is_empty()), "sketches pooled");
+        let got = cgtsim::model::pooled_percentiles(&sc.spec, &runs);
+        assert_eq!(got.len(), want.len());
+        for ((n1, a), (n2, b)) in got.iter().zip(&want) {
+            assert_eq!((n1, a.to_bits()), (n2, b.to_bits()), "{threads} threads");
+        }
+        assert_eq!(
+            cgtsim::model::pooled_distributions(&sc.spec, &runs),
+            want_ecdf
+        );
+    }
+}

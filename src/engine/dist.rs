@@ -314,9 +314,19 @@ impl Dist {
         }
     }
 
-    /// One draw. Never negative, never NaN.
-    #[inline]
+    /// One draw. Never negative, never NaN. A fixed value is read in place (steps of
+    /// fixed length are common: sterility tests, couriers on a timetable); a random one
+    /// is drawn out of line.
+    #[inline(always)]
     pub fn sample<R: RandCore + ?Sized>(&self, rng: &mut R) -> f64 {
+        match &self.kind {
+            Kind::Fixed(v) => *v,
+            _ => self.draw(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn draw<R: RandCore + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.kind {
             Kind::Fixed(v) => *v,
             Kind::Exponential { mean } => mean * <Exp1 as Distribution<f64>>::sample(&Exp1, rng),

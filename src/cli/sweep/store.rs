@@ -2,7 +2,8 @@
 //! `variants/` (one per shard, see `part`) and the merged `results.csv`.
 //!
 //! Which variants are done: a shard trusts the blocks of its own part that check (its
-//! writer reads them all) and the variants that other parts' indexes name (checked when
+//! writer reads them all) and the variants that the indexes of parts of other shard
+//! counts name (a sweep begun with one split and going on with another; checked when
 //! merged). `merge` checks every block, refuses damaged parts and parts of another sweep,
 //! names the shards whose variants are missing, and writes `results.csv` a block at a
 //! time, so its memory does not grow with the sweep.

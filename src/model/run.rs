@@ -102,22 +102,20 @@ impl<'a> IntoIterator for &'a Runs {
 #[derive(Clone, Debug, Default)]
 pub struct Pooled {
     tails: Vec<Tail>,
-    replications: u64,
 }
 
 impl Pooled {
     /// Merges one replication's sketches (every replication has the same times, in the
-    /// same order).
+    /// same order: the first one's become the pool).
     pub fn add(&mut self, tails: Vec<Tail>) {
-        if self.replications == 0 {
+        if self.tails.is_empty() {
             self.tails = tails;
-        } else {
-            for (all, one) in self.tails.iter_mut().zip(&tails) {
-                debug_assert!(all.keys == one.keys, "every replication has the same tails");
-                all.sketch.merge(&one.sketch);
-            }
+            return;
         }
-        self.replications += 1;
+        for (all, one) in self.tails.iter_mut().zip(&tails) {
+            debug_assert!(all.keys == one.keys, "every replication has the same tails");
+            all.sketch.merge(&one.sketch);
+        }
     }
 }
 

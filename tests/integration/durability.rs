@@ -128,17 +128,6 @@ fn ctrl_c_during_a_run_says_what_finished_and_writes_nothing() {
     assert!(names_in(&out).is_empty(), "{:?}", names_in(&out));
 }
 
-fn sweep(path: &Path, out: &Path) -> std::process::Output {
-    cgtsim(&[
-        "sweep",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--threads",
-        "1",
-    ])
-}
-
 #[test]
 fn an_invalid_sweep_value_is_located_in_the_sweep_file() {
     let dir = scratch("sweep-located");
@@ -149,7 +138,7 @@ fn an_invalid_sweep_value_is_located_in_the_sweep_file() {
         "base = \"base.toml\"\n[grid]\n\"products.car-t.arrivals.rate\" = [0.1, 1e-300]\n",
     )
     .unwrap();
-    let o = sweep(&path, &dir.join("out"));
+    let o = crate::sweep_store::sweep(&path, &dir.join("out"), &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -43,7 +43,8 @@ fn long_sweep(dir: &Path) -> PathBuf {
     path
 }
 
-fn sweep(path: &Path, out: &Path, more: &[&str]) -> Output {
+/// `cgtsim sweep PATH --out OUT --threads 1` and `more` arguments.
+pub fn sweep(path: &Path, out: &Path, more: &[&str]) -> Output {
     let mut args = vec![
         "sweep",
         path.to_str().unwrap(),

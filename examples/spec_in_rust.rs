@@ -133,7 +133,7 @@ fn main() {
         };
         let v2v = Estimate::of(&column("products.car-t.v2v.mean"));
         let util = Estimate::of(&column("resources.suite.utilisation"));
-        let p90 = pooled_percentiles(&spec, &runs)
+        let p90 = pooled_percentiles(&spec, runs.pooled())
             .into_iter()
             .find(|(name, _)| name == "products.car-t.v2v.p90")
             .map_or(f64::NAN, |p| p.1);

@@ -15,7 +15,7 @@ pub(crate) mod sweep;
 mod trace;
 pub(crate) mod validate;
 
-use crate::experiment::{series_estimates, simulate};
+use crate::experiment::simulate_each;
 use crate::model::{limits, metric_names, pooled_distributions, pooled_percentiles, series_names};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -396,24 +396,47 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let interrupted = interrupt_flag();
     let bar = progress(replications);
     let started = Instant::now();
-    let runs = pool.install(|| {
-        simulate(
+    // Each replication's rows go to disk as it ends (with --out): memory does not grow
+    // with replications. A failed write stops the run.
+    let mut rows =
+        match &a.out {
+            Some(dir) => Some(report::ReplicationRows::create(dir, &sc.spec).map_err(|e| {
+                Failure::Io(format!("cannot write results to {}: {e}", dir.display()))
+            })?),
+            None => None,
+        };
+    let mut write_error = None;
+    let write_failed = std::sync::atomic::AtomicBool::new(false);
+    let summary = pool.install(|| {
+        simulate_each(
             &sc.spec,
             seed,
             replications,
             || bar.inc(1),
-            || interrupted.load(Ordering::Relaxed),
+            || interrupted.load(Ordering::Relaxed) || write_failed.load(Ordering::Relaxed),
+            |r, rep| {
+                if let (Some(rows), None) = (&mut rows, &write_error)
+                    && let Err(e) = rows.add(r, &rep.values, rep.events)
+                {
+                    write_error = Some(e);
+                    write_failed.store(true, Ordering::Relaxed);
+                }
+            },
         )
     });
     bar.finish_and_clear();
-    let runs = runs.map_err(|e| Failure::Usage(e.to_string()))?;
+    let summary = summary.map_err(|e| Failure::Usage(e.to_string()))?;
+    if let (Some(e), Some(dir)) = (write_error, &a.out) {
+        return Err(Failure::Io(format!(
+            "cannot write results to {}: {e}",
+            dir.display()
+        )));
+    }
     let wall_time_s = started.elapsed().as_secs_f64();
-    let done = runs.len() as u64;
-    let pooled = pooled_percentiles(&sc.spec, &runs);
-    let distributions = pooled_distributions(&sc.spec, &runs);
-    let series = series_estimates(&sc.spec, &runs);
-    let (values, events): (Vec<Vec<f64>>, Vec<u64>) =
-        runs.into_iter().map(|r| (r.values, r.events)).unzip();
+    let done = summary.replications();
+    let pooled = pooled_percentiles(&sc.spec, summary.pooled());
+    let distributions = pooled_distributions(&sc.spec, summary.pooled());
+    let series = summary.series();
     let prov = Provenance {
         scenario_path: a.scenario.display().to_string(),
         scenario_sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
@@ -421,11 +444,16 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         seed,
         replications: done,
         threads: pool.current_num_threads(),
-        events: events.iter().sum(),
+        events: summary.events(),
         wall_time_s,
     };
     let spec = &sc.spec;
-    let results = Results::new(metric_names(spec), values, events, pooled, distributions);
+    let results = Results::new(
+        metric_names(spec),
+        summary.estimates(),
+        pooled,
+        distributions,
+    );
     if done < replications {
         // Ctrl-C: say so, show what finished, write nothing that could pass for a full run.
         eprintln!(
@@ -466,7 +494,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         }
     }
     if let Some(dir) = &a.out {
-        report::write_files(dir, spec, &results, &prov, &series, a.parquet)
+        let rows = rows.as_mut().expect("rows are written with --out");
+        report::write_files(dir, spec, &results, &prov, &series, a.parquet, rows)
             .map_err(|e| Failure::Io(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     if let Some(file) = &a.report {

@@ -13,10 +13,13 @@
 //!
 //! This module must not read or write files, or print: it returns values.
 
+mod summary;
 pub mod theory;
 
-use crate::engine::Streams;
-use crate::model::{Pooled, Replication, RunError, Runs, Spec, limits, run_replication};
+pub use summary::Summary;
+
+use crate::engine::{Streams, Welford};
+use crate::model::{Replication, RunError, Runs, Spec, limits, run_replication};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Mutex;
@@ -35,9 +38,9 @@ where
 }
 
 /// Checks `spec`, then runs its replications `0..n` in parallel on the current rayon
-/// pool, calling `done` after each. A replication is not started once `cancelled`
-/// returns true (Ctrl-C): the result then holds the replications that finished, in
-/// order. The first failed replication (in replication order) is the error.
+/// pool, calling `done` after each, and returns them all in replication order (see
+/// [`simulate_each`]; a caller that needs only the summary, or each replication once,
+/// should use that instead: this keeps every replication's metrics).
 pub fn simulate(
     spec: &Spec,
     seed: u64,
@@ -45,64 +48,113 @@ pub fn simulate(
     done: impl Fn() + Sync,
     cancelled: impl Fn() -> bool + Sync,
 ) -> Result<Runs, RunError> {
+    let mut replications = Vec::new();
+    let summary = simulate_each(spec, seed, n, done, cancelled, |_, r| replications.push(r))?;
+    Ok(Runs::from_pooled(replications, summary.into_pooled()))
+}
+
+/// Checks `spec`, then runs its replications `0..n` in parallel on the current rayon
+/// pool, calling `done` after each. Each replication is added to the returned
+/// [`Summary`] and then handed to `each`, in replication order, without its sketches
+/// (pooled in the summary): memory does not grow with `n`.
+/// Replications run in blocks (every replication of a block in parallel) small enough
+/// that a block's results fit in a few hundred megabytes.
+///
+/// A replication is not started once `cancelled` returns true (Ctrl-C): the summary
+/// then holds the replications that finished. The first failed replication (in
+/// replication order) is the error; the ones after it are not started.
+pub fn simulate_each(
+    spec: &Spec,
+    seed: u64,
+    n: u64,
+    done: impl Fn() + Sync,
+    cancelled: impl Fn() -> bool + Sync,
+    mut each: impl FnMut(u64, Replication),
+) -> Result<Summary, RunError> {
     spec.validate().map_err(RunError::Invalid)?;
     if n > limits::MAX_REPLICATIONS {
         return Err(RunError::Invalid(vec![crate::model::SpecError {
             path: "simulation.replications".into(),
             message: format!(
-                "{n} replications; at most {} (each replication's metrics are kept for the confidence intervals)",
+                "{n} replications; at most {} (see README, Limits)",
                 limits::MAX_REPLICATIONS
             ),
         }]));
     }
+    let per_replication = crate::model::metric_names(spec).len() as f64 + series_values(spec);
     if let Some(period) = spec.timeseries {
         let periods = ((spec.warmup + spec.horizon).ticks()).div_ceil(period.ticks().max(1));
-        let values = periods as f64 * crate::model::series_names(spec).len() as f64 * n as f64;
+        let values = periods as f64 * crate::model::series_names(spec).len() as f64;
         if values > limits::MAX_SERIES_VALUES {
             return Err(RunError::Invalid(vec![crate::model::SpecError {
                 path: "simulation.timeseries".into(),
                 message: format!(
-                    "the time series would hold {values:.2e} values ({periods} periods x metrics x {n} replications); at most {:.0e}: choose longer periods or fewer replications",
+                    "the time series would hold {values:.2e} values ({periods} periods x metrics); at most {:.0e}: choose longer periods",
                     limits::MAX_SERIES_VALUES
                 ),
             }]));
         }
     }
+    let block = block_size(per_replication, rayon::current_num_threads());
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
     let failed = std::sync::atomic::AtomicBool::new(false);
-    // Each replication's sketches are pooled as it ends (a merge adds counts, so the
-    // order does not matter); the replication keeps only its metrics.
-    let pooled = Mutex::new(Pooled::default());
-    let runs = replicate(seed, n, |_, streams| {
-        if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
-            return None;
+    let mut summary = Summary::new(spec);
+    let mut from = 0;
+    while from < n && !cancelled() {
+        let to = n.min(from + block);
+        let results: Vec<Option<Result<Replication, RunError>>> = (from..to)
+            .into_par_iter()
+            .map(|r| {
+                if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
+                let result = run_replication(spec, Streams::new(seed, r));
+                if result.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                done();
+                Some(result)
+            })
+            .collect();
+        for (r, result) in (from..to).zip(results) {
+            match result {
+                Some(Ok(mut rep)) => {
+                    summary.add(&mut rep);
+                    each(r, rep);
+                }
+                Some(Err(e)) => return Err(e),
+                // Interrupted: every replication that finished, in order.
+                None => {}
+            }
         }
-        let mut r = run_replication(spec, streams);
-        match &mut r {
-            Ok(rep) => pooled
-                .lock()
-                .expect("no panics while pooling")
-                .add(std::mem::take(&mut rep.tails)),
-            Err(_) => failed.store(true, std::sync::atomic::Ordering::Relaxed),
-        }
-        done();
-        Some(r)
-    });
-    if let Some(e) = runs.iter().flatten().find_map(|r| r.as_ref().err()) {
-        return Err(e.clone());
+        from = to;
     }
-    // Interrupted: every replication that finished, in order (all of them are pooled).
-    let replications = runs
-        .into_iter()
-        .flatten()
-        .map(|r| r.expect("errors returned above"))
-        .collect();
-    Ok(Runs::from_pooled(
-        replications,
-        pooled.into_inner().expect("no panics while pooling"),
-    ))
+    Ok(summary)
 }
+
+/// Values one replication keeps until it is summarised, besides its metrics: its time
+/// series' rows.
+fn series_values(spec: &Spec) -> f64 {
+    spec.timeseries.map_or(0.0, |period| {
+        let periods = ((spec.warmup + spec.horizon).ticks()).div_ceil(period.ticks().max(1));
+        periods as f64 * crate::model::series_names(spec).len() as f64
+    })
+}
+
+/// Replications per block of [`simulate_each`]: as many as hold [`BLOCK_VALUES`] values
+/// (metrics and time series rows), at most 1,024 (a replication also holds its
+/// percentile sketches, a few kilobytes, until it is summarised) and at least one per
+/// thread (a replication holds its own rows while it runs anyway). A block of a few
+/// hundred leaves threads idle at its end only briefly.
+fn block_size(values_per_replication: f64, threads: usize) -> u64 {
+    let fit = (BLOCK_VALUES / values_per_replication.max(1.0)) as u64;
+    fit.clamp(threads.max(1) as u64, 1024)
+}
+
+/// Most values (metrics and time series rows) the replications of one block of
+/// [`simulate_each`] hold at once: 16 million (128 MB).
+const BLOCK_VALUES: f64 = 16e6;
 
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications
 /// `0..replications`, all pairs in parallel on the current rayon pool. When the last
@@ -174,18 +226,19 @@ pub struct Estimate {
 impl Estimate {
     /// Summarises `values` (NaN values, such as a mean over no patients, are skipped).
     pub fn of(values: &[f64]) -> Estimate {
-        let xs: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-        let n = xs.len();
-        if n == 0 {
-            return Estimate {
-                n,
-                mean: f64::NAN,
-                sd: f64::NAN,
-                half_width: f64::NAN,
-            };
+        let mut m = Welford::new();
+        for &x in values.iter().filter(|x| !x.is_nan()) {
+            m.record(x);
         }
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        if n == 1 {
+        Estimate::of_moments(&m)
+    }
+
+    /// Summarises the moments of some values (accumulated in a fixed order: the same
+    /// values in the same order give the same estimate, bit for bit).
+    pub fn of_moments(m: &Welford) -> Estimate {
+        let n = m.count() as usize;
+        let (mean, sd) = (m.mean(), m.sd());
+        if n < 2 {
             return Estimate {
                 n,
                 mean,
@@ -193,7 +246,6 @@ impl Estimate {
                 half_width: f64::NAN,
             };
         }
-        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
         let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
             .expect("n >= 2")
             .inverse_cdf(0.975);
@@ -220,42 +272,6 @@ pub struct SeriesPoint {
     pub metric: String,
     /// Mean over replications with its confidence interval.
     pub estimate: Estimate,
-}
-
-/// The time series of `runs` (replications of `spec`) summarised per period and metric:
-/// the mean over replications and its 95 % CI. A replication that ended early (a run
-/// until empty) gives, for the periods after its end, each metric's value after the
-/// end (0 for flows and levels; nothing for means over no one). Empty without a series.
-pub fn series_estimates(spec: &Spec, runs: &[Replication]) -> Vec<SeriesPoint> {
-    let Some(period) = spec.timeseries else {
-        return Vec::new();
-    };
-    let names = crate::model::series_names(spec);
-    let width = names.len();
-    let periods = runs
-        .iter()
-        .filter_map(|r| r.series.as_ref())
-        .map(|rows| rows.len() / width.max(1))
-        .max()
-        .unwrap_or(0);
-    let mut out = Vec::with_capacity(periods * width);
-    let mut values = Vec::with_capacity(runs.len());
-    for p in 0..periods {
-        for (m, (metric, after_end)) in names.iter().enumerate() {
-            values.clear();
-            values.extend(
-                runs.iter()
-                    .filter_map(|r| r.series.as_ref())
-                    .map(|rows| rows.get(p * width + m).copied().unwrap_or(*after_end)),
-            );
-            out.push(SeriesPoint {
-                period_start_days: period.as_days() * p as f64,
-                metric: metric.name.clone(),
-                estimate: Estimate::of(&values),
-            });
-        }
-    }
-    out
 }
 
 #[cfg(test)]

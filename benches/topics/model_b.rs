@@ -113,7 +113,7 @@ fn whole_runs(c: &mut Criterion) {
             // What `cgtsim run` does before printing: replications, then pooled percentiles
             // (the table's formatting is not measured: the CLI's internals are private).
             let runs = simulate(&sc.spec, sc.seed, sc.replications, || {}, || false).unwrap();
-            black_box(pooled_percentiles(&sc.spec, &runs))
+            black_box(pooled_percentiles(&sc.spec, runs.pooled()))
         })
     });
     g.finish();

@@ -20,8 +20,8 @@ mod sizing;
 mod svg;
 
 pub use files::{
-    SERIES_FILE, check_writable, parquet_file, series_csv, summary_json, write_atomic,
-    write_atomic_with, write_files,
+    ReplicationRows, SERIES_FILE, check_writable, parquet_file, series_csv, summary_json,
+    write_atomic, write_atomic_with, write_files,
 };
 pub use grid::sweep_page;
 pub use html::{Sources, page};
@@ -48,12 +48,10 @@ pub struct Provenance {
     pub wall_time_s: f64,
 }
 
-/// Per-replication values and their summaries.
+/// A run's metrics summarised over its replications (each replication's own values go
+/// to `replications.csv` as they end: see [`ReplicationRows`]).
 pub struct Results {
     pub metrics: Vec<Metric>,
-    /// `values[r][m]`: replication r, metric m.
-    pub values: Vec<Vec<f64>>,
-    pub events: Vec<u64>,
     pub estimates: Vec<Estimate>,
     /// Percentiles pooled over every replication's patients, by metric name (see
     /// [`pooled_percentiles`](crate::model::pooled_percentiles)).
@@ -79,21 +77,16 @@ pub struct Bottleneck {
 pub const NEGLIGIBLE_WAIT_DAYS: f64 = 1.0 / 24.0;
 
 impl Results {
-    /// Summarises per-replication values.
+    /// The metrics (in the order of `metric_names`) with their estimates.
     pub fn new(
         metrics: Vec<Metric>,
-        values: Vec<Vec<f64>>,
-        events: Vec<u64>,
+        estimates: Vec<Estimate>,
         pooled: Vec<(String, f64)>,
         distributions: Vec<Distribution>,
     ) -> Results {
-        let estimates = (0..metrics.len())
-            .map(|m| Estimate::of(&values.iter().map(|v| v[m]).collect::<Vec<_>>()))
-            .collect();
+        debug_assert_eq!(metrics.len(), estimates.len(), "one estimate per metric");
         Results {
             metrics,
-            values,
-            events,
             estimates,
             pooled,
             distributions,

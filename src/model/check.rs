@@ -41,9 +41,11 @@ pub mod limits {
     /// without bound, so the run stops and says so, before memory (a few hundred bytes an
     /// entity) or queue scans grow with it.
     pub const MAX_IN_SYSTEM: usize = 100_000;
-    /// Most replications of one run: 100,000 (each replication's metrics and percentile
-    /// sketches, a few kilobytes, are kept for the confidence intervals, the pooled
-    /// percentiles and the tidy output).
+    /// Most replications of one run: 100,000. A run summarises replications as they end
+    /// and streams their rows to disk, so its memory does not grow with them, but a sweep
+    /// keeps each variant's replications until the variant is complete, and a run's tidy
+    /// output has a row per replication and metric (55 MB for 100,000 replications of
+    /// the M/M/5 reference).
     pub const MAX_REPLICATIONS: u64 = 100_000;
     /// Most patients in one cohort: 1,000,000 (a cohort is a trial or a waiting list;
     /// released all at once, a larger one would be a zero-time loop of arrivals).
@@ -51,8 +53,8 @@ pub mod limits {
     /// Most periods of a time series: 10,000 (200 years of weeks). A replication keeps
     /// one row per period until its results are summarised.
     pub const MAX_PERIODS: u64 = 10_000;
-    /// Most values of a run's time series, periods x metrics x replications: 50 million
-    /// (400 MB), the rows every replication keeps until they are summarised.
+    /// Most values of a run's time series, periods x metrics: 50 million (400 MB), the
+    /// rows a replication keeps until it is summarised (and the summary's moments).
     pub const MAX_SERIES_VALUES: f64 = 5e7;
     /// Most releases of one slot calendar in a run: 10 million (one event each).
     pub const MAX_SLOT_RELEASES: f64 = 1e7;

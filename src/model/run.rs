@@ -65,6 +65,11 @@ impl Runs {
         }
     }
 
+    /// Every replication's sketches, merged.
+    pub fn pooled(&self) -> &Pooled {
+        &self.pooled
+    }
+
     /// Replications whose sketches are already in `pooled`.
     pub fn from_pooled(replications: Vec<Replication>, pooled: Pooled) -> Runs {
         debug_assert!(replications.iter().all(|r| r.tails.is_empty()));
@@ -123,9 +128,9 @@ impl Pooled {
 /// (or order-to-infusion) times, and each milestone's, of every replication pooled into
 /// one sketch, read at 50, 90 and 95 %. Returned as `(metric name, days)`, with the
 /// names of the per-replication percentile metrics.
-pub fn pooled_percentiles(spec: &Spec, runs: &Runs) -> Vec<(String, f64)> {
+pub fn pooled_percentiles(spec: &Spec, pooled: &Pooled) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    for tail in &runs.pooled.tails {
+    for tail in &pooled.tails {
         for (key, q) in tail.keys.iter().zip([0.5, 0.9, 0.95]) {
             out.push((key.name(spec), tail.sketch.quantile(q)));
         }
@@ -145,8 +150,8 @@ pub struct Distribution {
 
 /// The distributions behind [`pooled_percentiles`]: every replication's values of each
 /// time pooled, read at every percent (for an ECDF; empty without values).
-pub fn pooled_distributions(spec: &Spec, runs: &Runs) -> Vec<Distribution> {
-    runs.pooled
+pub fn pooled_distributions(spec: &Spec, pooled: &Pooled) -> Vec<Distribution> {
+    pooled
         .tails
         .iter()
         .map(|tail| {

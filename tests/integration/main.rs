@@ -28,6 +28,7 @@ mod schema;
 mod semantics;
 mod size;
 mod slots;
+mod summary;
 mod support;
 mod sweep;
 mod sweep_store;

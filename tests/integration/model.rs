@@ -413,8 +413,8 @@ fn pooled_percentiles_do_not_depend_on_threads_and_replications_keep_no_sketches
             })
             .collect(),
     );
-    let want = cgtsim::model::pooled_percentiles(&sc.spec, &in_order);
-    let want_ecdf = cgtsim::model::pooled_distributions(&sc.spec, &in_order);
+    let want = cgtsim::model::pooled_percentiles(&sc.spec, in_order.pooled());
+    let want_ecdf = cgtsim::model::pooled_distributions(&sc.spec, in_order.pooled());
     assert!(!want.is_empty() && want.iter().all(|(_, v)| v.is_finite()));
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -423,13 +423,13 @@ fn pooled_percentiles_do_not_depend_on_threads_and_replications_keep_no_sketches
             .unwrap();
         let runs = pool.install(|| simulate(&sc.spec, 7, 40, || {}, || false).unwrap());
         assert!(runs.iter().all(|r| r.tails.is_empty()), "sketches pooled");
-        let got = cgtsim::model::pooled_percentiles(&sc.spec, &runs);
+        let got = cgtsim::model::pooled_percentiles(&sc.spec, runs.pooled());
         assert_eq!(got.len(), want.len());
         for ((n1, a), (n2, b)) in got.iter().zip(&want) {
             assert_eq!((n1, a.to_bits()), (n2, b.to_bits()), "{threads} threads");
         }
         assert_eq!(
-            cgtsim::model::pooled_distributions(&sc.spec, &runs),
+            cgtsim::model::pooled_distributions(&sc.spec, runs.pooled()),
             want_ecdf
         );
     }

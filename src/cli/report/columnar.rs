@@ -29,11 +29,6 @@ fn other(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// The Parquet file of a CSV table (with a header row) in memory.
-pub fn parquet_of_csv(csv: &[u8]) -> io::Result<Vec<u8>> {
-    write_parquet_of_csv(|| Ok(csv), Vec::new())
-}
-
 /// Writes the Parquet file of the CSV table that `open` reads (it is called twice) to
 /// `out`, and returns `out`.
 pub fn write_parquet_of_csv<R: io::Read, W: io::Write + Send>(

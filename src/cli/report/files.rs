@@ -125,8 +125,8 @@ pub fn check_writable(dir: &Path) -> io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// Writes `summary.json`, `summary.csv` and `replications.csv` into `dir` (created if
-/// needed) as one set: see [`write_set`].
+/// Writes `summary.json`, `summary.csv` and `replications.csv` (from `rows`, which
+/// were written as the replications ended) into `dir` as one set: see [`write_set`].
 pub fn write_files(
     dir: &Path,
     spec: &Spec,
@@ -134,8 +134,8 @@ pub fn write_files(
     prov: &Provenance,
     series: &[SeriesPoint],
     parquet: bool,
+    rows: &mut ReplicationRows,
 ) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
     let json =
         serde_json::to_string_pretty(&summary_json(spec, res, prov)).map_err(io::Error::other)?;
     let [json_name, summary_name, replications_name] = RUN_FILES;
@@ -162,91 +162,159 @@ pub fn write_files(
         .into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?;
 
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["replication", "metric", "unit", "value"];
-    header.extend(PROVENANCE_COLUMNS);
-    w.write_record(&header)?;
-    for (r, values) in res.values.iter().enumerate() {
-        let rows = res
-            .metrics
-            .iter()
-            .zip(values)
-            .map(|(m, v)| (m.name.clone(), m.unit.label(spec), num(*v)));
-        let events = std::iter::once((
-            "run.events".to_string(),
-            "events",
-            res.events[r].to_string(),
-        ));
-        for (name, unit, value) in rows.chain(events) {
-            let mut row = vec![r.to_string(), name, unit.to_string(), value];
-            row.extend(tail.iter().cloned());
-            w.write_record(&row)?;
-        }
-    }
-    let replications_csv = w
-        .into_inner()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let mut files = vec![
-        (json_name, (json + "\n").into_bytes()),
-        (summary_name, summary_csv),
-        (replications_name, replications_csv),
+    let body = rows.finish()?;
+    let replications = |w: &mut io::BufWriter<std::fs::File>| copy_rows(body, &tail, w);
+    let mut files: Vec<(String, Content)> = vec![
+        (json_name.into(), Content::Bytes((json + "\n").into_bytes())),
+        (summary_name.into(), Content::Bytes(summary_csv)),
+        (replications_name.into(), Content::Stream(&replications)),
     ];
     match costs::costs_csv(res, spec)? {
-        Some(csv) => files.push((COSTS_FILE, csv)),
+        Some(csv) => files.push((COSTS_FILE.into(), Content::Bytes(csv))),
         // Costs of an earlier run must not pass for this run's.
-        None => match std::fs::remove_file(dir.join(COSTS_FILE)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        },
+        None => remove_stale(&dir.join(COSTS_FILE))?,
     }
     if series.is_empty() {
         // A series of an earlier run must not pass for this run's.
-        match std::fs::remove_file(dir.join(SERIES_FILE)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
+        remove_stale(&dir.join(SERIES_FILE))?;
     } else {
-        files.push((SERIES_FILE, series_csv(series, spec)?));
+        files.push((
+            SERIES_FILE.into(),
+            Content::Bytes(series_csv(series, spec)?),
+        ));
     }
-    // Parquet copies of the tables, in the same set; without them, an earlier run's
-    // must not pass for this run's.
-    let copies: Vec<(String, Vec<u8>)> = if parquet {
-        files
-            .iter()
-            .filter_map(|(name, bytes)| {
-                let stem = name.strip_suffix(".csv")?;
-                Some(parquet_copy(bytes).map(|b| (format!("{stem}.parquet"), b)))
-            })
-            .collect::<io::Result<_>>()?
+    // Parquet copies of the tables, in the same set (each read back from its CSV's
+    // temporary, written before it); without them, an earlier run's must not pass for
+    // this run's.
+    let tables: Vec<String> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".csv"))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let copies: Vec<(String, PathBuf)> = tables
+        .iter()
+        .map(|name| {
+            let stem = name.trim_end_matches(".csv");
+            (format!("{stem}.parquet"), set_temporary(dir, name))
+        })
+        .collect();
+    let writers: Vec<_> = copies
+        .iter()
+        .map(|(_, csv)| move |w: &mut io::BufWriter<std::fs::File>| parquet_stream(csv, w))
+        .collect();
+    if parquet {
+        for ((name, _), write) in copies.iter().zip(&writers) {
+            files.push((name.clone(), Content::Stream(write)));
+        }
     } else {
         for name in [summary_name, replications_name, COSTS_FILE, SERIES_FILE] {
-            let stale = dir.join(name.replace(".csv", ".parquet"));
-            match std::fs::remove_file(stale) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+            remove_stale(&dir.join(name.replace(".csv", ".parquet")))?;
         }
-        Vec::new()
-    };
-    files.extend(copies.iter().map(|(n, b)| (n.as_str(), b.clone())));
+    }
     write_set(dir, &files)?;
-    for (name, bytes) in &files {
-        tracing::info!("wrote {} ({} bytes)", dir.join(name).display(), bytes.len());
+    for (name, _) in &files {
+        tracing::info!("wrote {}", dir.join(name).display());
     }
     Ok(())
 }
 
-/// The Parquet copy of a tidy CSV table.
-#[cfg(feature = "parquet")]
-pub fn parquet_copy(csv: &[u8]) -> io::Result<Vec<u8>> {
-    super::columnar::parquet_of_csv(csv)
+/// Removes a file an earlier run left that this run does not write.
+fn remove_stale(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
-/// Without the `parquet` feature there are no Parquet copies (the CLI refuses
-/// `--parquet` before anything runs).
-#[cfg(not(feature = "parquet"))]
-pub fn parquet_copy(_csv: &[u8]) -> io::Result<Vec<u8>> {
-    Err(no_parquet())
+/// `replications.csv` as replications end: each row without the provenance columns
+/// (known only once the run is over) goes to a temporary body in the output directory,
+/// and [`write_files`] adds them as it copies the body into place. Memory stays the
+/// same for any number of replications. The body is removed when this is dropped, so a
+/// run that was interrupted or failed leaves nothing behind.
+pub struct ReplicationRows {
+    path: PathBuf,
+    out: Option<csv::Writer<io::BufWriter<std::fs::File>>>,
+    /// Per metric, its name and unit; then the events.
+    columns: Vec<(String, String)>,
+}
+
+impl ReplicationRows {
+    /// Starts the body in `dir` (created if needed) for `spec`'s metrics.
+    pub fn create(dir: &Path, spec: &Spec) -> io::Result<ReplicationRows> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!(".replications.{}.body", std::process::id()));
+        let out = csv::Writer::from_writer(io::BufWriter::new(std::fs::File::create(&path)?));
+        let columns = crate::model::metric_names(spec)
+            .into_iter()
+            .map(|m| {
+                let unit = m.unit.label(spec).to_string();
+                (m.name, unit)
+            })
+            .collect();
+        Ok(ReplicationRows {
+            path,
+            out: Some(out),
+            columns,
+        })
+    }
+
+    /// The rows of replication `r`: one per metric (`values` in the order of
+    /// `metric_names`), then its events.
+    pub fn add(&mut self, r: u64, values: &[f64], events: u64) -> io::Result<()> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| io::Error::other("rows finished"))?;
+        let r = r.to_string();
+        for ((name, unit), &v) in self.columns.iter().zip(values) {
+            out.write_record([r.as_str(), name, unit, &num(v)])?;
+        }
+        out.write_record([r.as_str(), "run.events", "events", &events.to_string()])?;
+        Ok(())
+    }
+
+    /// Flushes the body; returns its path.
+    fn finish(&mut self) -> io::Result<&Path> {
+        if let Some(out) = self.out.take() {
+            out.into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?
+                .into_inner()
+                .map_err(|e| e.into_error())?;
+        }
+        Ok(&self.path)
+    }
+}
+
+impl Drop for ReplicationRows {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `replications.csv` from the body at `body`: the header, then each body row with the
+/// provenance columns `tail` appended.
+fn copy_rows(body: &Path, tail: &[String], w: &mut impl io::Write) -> io::Result<()> {
+    use std::io::BufRead;
+    let mut header = vec!["replication", "metric", "unit", "value"];
+    header.extend(PROVENANCE_COLUMNS);
+    let mut t = csv::Writer::from_writer(Vec::new());
+    t.write_record(tail)?;
+    let mut tail = t
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    tail.insert(0, b',');
+    writeln!(w, "{}", header.join(","))?;
+    let mut line = Vec::new();
+    let mut body = io::BufReader::new(std::fs::File::open(body)?);
+    loop {
+        line.clear();
+        if body.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        // (Metric names and units are slugs: no field holds a line break.)
+        w.write_all(line.strip_suffix(b"\n").unwrap_or(&line))?;
+        w.write_all(&tail)?;
+    }
 }
 
 #[cfg(not(feature = "parquet"))]
@@ -258,17 +326,22 @@ fn no_parquet() -> io::Error {
 
 /// Writes the Parquet copy of the CSV table at `csv` to `out` atomically, reading the
 /// table as it goes (a sweep's results can be gigabytes).
-#[cfg(feature = "parquet")]
 pub fn parquet_file(csv: &Path, out: &Path) -> io::Result<()> {
-    let open = || std::fs::File::open(csv).map(io::BufReader::new);
-    write_atomic_with(out, |w| {
-        super::columnar::write_parquet_of_csv(open, w).map(|_| ())
-    })
+    write_atomic_with(out, |w| parquet_stream(csv, w))
 }
 
-/// Without the `parquet` feature: refused, as `parquet_copy`.
+/// Writes the Parquet copy of the CSV table at `csv` to `w`, reading the table twice
+/// as it goes.
+#[cfg(feature = "parquet")]
+fn parquet_stream(csv: &Path, w: &mut io::BufWriter<std::fs::File>) -> io::Result<()> {
+    let open = || std::fs::File::open(csv).map(io::BufReader::new);
+    super::columnar::write_parquet_of_csv(open, w).map(|_| ())
+}
+
+/// Without the `parquet` feature there are no Parquet copies (the CLI refuses
+/// `--parquet` before anything runs).
 #[cfg(not(feature = "parquet"))]
-pub fn parquet_file(_csv: &Path, _out: &Path) -> io::Result<()> {
+fn parquet_stream(_csv: &Path, _w: &mut io::BufWriter<std::fs::File>) -> io::Result<()> {
     Err(no_parquet())
 }
 
@@ -313,35 +386,57 @@ pub fn series_csv(series: &[SeriesPoint], spec: &Spec) -> io::Result<Vec<u8>> {
 /// Writes files that belong together so that `dir` never holds files of two runs: every
 /// file goes to a temporary first (a failure there removes the temporaries and leaves
 /// the old files alone); then the old files are removed and the new ones renamed in.
-pub fn write_set(dir: &Path, files: &[(&str, Vec<u8>)]) -> io::Result<()> {
-    let tmp = |name: &str| dir.join(format!(".{name}.{}.tmp", std::process::id()));
+pub fn write_set(dir: &Path, files: &[(String, Content<'_>)]) -> io::Result<()> {
     let clean = || {
         for (name, _) in files {
-            let _ = std::fs::remove_file(tmp(name));
+            let _ = std::fs::remove_file(set_temporary(dir, name));
         }
     };
-    for (name, bytes) in files {
-        if let Err(e) = write_synced(&tmp(name), bytes) {
+    for (name, content) in files {
+        let tmp = set_temporary(dir, name);
+        let written = match content {
+            Content::Bytes(bytes) => write_synced(&tmp, bytes),
+            Content::Stream(fill) => write_synced_with(&tmp, fill),
+        };
+        if let Err(e) = written {
             clean();
             return Err(e);
         }
     }
     for (name, _) in files {
-        match std::fs::remove_file(dir.join(name)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                clean();
-                return Err(e);
-            }
-            _ => {}
+        if let Err(e) = remove_stale(&dir.join(name)) {
+            clean();
+            return Err(e);
         }
     }
     for (name, _) in files {
-        if let Err(e) = std::fs::rename(tmp(name), dir.join(name)) {
+        if let Err(e) = std::fs::rename(set_temporary(dir, name), dir.join(name)) {
             clean();
             return Err(e);
         }
     }
     Ok(())
+}
+
+/// What [`write_set`] writes into one file: bytes, or a function that writes a table too
+/// large to hold in memory through a buffer.
+pub enum Content<'a> {
+    Bytes(Vec<u8>),
+    Stream(&'a Fill<'a>),
+}
+
+/// A function that writes a file's content through a buffer.
+pub type Fill<'a> = dyn Fn(&mut io::BufWriter<std::fs::File>) -> io::Result<()> + 'a;
+
+/// The temporary [`write_set`] writes file `name` of `dir` to.
+fn set_temporary(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn write_synced_with(path: &Path, fill: &Fill<'_>) -> io::Result<()> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    fill(&mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -17,6 +17,8 @@
 //! - `model_b/sweden_network_10y`: the bundled network of 6 hospitals and 3 plants
 //!   (routing, legs by lane and mode, calendars), one replication of 10 years, one thread:
 //!   measured beside `cart_b1` so that the two can be compared in one run.
+//! - `model_b/ccrm_nordic`, `model_b/ccrm_nordic_rampup`, `model_b/testa_testbed`: the
+//!   other bundled scenarios, one replication of their own horizon, one thread.
 //! - `run/cart_br_threads=N`: run BR (200 replications of 730 d after 365 d) on N rayon
 //!   threads; parallel efficiency = time(1) / (2 time(2)).
 //! - `run/ccrm_nordic`: what `cgtsim run scenarios/ccrm-nordic.toml` does before printing
@@ -73,11 +75,22 @@ fn model_b(c: &mut Criterion) {
     let network =
         read("scenarios/sweden-network.toml").replace("horizon = \"1095d\"", "horizon = \"3650d\"");
     let network = scenario::parse("sweden-network", &network).unwrap();
-    for (name, sc) in [
+    // The other bundled scenarios, one replication of their own horizon each.
+    let bundled: Vec<(&str, scenario::Scenario)> = [
+        ("ccrm_nordic", "scenarios/ccrm-nordic.toml"),
+        ("ccrm_nordic_rampup", "scenarios/ccrm-nordic-rampup.toml"),
+        ("testa_testbed", "scenarios/testa-testbed.toml"),
+    ]
+    .into_iter()
+    .map(|(name, path)| (name, scenario::parse(path, &read(path)).unwrap()))
+    .collect();
+    let mut all = vec![
         ("allogeneic_rq", &allo),
         ("northx_matfors_10y", &northx),
         ("sweden_network_10y", &network),
-    ] {
+    ];
+    all.extend(bundled.iter().map(|(name, sc)| (*name, sc)));
+    for (name, sc) in all {
         let events: u64 = one_thread.install(|| run(&sc.spec, 1, 1).1.iter().sum());
         g.throughput(Throughput::Elements(events));
         g.bench_function(name, |b| {

@@ -359,7 +359,7 @@ pub fn advance<M: Model>(
     if !k.stop {
         k.limit = k.events.saturating_add(budget);
     }
-    while let Some((t, event)) = k.queue.pop_before(end) {
+    while let Some((t, event)) = k.queue.take_before(end) {
         if !in_window && t >= warmup_end {
             reset_all(model, k, warmup_end);
             in_window = true;
@@ -367,6 +367,7 @@ pub fn advance<M: Model>(
         if t == k.now {
             at_this_time += 1;
             if at_this_time > MAX_EVENTS_AT_ONE_TIME {
+                k.queue.settle();
                 return Some(RunEnd::Stalled { at: t });
             }
         } else {
@@ -398,6 +399,7 @@ fn handle<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, t: Time, event: Eve
         Event::Pool(p) => k.handle_pool_event(p),
     }
     deliver_notices(model, k);
+    k.queue.settle();
 }
 
 fn reset_all<M: Model>(model: &mut M, k: &mut Kernel<M::Event>, at: Time) {

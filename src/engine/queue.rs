@@ -53,6 +53,10 @@ pub struct EventQueue<E> {
     owner: Vec<u64>,
     free_slots: Vec<u32>,
     stale: usize,
+    /// The top entry was handed out by [`EventQueue::take_before`] and still sits at the
+    /// root: the next push overwrites it (one sift down instead of a removal and an
+    /// insertion: most events schedule another), or [`EventQueue::settle`] removes it.
+    hole: bool,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -75,12 +79,13 @@ impl<E: Copy> EventQueue<E> {
             owner: Vec::new(),
             free_slots: Vec::new(),
             stale: 0,
+            hole: false,
         }
     }
 
     /// Number of live (not cancelled) pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() - self.stale
+        self.heap.len() - self.stale - usize::from(self.hole)
     }
 
     /// True when no live event is pending.
@@ -148,6 +153,34 @@ impl<E: Copy> EventQueue<E> {
         Some((top.time, top.event))
     }
 
+    /// Hands out the earliest live event if it is strictly before `limit`, like
+    /// [`EventQueue::pop_before`], but leaves its entry at the root until the next push
+    /// (which takes its place) or [`EventQueue::settle`]. The order events leave in is
+    /// the same: it is fixed by `(time, sequence)`, whatever the heap's shape.
+    #[inline(always)]
+    pub fn take_before(&mut self, limit: Time) -> Option<(Time, E)> {
+        let top = self.live_top()?;
+        if top.time >= limit {
+            return None;
+        }
+        self.hole = true;
+        if top.slot != NOT_CANCELLABLE {
+            self.owner[top.slot as usize] = FREE;
+            self.free_slots.push(top.slot);
+        }
+        Some((top.time, top.event))
+    }
+
+    /// Removes the entry [`EventQueue::take_before`] handed out, unless a push took its
+    /// place already.
+    #[inline(always)]
+    pub fn settle(&mut self) {
+        if self.hole {
+            self.hole = false;
+            self.remove_top();
+        }
+    }
+
     /// Removes and returns the earliest live event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
@@ -162,6 +195,7 @@ impl<E: Copy> EventQueue<E> {
     /// Drops cancelled entries from the top; returns (a copy of) the live top, if any.
     #[inline(always)]
     fn live_top(&mut self) -> Option<Entry<E>> {
+        debug_assert!(!self.hole, "settle the event handed out first");
         loop {
             let top = *self.heap.first()?;
             if top.slot == NOT_CANCELLABLE || self.owner[top.slot as usize] == top.seq {
@@ -178,6 +212,7 @@ impl<E: Copy> EventQueue<E> {
         self.owner.clear();
         self.free_slots.clear();
         self.stale = 0;
+        self.hole = false;
         self.next_seq = 0;
     }
 
@@ -191,6 +226,12 @@ impl<E: Copy> EventQueue<E> {
             slot,
             event,
         };
+        if self.hole {
+            // The event being handled still sits at the root: the new one takes its place.
+            self.hole = false;
+            self.sift_down(0, item);
+            return seq;
+        }
         // The new entry stays in registers while the hole moves up: reading it back from
         // the slot just written would stall on store-to-load forwarding.
         let pos = self.heap.len();
@@ -288,6 +329,59 @@ mod tests {
         assert_eq!(q.pop(), Some((Time::from_ticks(20), 2)));
         assert!(!q.cancel(b), "b already happened");
         assert!(!q.cancel(a));
+    }
+
+    #[test]
+    fn handing_out_the_top_gives_the_same_order_as_popping_it() {
+        // The run loop takes an event, its handler schedules 0 to 2 more (the first takes
+        // the handed-out entry's place), then settles: the order must be pop's, with
+        // ties, cancellations and an empty list on the way.
+        let (mut a, mut b) = (EventQueue::new(), EventQueue::new());
+        let mut x: u64 = 7;
+        let mut draw = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let (mut timers_a, mut timers_b) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        let mut emptied = 0;
+        for _ in 0..20_000 {
+            let (ta, tb) = (a.take_before(Time::NEVER), b.pop());
+            assert_eq!(ta, tb);
+            let now = match ta {
+                Some((now, _)) => now,
+                None => {
+                    emptied += 1;
+                    Time::ZERO
+                }
+            };
+            for _ in 0..=draw(2) {
+                let t = now + crate::engine::Duration::from_ticks(draw(4));
+                if draw(4) == 0 {
+                    timers_a.push(a.push_cancellable(t, next));
+                    timers_b.push(b.push_cancellable(t, next));
+                } else {
+                    a.push(t, next);
+                    b.push(t, next);
+                }
+                next += 1;
+            }
+            if draw(3) == 0 && !timers_a.is_empty() {
+                let k = draw(timers_a.len() as u64) as usize;
+                let (ca, cb) = (timers_a.swap_remove(k), timers_b.swap_remove(k));
+                assert_eq!(a.cancel(ca), b.cancel(cb));
+            }
+            if draw(2) == 0 {
+                // A handler that schedules nothing: the handed-out entry is removed.
+                a.settle();
+                assert_eq!(a.take_before(Time::NEVER), b.pop());
+            }
+            a.settle();
+            assert_eq!(a.len(), b.len());
+        }
+        assert!(emptied > 0 || next > 20_000);
     }
 
     #[test]

@@ -503,6 +503,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Starts the patience clock of entity `c`, waiting from now.
+    #[inline]
     fn wait_patiently(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let e = &mut self.entities[c as usize];
         if e.patience_left != UNLIMITED {
@@ -531,6 +532,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Stops the patience clock of entity `c`, which waited since `since`.
+    #[inline]
     fn stop_waiting(&mut self, c: u32, since: Time, k: &mut Kernel<Ev>) {
         let e = &mut self.entities[c as usize];
         if let Some(timer) = e.patience_timer.take() {

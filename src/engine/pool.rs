@@ -678,31 +678,33 @@ impl Pools {
             pool.held_back_busy += u128::from(waited - closed);
         }
         let wait_days = waited.as_days();
-        for &(p, u) in &needs[..n] {
-            match queued {
-                Some((from, at)) if from == p => {
-                    let pool = &mut self.pools[p.0 as usize];
-                    if at == 0 {
-                        pool.queue.pop_front();
-                    } else {
-                        pool.queue.remove(at);
-                    }
-                    pool.queue_tw.set(now, pool.queue.len() as u64);
+        match queued {
+            // A new request granted at once: it is in no queue, and wants every pool.
+            None => {
+                for &(p, u) in &needs[..n] {
+                    debug_assert!(u > 0, "a new request wants at least one unit");
+                    self.take_units(now, i, p, u, wait_days);
                 }
-                Some(_) if u > 0 => self.dequeue(now, p, i),
-                _ => {}
             }
-            if u == 0 {
-                continue; // released by `release_part` before a preemption: not wanted again
-            }
-            let pool = &mut self.pools[p.0 as usize];
-            pool.in_use += u;
-            pool.working_tw.set(now, u64::from(pool.in_use));
-            pool.peak_busy = pool.peak_busy.max(pool.in_use + pool.changeover);
-            pool.wait.record(wait_days);
-            pool.grants += 1;
-            if pool.policy == CapacityDrop::Preempt {
-                pool.holders.push(i);
+            Some((from, at)) => {
+                for &(p, u) in &needs[..n] {
+                    if from == p {
+                        let pool = &mut self.pools[p.0 as usize];
+                        if at == 0 {
+                            pool.queue.pop_front();
+                        } else {
+                            pool.queue.remove(at);
+                        }
+                        pool.queue_tw.set(now, pool.queue.len() as u64);
+                    } else if u > 0 {
+                        self.dequeue(now, p, i);
+                    }
+                    if u > 0 {
+                        // (zero: released by `release_part` before a preemption, not
+                        // wanted again)
+                        self.take_units(now, i, p, u, wait_days);
+                    }
+                }
             }
         }
         let req = &mut self.requests[i as usize];
@@ -710,6 +712,20 @@ impl Pools {
         req.granted_seq = self.grant_seq;
         self.grant_seq += 1;
         self.notices.push_back(Notice::Granted(token));
+    }
+
+    /// Request `i` takes `u` units of pool `p` after waiting `wait_days`.
+    #[inline(always)]
+    fn take_units(&mut self, now: Time, i: u32, p: PoolId, u: u32, wait_days: f64) {
+        let pool = &mut self.pools[p.0 as usize];
+        pool.in_use += u;
+        pool.working_tw.set(now, u64::from(pool.in_use));
+        pool.peak_busy = pool.peak_busy.max(pool.in_use + pool.changeover);
+        pool.wait.record(wait_days);
+        pool.grants += 1;
+        if pool.policy == CapacityDrop::Preempt {
+            pool.holders.push(i);
+        }
     }
 
     /// Grants what pool `p`'s free units allow, in queue order (see the dispatch rule).

@@ -186,7 +186,10 @@ pub struct Pools {
     pools: Vec<Pool>,
     requests: Vec<Request>,
     free_requests: Vec<u32>,
-    notices: VecDeque<Notice>,
+    /// Notices for the model, oldest first from `delivered` on (a vector read forward
+    /// and emptied once read: cheaper than a ring for the one or two of an event).
+    notices: Vec<Notice>,
+    delivered: usize,
     request_seq: u64,
     grant_seq: u64,
 }
@@ -364,7 +367,8 @@ impl Pools {
             pools: Vec::new(),
             requests: Vec::new(),
             free_requests: Vec::new(),
-            notices: VecDeque::with_capacity(16),
+            notices: Vec::with_capacity(16),
+            delivered: 0,
             request_seq: 0,
             grant_seq: 0,
         }
@@ -380,7 +384,17 @@ impl Pools {
     /// The next notice for the model (a grant or a preemption), oldest first.
     #[inline(always)]
     pub(super) fn next_notice(&mut self) -> Option<Notice> {
-        self.notices.pop_front()
+        match self.notices.get(self.delivered) {
+            Some(&n) => {
+                self.delivered += 1;
+                Some(n)
+            }
+            None => {
+                self.notices.clear();
+                self.delivered = 0;
+                None
+            }
+        }
     }
 
     /// Adds a pool (before the run starts).
@@ -711,7 +725,7 @@ impl Pools {
         req.state = State::Serving;
         req.granted_seq = self.grant_seq;
         self.grant_seq += 1;
-        self.notices.push_back(Notice::Granted(token));
+        self.notices.push(Notice::Granted(token));
     }
 
     /// Request `i` takes `u` units of pool `p` after waiting `wait_days`.

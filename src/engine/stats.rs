@@ -41,7 +41,8 @@ impl Welford {
     pub fn record(&mut self, x: f64) {
         self.n += 1;
         let d = x - self.mean;
-        self.mean += d / self.n as f64;
+        // (Through i64: one instruction where u64 takes several; n is far below 2^63.)
+        self.mean += d / self.n as i64 as f64;
         self.m2 += d * (x - self.mean);
     }
     /// Number of observations.

@@ -133,7 +133,7 @@ impl Pools {
                 self.enqueue(now, q, i);
             }
         }
-        self.notices.push_back(Notice::Preempted(r.token));
+        self.notices.push(Notice::Preempted(r.token));
         for &(q, _) in r.needs() {
             self.dispatch(now, q);
         }

@@ -58,7 +58,8 @@ pub fn simulate(
 /// [`Summary`] and then handed to `each`, in replication order, without its sketches
 /// (pooled in the summary): memory does not grow with `n`.
 /// Replications run in blocks (every replication of a block in parallel) small enough
-/// that a block's results fit in a few hundred megabytes.
+/// that a block's results fit in a few hundred megabytes; a block is added (serially, in
+/// order) while the next one runs, so `each` must be `Send`.
 ///
 /// A replication is not started once `cancelled` returns true (Ctrl-C): the summary
 /// then holds the replications that finished. The first failed replication (in
@@ -69,7 +70,7 @@ pub fn simulate_each(
     n: u64,
     done: impl Fn() + Sync,
     cancelled: impl Fn() -> bool + Sync,
-    mut each: impl FnMut(u64, Replication),
+    mut each: impl FnMut(u64, Replication) + Send,
 ) -> Result<Summary, RunError> {
     spec.validate().map_err(RunError::Invalid)?;
     if n > limits::MAX_REPLICATIONS {
@@ -99,11 +100,8 @@ pub fn simulate_each(
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let mut summary = Summary::new(spec);
-    let mut from = 0;
-    while from < n && !cancelled() {
-        let to = n.min(from + block);
-        let results: Vec<Option<Result<Replication, RunError>>> = (from..to)
+    let run_block = |from: u64, to: u64| -> Vec<Option<Result<Replication, RunError>>> {
+        (from..to)
             .into_par_iter()
             .map(|r| {
                 if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
@@ -116,19 +114,46 @@ pub fn simulate_each(
                 done();
                 Some(result)
             })
-            .collect();
-        for (r, result) in (from..to).zip(results) {
+            .collect()
+    };
+    let mut summary = Summary::new(spec);
+    // Adds a finished block to the summary and hands it on, in replication order (an
+    // interrupted run skips the replications that did not run).
+    let mut fold = |from: u64, results: Vec<Option<Result<Replication, RunError>>>| {
+        for (r, result) in (from..).zip(results) {
             match result {
                 Some(Ok(mut rep)) => {
                     summary.add(&mut rep);
                     each(r, rep);
                 }
                 Some(Err(e)) => return Err(e),
-                // Interrupted: every replication that finished, in order.
                 None => {}
             }
         }
-        from = to;
+        Ok(())
+    };
+    // Each block is folded while the next one runs, so that the fold (serial: the sums
+    // must be in replication order) leaves no thread idle.
+    let mut finished = None;
+    let mut from = 0;
+    loop {
+        let next = (from < n && !cancelled()).then(|| (from, n.min(from + block)));
+        if next.is_none() && finished.is_none() {
+            break;
+        }
+        let (folded, ran) = rayon::join(
+            || {
+                finished
+                    .take()
+                    .map_or(Ok(()), |(f, results)| fold(f, results))
+            },
+            || next.map(|(f, t)| (f, run_block(f, t))),
+        );
+        folded?;
+        finished = ran;
+        if let Some((_, t)) = next {
+            from = t;
+        }
     }
     Ok(summary)
 }

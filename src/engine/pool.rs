@@ -700,6 +700,13 @@ impl Pools {
                     self.take_units(now, i, p, u, wait_days);
                 }
             }
+            // The common case, one pool, whose queue held the request: no scan.
+            Some((from, 0)) if n == 1 && needs[0].0 == from && needs[0].1 > 0 => {
+                let pool = &mut self.pools[from.0 as usize];
+                pool.queue.pop_front();
+                pool.queue_tw.set(now, pool.queue.len() as u64);
+                self.take_units(now, i, from, needs[0].1, wait_days);
+            }
             Some((from, at)) => {
                 for &(p, u) in &needs[..n] {
                     if from == p {
@@ -753,13 +760,19 @@ impl Pools {
             }
             let Some(&i) = pool.queue.get(at) else { return };
             let r = &self.requests[i as usize];
-            if free < r.units_from(p) {
+            // (A request for one pool, the common case, needs no scan of its pools.)
+            let units = if r.n == 1 {
+                r.needs[0].1
+            } else {
+                r.units_from(p)
+            };
+            if free < units {
                 return; // strict: nobody overtakes this request for this pool's units
             }
-            let fits_elsewhere = r
-                .needs()
-                .iter()
-                .all(|&(q, u)| q == p || self.pools[q.0 as usize].free() >= u);
+            let fits_elsewhere = r.n == 1
+                || r.needs()
+                    .iter()
+                    .all(|&(q, u)| q == p || self.pools[q.0 as usize].free() >= u);
             if fits_elsewhere {
                 self.grant(now, i, Some((p, at))); // `at` now points at the next one
             } else {

@@ -426,12 +426,6 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     });
     bar.finish_and_clear();
     let summary = summary.map_err(|e| Failure::Usage(e.to_string()))?;
-    if let (Some(e), Some(dir)) = (write_error, &a.out) {
-        return Err(Failure::Io(format!(
-            "cannot write results to {}: {e}",
-            dir.display()
-        )));
-    }
     let wall_time_s = started.elapsed().as_secs_f64();
     let done = summary.replications();
     let pooled = pooled_percentiles(&sc.spec, summary.pooled());
@@ -454,10 +448,15 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         pooled,
         distributions,
     );
-    if done < replications {
-        // Ctrl-C: say so, show what finished, write nothing that could pass for a full run.
+    if done < replications || write_error.is_some() {
+        // Ctrl-C, or a row that could not be written: say so, show what finished, write
+        // nothing that could pass for a full run.
+        let why = match &write_error {
+            Some(_) => "stopped by a failed write",
+            None => "interrupted",
+        };
         eprintln!(
-            "interrupted: {done} of {replications} replications finished; no files written{}",
+            "{why}: {done} of {replications} replications finished; no files written{}",
             if done > 0 {
                 "; the table below covers only those"
             } else {
@@ -467,7 +466,12 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         if done > 0 {
             print!("{}", report::table(spec, &results, &prov));
         }
-        return Err(Failure::Interrupted);
+        return Err(match (write_error, &a.out) {
+            (Some(e), Some(dir)) => {
+                Failure::Io(format!("cannot write results to {}: {e}", dir.display()))
+            }
+            _ => Failure::Interrupted,
+        });
     }
     if a.json {
         let json = report::summary_json(spec, &results, &prov);

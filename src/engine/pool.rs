@@ -506,12 +506,17 @@ impl Pools {
                 self.requests.len() as u32 - 1
             }
         };
-        let (mut fits, mut queues_empty) = (true, true);
-        for &(p, u) in needs {
-            let pool = &self.pools[p.0 as usize];
-            fits &= pool.free() >= u;
-            queues_empty &= pool.queue.is_empty();
-        }
+        let (fits, queues_empty) = match *needs {
+            // (One pool, the common case: no scan.)
+            [(p, u)] => {
+                let pool = &self.pools[p.0 as usize];
+                (pool.free() >= u, pool.queue.is_empty())
+            }
+            _ => needs.iter().fold((true, true), |(fits, empty), &(p, u)| {
+                let pool = &self.pools[p.0 as usize];
+                (fits && pool.free() >= u, empty && pool.queue.is_empty())
+            }),
+        };
         if fits && queues_empty {
             self.grant(now, id, None);
         } else {

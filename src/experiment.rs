@@ -82,20 +82,17 @@ pub fn simulate_each(
             ),
         }]));
     }
-    let per_replication = crate::model::metric_names(spec).len() as f64 + series_values(spec);
-    if let Some(period) = spec.timeseries {
-        let periods = ((spec.warmup + spec.horizon).ticks()).div_ceil(period.ticks().max(1));
-        let values = periods as f64 * crate::model::series_names(spec).len() as f64;
-        if values > limits::MAX_SERIES_VALUES {
-            return Err(RunError::Invalid(vec![crate::model::SpecError {
-                path: "simulation.timeseries".into(),
-                message: format!(
-                    "the time series would hold {values:.2e} values ({periods} periods x metrics); at most {:.0e}: choose longer periods",
-                    limits::MAX_SERIES_VALUES
-                ),
-            }]));
-        }
+    let (periods, series) = series_size(spec);
+    if series > limits::MAX_SERIES_VALUES {
+        return Err(RunError::Invalid(vec![crate::model::SpecError {
+            path: "simulation.timeseries".into(),
+            message: format!(
+                "the time series would hold {series:.2e} values ({periods} periods x metrics); at most {:.0e}: choose longer periods",
+                limits::MAX_SERIES_VALUES
+            ),
+        }]));
     }
+    let per_replication = crate::model::metric_names(spec).len() as f64 + series;
     let block = block_size(per_replication, rayon::current_num_threads());
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
@@ -158,12 +155,13 @@ pub fn simulate_each(
     Ok(summary)
 }
 
-/// Values one replication keeps until it is summarised, besides its metrics: its time
-/// series' rows.
-fn series_values(spec: &Spec) -> f64 {
-    spec.timeseries.map_or(0.0, |period| {
+/// A replication's time series: its periods, and its values (periods x metrics), which
+/// it keeps until it is summarised; none without a series.
+fn series_size(spec: &Spec) -> (u64, f64) {
+    spec.timeseries.map_or((0, 0.0), |period| {
         let periods = ((spec.warmup + spec.horizon).ticks()).div_ceil(period.ticks().max(1));
-        periods as f64 * crate::model::series_names(spec).len() as f64
+        let values = periods as f64 * crate::model::series_names(spec).len() as f64;
+        (periods, values)
     })
 }
 

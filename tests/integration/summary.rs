@@ -184,15 +184,12 @@ fn run_out_streams_every_replications_rows_and_leaves_no_temporary() {
     let text = crate::support::replaced(SHORT_MMC, "replications = 2500", "replications = 1100");
     std::fs::write(&path, text).unwrap();
     let out = dir.join("out");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cgtsim"))
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let status = crate::support::cgtsim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(status.status.success(), "{status:?}");
     let sc = scenario::parse("mmc.toml", SHORT_MMC).unwrap();
     let runs = simulate(&sc.spec, sc.seed, 1100, || {}, || false).unwrap();

@@ -5,6 +5,7 @@
 //! the user gave (arguments or scenario) prints a message that says what to fix and
 //! exits with code 2; it never panics. Results go to stdout, progress and errors to
 //! stderr.
+pub mod api;
 mod completions;
 mod page;
 pub(crate) mod report;

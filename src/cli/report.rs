@@ -20,8 +20,8 @@ mod sizing;
 mod svg;
 
 pub use files::{
-    ReplicationRows, SERIES_FILE, check_writable, parquet_file, series_csv, summary_json,
-    write_atomic, write_atomic_with, write_files,
+    PROVENANCE_COLUMNS, ReplicationRows, SERIES_FILE, check_writable, parquet_file, provenance_row,
+    series_csv, summary_csv, summary_json, write_atomic, write_atomic_with, write_files,
 };
 pub use grid::sweep_page;
 pub use html::{Sources, page};

@@ -247,7 +247,6 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
     let shown_path = path.display().to_string();
     let src = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::file(&shown_path, format!("cannot read the sweep: {e}")))?;
-    let err = |span: Range<usize>, msg: String| ScenarioError::at(&shown_path, &src, span, msg);
     let file: SweepFile =
         toml::from_str(&src).map_err(|e| scenario::toml_error(&shown_path, &src, &e))?;
     let base_path = path
@@ -255,12 +254,46 @@ pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         .unwrap_or(Path::new("."))
         .join(file.base.get_ref());
     let base_src = std::fs::read_to_string(&base_path).map_err(|e| {
-        err(
+        ScenarioError::at(
+            &shown_path,
+            &src,
             file.base.span(),
             format!("cannot read the base scenario {}: {e}", base_path.display()),
         )
     })?;
     let base_shown = base_path.display().to_string();
+    checked(file, shown_path, src, base_shown, base_src)
+}
+
+/// A sweep from its text `src` (shown as `shown_path`) over the base scenario text
+/// `base_src` (shown as `base_shown`), whatever the file's `base` says: for front ends
+/// that hold both in memory.
+pub fn parse(
+    shown_path: &str,
+    src: &str,
+    base_shown: &str,
+    base_src: &str,
+) -> Result<Sweep, ScenarioError> {
+    let file: SweepFile =
+        toml::from_str(src).map_err(|e| scenario::toml_error(shown_path, src, &e))?;
+    checked(
+        file,
+        shown_path.to_string(),
+        src.to_string(),
+        base_shown.to_string(),
+        base_src.to_string(),
+    )
+}
+
+/// Checks the design of a parsed sweep file over its base scenario.
+fn checked(
+    file: SweepFile,
+    shown_path: String,
+    src: String,
+    base_shown: String,
+    base_src: String,
+) -> Result<Sweep, ScenarioError> {
+    let err = |span: Range<usize>, msg: String| ScenarioError::at(&shown_path, &src, span, msg);
     let base_sc = scenario::parse(&base_shown, &base_src)?;
     let base: toml::Table = toml::from_str(&base_src).expect("the base scenario parsed above");
     // Each axis's paths: its own, or those of its `[linked]` entry.

@@ -83,7 +83,8 @@ fn brief(spec: &Spec) -> Value {
     })
 }
 
-const PROVENANCE_COLUMNS: [&str; 7] = [
+/// The provenance columns every tidy table ends with (see [`provenance_row`]).
+pub const PROVENANCE_COLUMNS: [&str; 7] = [
     "seed",
     "replications",
     "events",
@@ -93,7 +94,8 @@ const PROVENANCE_COLUMNS: [&str; 7] = [
     "scenario_sha256",
 ];
 
-fn provenance_row(p: &Provenance) -> [String; 7] {
+/// A run's provenance as the values of [`PROVENANCE_COLUMNS`].
+pub fn provenance_row(p: &Provenance) -> [String; 7] {
     [
         p.seed.to_string(),
         p.replications.to_string(),
@@ -139,28 +141,8 @@ pub fn write_files(
     let json =
         serde_json::to_string_pretty(&summary_json(spec, res, prov)).map_err(io::Error::other)?;
     let [json_name, summary_name, replications_name] = RUN_FILES;
-
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["metric", "unit", "mean", "sd", "ci95_low", "ci95_high", "n"];
-    header.extend(PROVENANCE_COLUMNS);
-    w.write_record(&header)?;
+    let summary_csv = summary_csv(spec, res, prov)?;
     let tail = provenance_row(prov);
-    for (m, e) in res.metrics.iter().zip(&res.estimates) {
-        let mut row = vec![
-            m.name.clone(),
-            m.unit.label(spec).into(),
-            num(e.mean),
-            num(e.sd),
-            num(e.ci95()[0]),
-            num(e.ci95()[1]),
-            e.n.to_string(),
-        ];
-        row.extend(tail.iter().cloned());
-        w.write_record(&row)?;
-    }
-    let summary_csv = w
-        .into_inner()
-        .map_err(|e| io::Error::other(e.to_string()))?;
 
     let body = rows.finish()?;
     let replications = |w: &mut io::BufWriter<std::fs::File>| copy_rows(body, &tail, w);
@@ -216,6 +198,30 @@ pub fn write_files(
         tracing::info!("wrote {}", dir.join(name).display());
     }
     Ok(())
+}
+
+/// `summary.csv`: one row per metric (estimate over the replications), with the
+/// provenance columns.
+pub fn summary_csv(spec: &Spec, res: &Results, prov: &Provenance) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["metric", "unit", "mean", "sd", "ci95_low", "ci95_high", "n"];
+    header.extend(PROVENANCE_COLUMNS);
+    w.write_record(&header)?;
+    let tail = provenance_row(prov);
+    for (m, e) in res.metrics.iter().zip(&res.estimates) {
+        let mut row = vec![
+            m.name.clone(),
+            m.unit.label(spec).into(),
+            num(e.mean),
+            num(e.sd),
+            num(e.ci95()[0]),
+            num(e.ci95()[1]),
+            e.n.to_string(),
+        ];
+        row.extend(tail.iter().cloned());
+        w.write_record(&row)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Removes a file an earlier run left that this run does not write.

@@ -17,11 +17,9 @@ mod trace;
 pub(crate) mod validate;
 
 use crate::experiment::simulate_each;
-use crate::model::{limits, metric_names, pooled_distributions, pooled_percentiles, series_names};
+use crate::model::{limits, series_names};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use report::{Provenance, Results};
-use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -371,7 +369,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             "--parquet writes Parquet copies of the files of --out: give --out DIR".into(),
         ));
     }
-    let (mut sc, text) = scenario::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+    let src = api::Source::load(&a.scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut sc = src.scenario().clone();
     if let Some(p) = &a.timeseries {
         let period =
             scenario::period(p).map_err(|m| Failure::Usage(format!("--timeseries: {m}")))?;
@@ -429,26 +428,16 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let summary = summary.map_err(|e| Failure::Usage(e.to_string()))?;
     let wall_time_s = started.elapsed().as_secs_f64();
     let done = summary.replications();
-    let pooled = pooled_percentiles(&sc.spec, summary.pooled());
-    let distributions = pooled_distributions(&sc.spec, summary.pooled());
     let series = summary.series();
-    let prov = Provenance {
-        scenario_path: a.scenario.display().to_string(),
-        scenario_sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
-        inputs: sc.inputs.clone(),
+    let (results, prov) = api::results_of(
+        &src,
+        &sc.spec,
+        &summary,
         seed,
-        replications: done,
-        threads: pool.current_num_threads(),
-        events: summary.events(),
+        pool.current_num_threads(),
         wall_time_s,
-    };
-    let spec = &sc.spec;
-    let results = Results::new(
-        metric_names(spec),
-        summary.estimates(),
-        pooled,
-        distributions,
     );
+    let spec = &sc.spec;
     if done < replications || write_error.is_some() {
         // Ctrl-C, or a row that could not be written: say so, show what finished, write
         // nothing that could pass for a full run.

@@ -21,12 +21,22 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _cgtsim
 from ._cgtsim import Scenario, ScenarioError, __version__
 
-__all__ = ["Scenario", "ScenarioError", "Result", "load", "run", "sweep", "__version__"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "Result",
+    "SizeResult",
+    "load",
+    "run",
+    "size",
+    "sweep",
+    "__version__",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -100,6 +110,113 @@ def sweep(
     with tempfile.TemporaryDirectory(prefix="cgtsim-sweep-") as tmp:
         _cgtsim.sweep(scenario, design, tmp, threads)
         return _csv_table(Path(tmp, "results.csv").read_bytes())
+
+
+def size(
+    scenario: Union[Scenario, PathLike],
+    resources: Union[str, Sequence[str]] = (),
+    targets: Union[str, Sequence[str]] = (),
+    plants: Union[str, Sequence[str]] = (),
+    minimise: Optional[str] = None,
+    max_replications: int = 200,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> "SizeResult":
+    """The smallest capacity of one or more resources that meets every target with 95 %
+    confidence, as `cgtsim size`: targets such as "products.car-t.v2v.p90 <= 28d" (a `*`
+    stands for one part of a name: every product's). With minimise (a metric such as
+    "costs.per_infused"), the least-cost candidate among those that meet every target;
+    plants may then be open or closed.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    one = lambda x: [x] if isinstance(x, str) else list(x)
+    native = _cgtsim.size(
+        scenario,
+        one(resources),
+        one(targets),
+        one(plants),
+        minimise,
+        max_replications,
+        seed,
+        threads,
+    )
+    return SizeResult(native)
+
+
+class SizeResult:
+    """A finished sizing search: the answer and every candidate tried."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+        dims = native.dims()
+        answer = native.answer()
+        self.answer: Optional[Dict[str, Union[int, str]]] = (
+            None
+            if answer is None
+            else {name: _capacity(c, plant) for (name, plant), c in zip(dims, answer)}
+        )
+        """The capacities found (a plant: "open" or "closed"), or None."""
+        self.unreachable: Optional[str] = native.unreachable()
+        """Without an answer, why: the best value each target reached."""
+        self.seed: int = native.seed()
+
+    def candidates(self) -> Any:
+        """One row per candidate tried (in order) and target: the capacities, the
+        target, the estimate with its 95 % CI, and the verdict (and the objective's
+        estimate, with minimise)."""
+        dims = self._native.dims()
+        targets = self._native.targets()
+        objective = self._native.objective()
+        columns: Dict[str, List[Any]] = {"candidate": []}
+        for name, _ in dims:
+            columns[name] = []
+        for k in ["target", "op", "target_value", "mean", "sd", "ci95_low", "ci95_high", "n", "met", "verdict"]:
+            columns[k] = []
+        if objective is not None:
+            for k in ["objective", "objective_mean", "objective_ci95_low", "objective_ci95_high"]:
+                columns[k] = []
+        for i, (caps, estimates, met, verdict, obj) in enumerate(self._native.candidates()):
+            for (metric, op, value), (mean, sd, lo, hi, n) in zip(targets, estimates):
+                columns["candidate"].append(i)
+                for (name, plant), c in zip(dims, caps):
+                    columns[name].append(_capacity(c, plant))
+                for k, v in zip(
+                    ["target", "op", "target_value", "mean", "sd", "ci95_low", "ci95_high", "n", "met", "verdict"],
+                    [metric, op, value, mean, sd, lo, hi, n, met, verdict],
+                ):
+                    columns[k].append(v)
+                if objective is not None:
+                    columns["objective"].append(objective)
+                    o = obj or (float("nan"),) * 4
+                    columns["objective_mean"].append(o[0])
+                    columns["objective_ci95_low"].append(o[2])
+                    columns["objective_ci95_high"].append(o[3])
+        return _table(columns)
+
+    def report(self, path: PathLike) -> None:
+        """Writes the HTML page of the search (as `cgtsim size --report FILE`)."""
+        self._native.report(os.fspath(path))
+
+    def __repr__(self) -> str:
+        found = self.answer if self.answer is not None else "no answer"
+        return f"<cgtsim.SizeResult {found}>"
+
+
+def _capacity(c: int, plant: bool) -> Union[int, str]:
+    if plant:
+        return "open" if c else "closed"
+    return c
+
+
+def _table(columns: Dict[str, List[Any]]) -> Any:
+    if _backend() == "pandas":
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    import pyarrow as pa
+
+    return pa.table(columns)
 
 
 def _backend() -> str:

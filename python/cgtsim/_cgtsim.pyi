@@ -12,6 +12,8 @@ class ScenarioError(ValueError):
     column: int
     message: str
     excerpt: str
+    key: Optional[str]
+    """For a dict (Scenario.from_dict), the path of the offending key."""
 
 class Scenario:
     """A checked scenario."""
@@ -65,3 +67,37 @@ def sweep(
     out: str,
     threads: Optional[int] = None,
 ) -> Tuple[int, int, int]: ...
+
+class SizeOutput:
+    """A finished sizing search, as the native module returns it (wrapped by
+    `cgtsim.SizeResult`)."""
+
+    def dims(self) -> List[Tuple[str, bool]]: ...
+    def targets(self) -> List[Tuple[str, str, float]]: ...
+    def objective(self) -> Optional[str]: ...
+    def candidates(
+        self,
+    ) -> List[
+        Tuple[
+            List[int],
+            List[Tuple[float, float, float, float, int]],
+            bool,
+            str,
+            Optional[Tuple[float, float, float, float, int]],
+        ]
+    ]: ...
+    def answer(self) -> Optional[List[int]]: ...
+    def unreachable(self) -> Optional[str]: ...
+    def seed(self) -> int: ...
+    def report(self, path: str) -> None: ...
+
+def size(
+    scenario: Scenario,
+    resources: List[str],
+    targets: List[str],
+    plants: List[str],
+    minimise: Optional[str],
+    max_replications: int,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> SizeOutput: ...

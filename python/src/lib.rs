@@ -38,6 +38,7 @@ fn scenario_error(py: Python<'_>, e: &RustScenarioError) -> PyErr {
     let _ = value.setattr("column", e.column);
     let _ = value.setattr("message", &e.message);
     let _ = value.setattr("excerpt", &e.excerpt);
+    let _ = value.setattr("key", py.None());
     err
 }
 
@@ -50,6 +51,19 @@ fn api_error(py: Python<'_>, e: ApiError) -> PyErr {
             "interrupted: {done} of {asked} replications finished"
         )),
     }
+}
+
+/// A scenario error of text written from a dict: located as usual (in that text, whose
+/// line `excerpt` shows), and named by the dict's path in `message`, and as `key`.
+fn dict_error(py: Python<'_>, e: &RustScenarioError, text: &str) -> PyErr {
+    let key = (e.line > 0).then(|| api::path_at(text, e.line)).flatten();
+    let mut e = e.clone();
+    if let Some(k) = &key {
+        e.message = format!("{} (at `{k}`)", e.message);
+    }
+    let err = scenario_error(py, &e);
+    let _ = err.value(py).setattr("key", key);
+    err
 }
 
 /// A Python value as a TOML value (dicts, lists, tuples, str, int, float, bool);
@@ -150,7 +164,7 @@ impl Scenario {
         let text = toml::to_string(&t).map_err(|e| PyValueError::new_err(e.to_string()))?;
         Source::parse(name, &text)
             .map(|src| Scenario { src })
-            .map_err(|e| scenario_error(py, &e))
+            .map_err(|e| dict_error(py, &e, &text))
     }
 
     /// A scenario from TOML text.
@@ -397,6 +411,112 @@ fn sweep(
         .map_err(|e| api_error(py, e))
 }
 
+/// A finished sizing search (the Python function `cgtsim.size` turns it into tables).
+#[pyclass(module = "cgtsim", frozen)]
+struct SizeOutput {
+    out: api::SizeOutcome,
+}
+
+#[pymethods]
+impl SizeOutput {
+    /// Per dimension: (name, is a plant).
+    fn dims(&self) -> Vec<(String, bool)> {
+        self.out.dims.clone()
+    }
+
+    /// Per target: (metric, "<=" or ">=", value).
+    fn targets(&self) -> Vec<(String, String, f64)> {
+        (self.out.targets.iter())
+            .map(|(m, op, v)| (m.clone(), op.to_string(), *v))
+            .collect()
+    }
+
+    /// The metric minimised, if any.
+    fn objective(&self) -> Option<String> {
+        self.out.objective.clone()
+    }
+
+    /// Per candidate tried, in order: (capacities, [(mean, sd, ci95_low, ci95_high, n)
+    /// per target], met, verdict, objective as (mean, sd, ci95_low, ci95_high, n) or None).
+    #[allow(clippy::type_complexity)]
+    fn candidates(
+        &self,
+    ) -> Vec<(
+        Vec<u32>,
+        Vec<(f64, f64, f64, f64, usize)>,
+        bool,
+        String,
+        Option<(f64, f64, f64, f64, usize)>,
+    )> {
+        let row = |e: &cgtsim::experiment::Estimate| {
+            let [lo, hi] = e.ci95();
+            (e.mean, e.sd, lo, hi, e.n)
+        };
+        (self.out.candidates.iter())
+            .map(|c| {
+                (
+                    c.capacities.clone(),
+                    c.estimates.iter().map(row).collect(),
+                    c.met,
+                    c.verdict.clone(),
+                    c.objective.as_ref().map(row),
+                )
+            })
+            .collect()
+    }
+
+    /// The answer's capacities per dimension, or None.
+    fn answer(&self) -> Option<Vec<u32>> {
+        self.out.answer.clone()
+    }
+
+    /// Without an answer, why.
+    fn unreachable(&self) -> Option<String> {
+        self.out.unreachable.clone()
+    }
+
+    /// The seed the candidates ran with.
+    fn seed(&self) -> u64 {
+        self.out.seed
+    }
+
+    /// Writes the HTML page of the search.
+    fn report(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.out.write_report(&path).map_err(|e| api_error(py, e))
+    }
+}
+
+/// Sizes capacity (see `cgtsim.size`).
+#[pyfunction]
+#[pyo3(signature = (scenario, resources, targets, plants, minimise, max_replications, seed = None, threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn size(
+    py: Python<'_>,
+    scenario: &Scenario,
+    resources: Vec<String>,
+    targets: Vec<String>,
+    plants: Vec<String>,
+    minimise: Option<String>,
+    max_replications: u64,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<SizeOutput> {
+    let ask = api::SizeQuestion {
+        resources,
+        plants,
+        targets,
+        minimise,
+        max_replications,
+        seed,
+        threads,
+    };
+    let cancelled = AtomicBool::new(false);
+    let src = &scenario.src;
+    let out = without_gil(py, &cancelled, || api::size(src, &ask, &cancelled))?;
+    out.map(|out| SizeOutput { out })
+        .map_err(|e| api_error(py, e))
+}
+
 /// The native module.
 #[pymodule]
 fn _cgtsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -407,5 +527,7 @@ fn _cgtsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(size, m)?)?;
+    m.add_class::<SizeOutput>()?;
     Ok(())
 }

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -140,6 +141,9 @@ def test_from_dict_errors_are_located_and_name_the_fix():
         cgtsim.Scenario.from_dict(bad)
     assert err.value.line > 0 and "srever" in err.value.excerpt
     assert "unknown resource" in err.value.message
+    # Named by its path in the dict (the line is that of the TOML text it stands for).
+    assert err.value.key == "products.mmc.steps.service.uses"
+    assert "(at `products.mmc.steps.service.uses`)" in err.value.message
     with pytest.raises(TypeError):
         cgtsim.Scenario.from_dict({"simulation": {"horizon": object()}})
 
@@ -154,8 +158,13 @@ def test_with_values_changes_the_model_as_a_sweep_path():
     assert wait(cgtsim.run(named).summary()) < wait(base)
     with pytest.raises(cgtsim.ScenarioError, match="suite"):
         sc.with_values({"resources.suite.capacity": 6})
-    with pytest.raises(cgtsim.ScenarioError):
+    with pytest.raises(cgtsim.ScenarioError) as err:
         sc.with_values({"resources.server.capacity": 0})
+    # Not located at a line of text written anew: named by path and value instead.
+    assert err.value.line == 0
+    assert err.value.message.endswith(
+        "(at `products.mmc.steps.service.uses`; with `resources.server.capacity = 0`)"
+    )
 
 
 def test_bad_arguments_are_refused():
@@ -230,3 +239,71 @@ def test_a_latin_hypercube_sweep_and_its_refusals():
         cgtsim.sweep(sc, grid={"simulation.seed": [1, 2]})
     with pytest.raises(ValueError, match="either grid or lhs"):
         cgtsim.sweep(sc)
+
+
+def test_size_finds_the_cli_answer_through_the_same_candidates(tmp_path):
+    sc = cgtsim.Scenario.from_dict(MMC)
+    (tmp_path / "mmc.toml").write_text(sc.to_toml())
+    target = "products.mmc.steps.service.wait.mean <= 0.2d"
+    out = cli(
+        "size", str(tmp_path / "mmc.toml"), "--resource", "server", "--target", target,
+        "--max-replications", "40", "--seed", "3",
+    )
+    res = cgtsim.size(sc, resources="server", targets=target, max_replications=40, seed=3)
+    assert out.strip().splitlines()[-1] == f"answer: server = {res.answer['server']}"
+    rows = [l.split() for l in out.splitlines()[2:-1]]
+    table = res.candidates()
+    assert [int(r[0]) for r in rows] == table["server"].tolist()
+    assert [r[1] for r in rows] == [f"{m:.4f}" for m in table["mean"]]
+    assert [r[-1] for r in rows] == table["verdict"].tolist()
+    assert set(table["target"]) == {"products.mmc.steps.service.wait.mean"}
+    res.report(tmp_path / "size.html")
+    assert "server" in (tmp_path / "size.html").read_text()
+
+
+def test_size_refusals_and_an_unreachable_target():
+    sc = cgtsim.Scenario.from_dict(MMC)
+    with pytest.raises(ValueError, match="unknown resource"):
+        cgtsim.size(sc, resources="suite", targets="products.mmc.v2v.mean <= 3d")
+    with pytest.raises(ValueError, match="target"):
+        cgtsim.size(sc, resources="server", targets="products.mmc.nothing <= 3d")
+    with pytest.raises(ValueError, match="max-replications"):
+        cgtsim.size(sc, resources="server", targets="products.mmc.v2v.mean <= 3d", max_replications=1)
+    # Vein-to-vein here is at least the 1-day service: no capacity brings it under.
+    res = cgtsim.size(sc, resources="server", targets="products.mmc.v2v.mean <= 0.5d", max_replications=20)
+    assert res.answer is None and "cannot be reached" in res.unreachable
+
+
+def test_the_planner_example_answers_its_question():
+    done = subprocess.run(
+        [sys.executable, "examples/python/devices_for_growth.py", "10"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [l for l in done.stdout.splitlines() if l.startswith("demand x")]
+    assert len(answers) == 4 and all("keep p90 within 40 days" in l for l in answers)
+
+
+def test_the_salib_example_runs_where_salib_is_installed():
+    pytest.importorskip("SALib")
+    done = subprocess.run(
+        [sys.executable, "examples/python/salib_sensitivity.py", "4"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mu_star" in done.stdout and "devices" in done.stdout
+
+
+def test_without_pandas_the_tables_are_arrow_tables_of_the_same_values(monkeypatch, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    sc = cgtsim.Scenario.from_dict(MMC)
+    res = cgtsim.run(sc, replications=3, timeseries="month")
+    sized = cgtsim.size(sc, resources="server", targets="products.mmc.steps.service.wait.mean <= 0.2d", max_replications=20)
+    frames = [res.summary(), res.replications(), res.timeseries(), sized.candidates()]
+    monkeypatch.setattr(cgtsim, "_backend", lambda: "arrow")
+    tables = [res.summary(), res.replications(), res.timeseries(), sized.candidates()]
+    for frame, table in zip(frames, tables):
+        assert isinstance(table, pa.Table)
+        pd.testing.assert_frame_equal(table.to_pandas(), frame, check_exact=True, check_dtype=False)
+    swept = cgtsim.sweep(sc, grid={"resources.server.capacity": [5, 6]}, replications=2)
+    assert isinstance(swept, pa.Table) and swept.num_rows > 0

@@ -36,6 +36,7 @@ use crate::engine::Streams;
 use crate::experiment::Estimate;
 use crate::model::{SiteKind, Spec, Staffing, Unit, metric_names, run_replication};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A target on a metric.
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +206,8 @@ struct Search<'a> {
     objective: Option<&'a Objective>,
     seed: u64,
     max_replications: u64,
+    /// Once set, candidates not yet judged fail at once (the search then ends quickly).
+    cancelled: &'a AtomicBool,
     tried: Vec<Evidence>,
 }
 
@@ -247,6 +250,9 @@ impl Search<'_> {
             .collect();
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); indices.len()];
         let ev = loop {
+            if self.cancelled.load(Ordering::Relaxed) {
+                break failed("interrupted".into());
+            }
             if let Err(errors) = s.validate() {
                 break failed(errors[0].to_string());
             }
@@ -330,6 +336,7 @@ pub fn size(
     objective: Option<&Objective>,
     seed: u64,
     max_replications: u64,
+    cancelled: &AtomicBool,
 ) -> Sizing {
     let mut search = Search {
         spec,
@@ -338,6 +345,7 @@ pub fn size(
         objective,
         seed,
         max_replications,
+        cancelled,
         tried: Vec::new(),
     };
     let floor: Vec<u32> = (dims.iter())

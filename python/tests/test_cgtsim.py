@@ -307,3 +307,50 @@ def test_without_pandas_the_tables_are_arrow_tables_of_the_same_values(monkeypat
         pd.testing.assert_frame_equal(table.to_pandas(), frame, check_exact=True, check_dtype=False)
     swept = cgtsim.sweep(sc, grid={"resources.server.capacity": [5, 6]}, replications=2)
     assert isinstance(swept, pa.Table) and swept.num_rows > 0
+
+
+def test_the_type_hints_let_a_checker_catch_wrong_calls(tmp_path):
+    pytest.importorskip("mypy")
+    good = tmp_path / "good.py"
+    good.write_text(
+        "import cgtsim\n"
+        "sc: cgtsim.Scenario = cgtsim.load('x.toml').with_values({'a.b': 1})\n"
+        "res: cgtsim.Result = cgtsim.run(sc, replications=3, seed=1, threads=2)\n"
+        "n: int = sc.replications\n"
+        "s = cgtsim.size(sc, resources='suite', targets='products.x.v2v.p90 <= 28d')\n"
+    )
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import cgtsim\n"
+        "sc = cgtsim.load('x.toml')\n"
+        "cgtsim.run(sc, replications='many')\n"
+        "name: int = sc.name\n"
+    )
+    check = lambda f: subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", str(f)], capture_output=True, text=True
+    )
+    ok = check(good)
+    assert ok.returncode == 0, ok.stdout
+    wrong = check(bad)
+    assert wrong.returncode == 1
+    assert 'Argument "replications" to "run"' in wrong.stdout and "bad.py:4" in wrong.stdout
+
+
+@pytest.mark.parametrize("call", ["sweep", "size"])
+def test_ctrl_c_stops_a_sweep_and_a_sizing_too(call, tmp_path):
+    sc = cgtsim.Scenario.from_dict(MMC).with_values({"simulation.horizon": "100000d"})
+    timer = threading.Timer(0.5, __import__("_thread").interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        if call == "sweep":
+            grid = {"resources.server.capacity": list(range(5, 25))}
+            cgtsim.sweep(sc, grid=grid, replications=100, threads=2, out=tmp_path / "s")
+        else:
+            # The 90th percentile of a 1-day exponential service is 2.303 days: every
+            # candidate stays undecided for thousands of replications (18 s uninterrupted).
+            target = "products.mmc.v2v.p90 <= 2.3d"
+            cgtsim.size(sc, resources="server", targets=target, max_replications=10_000, threads=2)
+    # Uninterrupted, the sweep takes about 50 s and the sizing 18 s; both stop after the
+    # replications under way.
+    assert time.monotonic() - started < 5

@@ -47,9 +47,7 @@ fn api_error(py: Python<'_>, e: ApiError) -> PyErr {
         ApiError::Scenario(e) => scenario_error(py, &e),
         ApiError::Usage(m) => PyValueError::new_err(m),
         ApiError::Io(m) => PyOSError::new_err(m),
-        ApiError::Interrupted { done, asked } => PyKeyboardInterrupt::new_err(format!(
-            "interrupted: {done} of {asked} replications finished"
-        )),
+        ApiError::Interrupted(m) => PyKeyboardInterrupt::new_err(m),
     }
 }
 

@@ -5,9 +5,9 @@
 //!
 //! A front end loads or parses a [`Source`] (a checked scenario with its text), may set
 //! values in it by path ([`Source::with_values`], the paths sweeps use), and runs it
-//! with [`run`], which keeps every replication's values for the front end's tables.
-//! Cancelling is the front end's: [`run`] stops starting replications once its flag is
-//! set.
+//! with [`run`] (which keeps every replication's values for the front end's tables),
+//! [`sweep`] or [`size`]. Cancelling is the front end's: each stops starting work once
+//! its flag is set.
 //!
 //! This module reads and writes only the files it is asked to (scenario, report).
 
@@ -32,23 +32,15 @@ pub enum ApiError {
     Usage(String),
     /// A file could not be read or written.
     Io(String),
-    /// The cancel flag was set: `done` of `asked` replications had finished.
-    Interrupted {
-        /// Replications finished.
-        done: u64,
-        /// Replications asked for.
-        asked: u64,
-    },
+    /// The cancel flag was set; the message says what had finished.
+    Interrupted(String),
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Scenario(e) => write!(f, "{e}"),
-            ApiError::Usage(m) | ApiError::Io(m) => write!(f, "{m}"),
-            ApiError::Interrupted { done, asked } => {
-                write!(f, "interrupted: {done} of {asked} replications finished")
-            }
+            ApiError::Usage(m) | ApiError::Io(m) | ApiError::Interrupted(m) => write!(f, "{m}"),
         }
     }
 }
@@ -60,7 +52,7 @@ impl From<Failure> for ApiError {
         match f {
             Failure::Usage(m) => ApiError::Usage(m),
             Failure::Io(m) | Failure::Check(m) => ApiError::Io(m),
-            Failure::Interrupted => ApiError::Interrupted { done: 0, asked: 0 },
+            Failure::Interrupted => ApiError::Interrupted("interrupted".into()),
         }
     }
 }
@@ -260,10 +252,9 @@ pub fn run(src: &Source, opts: &RunOptions, cancelled: &AtomicBool) -> Result<Ru
     let summary = summary.map_err(|e| ApiError::Usage(e.to_string()))?;
     let done = summary.replications();
     if done < replications {
-        return Err(ApiError::Interrupted {
-            done,
-            asked: replications,
-        });
+        return Err(ApiError::Interrupted(format!(
+            "interrupted: {done} of {replications} replications finished"
+        )));
     }
     let (results, prov) = results_of(
         src,
@@ -412,10 +403,7 @@ pub fn sweep(
         .map_err(|e| match e {
             super::sweep::SweepError::Usage(m) => ApiError::Usage(m),
             super::sweep::SweepError::Io(m) => ApiError::Io(m),
-            super::sweep::SweepError::Interrupted(_) => ApiError::Interrupted {
-                done: 0,
-                asked: sw.len() as u64 * sw.replications,
-            },
+            super::sweep::SweepError::Interrupted(m) => ApiError::Interrupted(m),
         })?;
     Ok(SweepOutcome {
         ran: o.ran,
@@ -501,10 +489,10 @@ pub fn size(
     let seed = ask.seed.unwrap_or(src.scenario.seed);
     let result = pool.install(|| q.search(spec, seed, cancelled));
     if cancelled.load(Ordering::Relaxed) {
-        return Err(ApiError::Interrupted {
-            done: result.tried.len() as u64,
-            asked: result.tried.len() as u64,
-        });
+        return Err(ApiError::Interrupted(format!(
+            "interrupted: {} candidates judged before",
+            result.tried.iter().filter(|e| e.failed.is_none()).count()
+        )));
     }
     let candidates = (result.tried.iter())
         .map(|e| SizedCandidate {

@@ -363,6 +363,16 @@ fn without_gil<T: Send>(
     }
 }
 
+/// Runs an API call without the GIL (see `without_gil`), with a cancel flag of its own,
+/// its error as a Python exception.
+fn call<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&AtomicBool) -> Result<T, ApiError> + Send,
+) -> PyResult<T> {
+    let cancelled = AtomicBool::new(false);
+    without_gil(py, &cancelled, || work(&cancelled))?.map_err(|e| api_error(py, e))
+}
+
 /// Runs a scenario (see `cgtsim.run`).
 #[pyfunction]
 #[pyo3(signature = (scenario, replications = None, seed = None, threads = None, timeseries = None))]
@@ -380,11 +390,8 @@ fn run(
         threads,
         timeseries,
     };
-    let cancelled = AtomicBool::new(false);
     let src = &scenario.src;
-    let out = without_gil(py, &cancelled, || api::run(src, &opts, &cancelled))?;
-    out.map(|out| RunOutput { out })
-        .map_err(|e| api_error(py, e))
+    call(py, |cancelled| api::run(src, &opts, cancelled)).map(|out| RunOutput { out })
 }
 
 /// Runs a sweep into `out` (see `cgtsim.sweep`); returns (ran, skipped, events).
@@ -400,13 +407,11 @@ fn sweep(
     let toml::Value::Table(design) = to_toml(design.as_any(), "")? else {
         unreachable!("a dict is a table")
     };
-    let cancelled = AtomicBool::new(false);
     let src = &scenario.src;
-    let done = without_gil(py, &cancelled, || {
-        api::sweep(src, &design, &out, threads, &cancelled)
-    })?;
-    done.map(|o| (o.ran, o.skipped, o.events))
-        .map_err(|e| api_error(py, e))
+    call(py, |cancelled| {
+        api::sweep(src, &design, &out, threads, cancelled)
+    })
+    .map(|o| (o.ran, o.skipped, o.events))
 }
 
 /// A finished sizing search (the Python function `cgtsim.size` turns it into tables).
@@ -508,11 +513,8 @@ fn size(
         seed,
         threads,
     };
-    let cancelled = AtomicBool::new(false);
     let src = &scenario.src;
-    let out = without_gil(py, &cancelled, || api::size(src, &ask, &cancelled))?;
-    out.map(|out| SizeOutput { out })
-        .map_err(|e| api_error(py, e))
+    call(py, |cancelled| api::size(src, &ask, cancelled)).map(|out| SizeOutput { out })
 }
 
 /// The native module.

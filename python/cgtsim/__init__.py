@@ -285,8 +285,9 @@ class Result:
         """One row per replication and metric (then `run.events`), with the provenance
         columns: replications.csv as a table."""
         n, m, raw = self._native.values()
-        names = [name for name, _ in self._native.metrics()] + ["run.events"]
-        units = [unit for _, unit in self._native.metrics()] + ["events"]
+        metrics = self._native.metrics()
+        names = [name for name, _ in metrics] + ["run.events"]
+        units = [unit for _, unit in metrics] + ["events"]
         events = self._native.events()
         prov = self.provenance()
         typed = {

@@ -264,7 +264,6 @@ pub(super) fn size_command(a: SizeArgs) -> Result<(), Failure> {
     let result = pool.install(|| q.search(&sc.spec, seed, &AtomicBool::new(false)));
     let (targets, objective) = (&q.targets, &q.objective);
     let names = &q.names;
-    let value = |i: usize, c: u32| q.value(i, c);
     let shown = |t: &size::Target| {
         let op = if t.at_most { "<=" } else { ">=" };
         format!("{} {op} {}", t.metric, t.value)
@@ -289,15 +288,10 @@ pub(super) fn size_command(a: SizeArgs) -> Result<(), Failure> {
         "reps"
     );
     for e in &result.tried {
-        let caps = (e.capacities.iter().enumerate())
-            .map(|(i, &c)| value(i, c))
-            .collect::<Vec<_>>()
-            .join(" / ");
-        let verdict = match (e.met, e.decided, &e.failed) {
-            (_, _, Some(why)) => format!("cannot run (counted as missed): {why}"),
-            (true, _, _) => "met".into(),
-            (false, true, _) => "missed".into(),
-            (false, false, _) => "undecided (counted as missed)".into(),
+        let caps = q.label(&e.capacities);
+        let verdict = match &e.failed {
+            Some(why) => format!("cannot run (counted as missed): {why}"),
+            None => verdict(e),
         };
         for (i, (t, est)) in targets.iter().zip(&e.estimates).enumerate() {
             let [lo, hi] = est.ci95();
@@ -344,7 +338,7 @@ pub(super) fn size_command(a: SizeArgs) -> Result<(), Failure> {
     match result.answer {
         Some(caps) => {
             let list: Vec<String> = (names.iter().zip(&caps).enumerate())
-                .map(|(i, (n, &c))| format!("{n} = {}", value(i, c)))
+                .map(|(i, (n, &c))| format!("{n} = {}", q.value(i, c)))
                 .collect();
             match &objective {
                 None => println!("answer: {}", list.join(", ")),

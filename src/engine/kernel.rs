@@ -149,7 +149,7 @@ impl<E: Copy> Kernel<E> {
     /// units are free (after the current handler returns) or later. Each pool may appear
     /// once; units must be at least 1 and at most the pool's nominal capacity (the model
     /// guarantees this when it is built; debug builds check it on every request).
-    #[inline]
+    #[inline(always)]
     pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
         self.pools.request(self.now, needs, priority, token)
     }
@@ -187,6 +187,16 @@ impl<E: Copy> Kernel<E> {
     /// nothing, if the request is not waiting.
     pub fn withdraw(&mut self, id: RequestId) -> bool {
         self.pools.withdraw(self.now, id)
+    }
+
+    /// A request just made was granted at once and its notice is the only one pending:
+    /// takes the notice back and returns true, and the caller begins the work itself.
+    /// Only for a caller whose handler does nothing after this that schedules, draws or
+    /// requests: the notice would have been delivered right after it, so the events
+    /// follow in the same order either way. False (the notice stays) otherwise.
+    #[inline(always)]
+    pub fn claim_sole_grant(&mut self, token: u64) -> bool {
+        self.pools.claim_sole_grant(token)
     }
 
     /// True while the request waits for units.

@@ -381,6 +381,18 @@ impl Pools {
         }
     }
 
+    /// Takes back the notice of a grant just made to `token`, if it is the only notice
+    /// not yet delivered; true if it did (the caller then acts on the grant itself).
+    #[inline(always)]
+    pub(super) fn claim_sole_grant(&mut self, token: u64) -> bool {
+        let sole = self.notices.len() == self.delivered + 1
+            && self.notices.last() == Some(&Notice::Granted(token));
+        if sole {
+            self.notices.pop();
+        }
+        sole
+    }
+
     /// The next notice for the model (a grant or a preemption), oldest first.
     #[inline(always)]
     pub(super) fn next_notice(&mut self) -> Option<Notice> {
@@ -461,6 +473,7 @@ impl Pools {
     /// units are free (after the current handler returns) or later. Each pool may appear
     /// once; units must be at least 1 and at most the pool's nominal capacity (the model
     /// guarantees this when it is built; debug builds check it on every request).
+    #[inline(always)]
     pub(super) fn request(
         &mut self,
         now: Time,
@@ -537,6 +550,7 @@ impl Pools {
 
     /// Releases a granted request, keeping `changeover(pool)` of each pool's units busy
     /// for that long after the release.
+    #[inline(always)]
     pub(super) fn release_with_changeover(
         &mut self,
         now: Time,
@@ -681,6 +695,7 @@ impl Pools {
 
     /// Grants request `i`: takes its units, leaves its queues (if it is queued, at
     /// position `at` of pool `from`'s queue), tells the model.
+    #[inline(always)]
     fn grant(&mut self, now: Time, i: u32, queued: Option<(PoolId, usize)>) {
         // Only the fields used are read: the request is 72 bytes.
         let (since, token, n, needs) = {
@@ -755,6 +770,7 @@ impl Pools {
     }
 
     /// Grants what pool `p`'s free units allow, in queue order (see the dispatch rule).
+    #[inline(always)]
     fn dispatch(&mut self, now: Time, p: PoolId) {
         let mut at = 0;
         loop {

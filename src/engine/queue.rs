@@ -216,7 +216,7 @@ impl<E: Copy> EventQueue<E> {
         self.next_seq = 0;
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_entry(&mut self, time: Time, slot: u32, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -272,19 +272,20 @@ impl<E: Copy> EventQueue<E> {
             let first = 4 * pos + 1;
             let Some(rest) = heap.get(first..) else { break };
             let kids = &rest[..rest.len().min(4)];
-            let Some((mut best, mut best_entry)) = kids.first().map(|k| (0, *k)) else {
+            let Some(mut best_entry) = kids.first() else {
                 break;
             };
+            let mut best = 0;
             for (j, kid) in kids.iter().enumerate().skip(1) {
-                if kid.before(&best_entry) {
+                if kid.before(best_entry) {
                     best = j;
-                    best_entry = *kid;
+                    best_entry = kid;
                 }
             }
             if !best_entry.before(&item) {
                 break;
             }
-            heap[pos] = best_entry;
+            heap[pos] = *best_entry;
             pos = first + best;
         }
         heap[pos] = item;

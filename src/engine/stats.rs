@@ -371,7 +371,7 @@ impl Tally {
         }
     }
     /// Adds one observation.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, x: f64) {
         self.moments.record(x);
         self.min = self.min.min(x);

@@ -334,7 +334,7 @@ impl<'s> Facility<'s> {
         Time::ZERO + self.spec.warmup
     }
 
-    #[inline]
+    #[inline(always)]
     fn steps(&self, product: u16, chain: Chain) -> &'s [StepSpec] {
         let p = &self.spec.products[product as usize];
         match chain {
@@ -349,6 +349,7 @@ impl<'s> Facility<'s> {
     }
 
     /// A new entity of `product` on `chain`, arrived now; draws its patience if `patient`.
+    #[inline(always)]
     fn new_entity(&mut self, product: u16, chain: Chain, patient: bool, k: &mut Kernel<Ev>) -> u32 {
         let now = k.now();
         let patience_left = match (&self.spec.products[product as usize].patience, patient) {
@@ -391,6 +392,7 @@ impl<'s> Facility<'s> {
             None => {
                 self.entities.push(e);
                 self.live.push(false);
+                self.serial.push(0);
                 let n = self.entities.len();
                 self.attempts.resize(n * self.max_rules, 0);
                 self.step_times.resize(n * self.max_steps, (0, 0));
@@ -408,7 +410,6 @@ impl<'s> Facility<'s> {
             }
         };
         self.live[c as usize] = true;
-        self.serial.resize(self.entities.len(), 0);
         self.serial[c as usize] = self.born;
         self.born += 1;
         if self.net.is_some() {
@@ -447,6 +448,7 @@ impl<'s> Facility<'s> {
     /// Entity `c` leaves the system (`completed`: at the end of its chain). A patient of an
     /// autologous product leaving in the window adds its time in queues to its product's
     /// waiting totals.
+    #[inline(always)]
     fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
         self.stop_clocks(c, k);
         if self.net.is_some() {
@@ -541,7 +543,11 @@ impl<'s> Facility<'s> {
         }
     }
 
-    fn start_step(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
+    #[inline(always)]
+    /// Entity `c` starts step `step` of its chain. `last`: the caller's handler does
+    /// nothing after this call that schedules, draws or requests, so that a grant made
+    /// at once can begin the work here (see [`Kernel::claim_sole_grant`]).
+    fn start_step(&mut self, c: u32, step: usize, last: bool, k: &mut Kernel<Ev>) {
         let now = k.now();
         let (pi, chain) = (
             self.entities[c as usize].product,
@@ -581,13 +587,13 @@ impl<'s> Facility<'s> {
                 return;
             }
         }
-        self.start_work(c, step, k);
+        self.start_work(c, step, last, k);
     }
 
     /// The work of step `step` of entity `c` starts: its resources are requested, or
     /// (none needed) the work begins.
     #[inline(always)]
-    fn start_work(&mut self, c: u32, step: usize, k: &mut Kernel<Ev>) {
+    fn start_work(&mut self, c: u32, step: usize, last: bool, k: &mut Kernel<Ev>) {
         let now = k.now();
         let (pi, chain) = (
             self.entities[c as usize].product,
@@ -609,6 +615,11 @@ impl<'s> Facility<'s> {
                     if k.is_waiting(req) {
                         self.entities[c as usize].queued = true;
                         self.wait_patiently(c, k);
+                    } else if last && k.claim_sole_grant(token(c, None)) {
+                        // What `granted` would do: the entity never queued, so it has
+                        // no patience timer and `granted` is already now.
+                        debug_assert!(self.entities[c as usize].patience_timer.is_none());
+                        self.begin_work(c, None, k);
                     }
                 }
             }
@@ -635,6 +646,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Resources granted (or none needed): draw the work and schedule its end.
+    #[inline(always)]
     fn begin_work(&mut self, c: u32, assay: Option<u16>, k: &mut Kernel<Ev>) {
         let ti = self.task_of(c, assay);
         let booked = match assay {
@@ -676,6 +688,7 @@ impl<'s> Facility<'s> {
     }
 
     /// The step is over: book its times, then fail or move on.
+    #[inline(always)]
     fn end_step(&mut self, c: u32, failure: Option<(Failure, usize)>, k: &mut Kernel<Ev>) {
         let now = k.now();
         let e = self.entities[c as usize];
@@ -716,14 +729,14 @@ impl<'s> Facility<'s> {
                 if u32::from(*a) >= rule.max_attempts {
                     self.lose(c, k);
                 } else {
-                    self.start_step(c, rule.retry_from, k);
+                    self.start_step(c, rule.retry_from, true, k);
                 }
             }
             None => {
                 self.close_phases(c, e.step as usize, k);
                 let next = e.step as usize + 1;
                 if next < self.steps(e.product, e.chain).len() {
-                    self.start_step(c, next, k);
+                    self.start_step(c, next, true, k);
                 } else {
                     self.finish_chain(c, k);
                 }
@@ -748,6 +761,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Entity `c` reached the end of its chain.
+    #[inline(always)]
     fn finish_chain(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let e = self.entities[c as usize];
         let rt = &mut self.products[e.product as usize];

@@ -120,7 +120,7 @@ impl Facility<'_> {
             a.batches_started += 1;
         }
         let c = self.new_entity(pi, Chain::Main, false, k);
-        self.start_step(c, 0, k);
+        self.start_step(c, 0, false, k);
     }
 
     fn batch_done(&mut self, pi: u16) {
@@ -218,7 +218,7 @@ impl Facility<'_> {
         if self.steps(e.product, Chain::Delivery).is_empty() {
             self.finish_chain(c, k);
         } else {
-            self.start_step(c, 0, k);
+            self.start_step(c, 0, false, k);
         }
     }
 

@@ -12,6 +12,7 @@ use crate::model::spec::{Arrivals, RatePeriod, Spread};
 impl Facility<'_> {
     /// Schedules source `si`'s next arrival after now, if there is one; when there is
     /// none, its arrivals have ended.
+    #[inline(always)]
     fn schedule_arrival(&mut self, si: u16, k: &mut Kernel<Ev>) {
         let rt = &mut self.sources[si as usize];
         let (arrivals, window) = (rt.arrivals, rt.window);
@@ -108,7 +109,7 @@ impl Model for Facility<'_> {
                     if self.net.is_some() {
                         self.arrive_at_site(c, si, k.now());
                     }
-                    self.start_step(c, 0, k);
+                    self.start_step(c, 0, true, k);
                 }
                 // The last arrival of a run until empty may have left at once.
                 self.stop_if_empty(k);

@@ -42,6 +42,7 @@ impl Facility<'_> {
     /// Gives back everything request `req` of task `ti` still holds (booking it to the
     /// product), each pool with a changeover draw. `touch_done`: the touch pools already
     /// went back.
+    #[inline(always)]
     pub(super) fn release(
         &mut self,
         c: u32,

@@ -262,7 +262,7 @@ impl Facility<'_> {
             if until == step {
                 self.use_slot(c);
             }
-            self.start_work(c, step, k);
+            self.start_work(c, step, false, k);
         }
     }
 }

@@ -325,6 +325,18 @@ impl Dist {
         }
     }
 
+    /// Like [`Dist::sample`], the same draw, with an exponential drawn in place too: for
+    /// the one call site where exponentials dominate (Poisson arrivals). Everywhere else
+    /// the larger code costs more than the call it saves.
+    #[inline(always)]
+    pub fn sample_gap<R: RandCore + ?Sized>(&self, rng: &mut R) -> f64 {
+        match &self.kind {
+            Kind::Fixed(v) => *v,
+            Kind::Exponential { mean } => mean * <Exp1 as Distribution<f64>>::sample(&Exp1, rng),
+            _ => self.draw(rng),
+        }
+    }
+
     #[inline(never)]
     fn draw<R: RandCore + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.kind {

@@ -668,6 +668,7 @@ impl Pools {
     }
 
     /// Inserts request `i` in pool `p`'s queue at its (priority, seq) place.
+    #[inline(always)]
     fn enqueue(&mut self, now: Time, p: PoolId, i: u32) {
         let key = |r: &Request| (std::cmp::Reverse(r.priority), r.seq);
         let k = key(&self.requests[i as usize]);

@@ -53,7 +53,7 @@ mod trace;
 pub use trace::{MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 
 use super::check::limits;
-use super::spec::{Failure, Spec, StepKind, StepSpec};
+use super::spec::{Failure, Spec, StepSpec};
 use crate::engine::dist::unit;
 use crate::engine::{
     Dist, Duration, Kernel, PoolId, RequestId, Rng, Tally, Time, TimeWeighted, Timer,
@@ -125,10 +125,23 @@ struct TaskRt {
     failure_rng: Rng,
 }
 
+/// A step as the step machinery reads it, resolved when the facility is built (so that
+/// events do not walk the spec).
+#[derive(Clone, Copy, Debug)]
+struct StepPlan {
+    /// Its first task (at sites, `ChainRt::step_at` resolves the site's instead).
+    task: u32,
+    /// The assays of a QC release step; 0 for a work or transport step.
+    assays: u16,
+    /// The chain's last step.
+    last: bool,
+}
+
 /// Per product and chain: the first task of each step and the time sums of the entities
 /// that finished the chain in the window.
 struct ChainRt {
-    step_task: Vec<usize>,
+    /// Per step, what the step machinery reads on every event.
+    plan: Vec<StepPlan>,
     /// How each step finds its task at the patient's sites.
     step_at: Vec<network::StepRt>,
     /// Sums over entities finished in the window, per step, in ticks (exact integers,
@@ -185,6 +198,10 @@ struct Entity {
     step: u16,
     /// The first task of the step in progress (its site, lane and mode resolved).
     task: u32,
+    /// The step in progress: its assays (0: a work or transport step), and whether it
+    /// is its chain's last (copied from its `StepPlan` when it starts).
+    n_assays: u16,
+    last_step: bool,
     arrived: Time,
     step_start: Time,
     /// Work step: the request, whether its units are still held, whether the touch-time
@@ -367,6 +384,8 @@ impl<'s> Facility<'s> {
             chain,
             step: 0,
             task: 0,
+            n_assays: 0,
+            last_step: false,
             arrived: now,
             step_start: now,
             request: RequestId::UNSET,
@@ -435,9 +454,14 @@ impl<'s> Facility<'s> {
             k.stop();
         }
         let n_rules = self.max_rules;
-        self.attempts[c as usize * n_rules..(c as usize + 1) * n_rules].fill(0);
-        self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps]
-            .fill((0, 0));
+        reset(
+            &mut self.attempts[c as usize * n_rules..(c as usize + 1) * n_rules],
+            0,
+        );
+        reset(
+            &mut self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps],
+            (0, 0),
+        );
         if self.max_marks > 0 {
             self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
                 .fill(Time::NEVER);
@@ -559,8 +583,9 @@ impl<'s> Facility<'s> {
         {
             self.route(c, now);
         }
+        let plan = self.products[pi as usize].chains[chain as usize].plan[step];
         let task = match self.net {
-            None => self.products[pi as usize].chains[chain as usize].step_task[step] as u32,
+            None => plan.task,
             Some(_) => self.resolve(c, step, true, now) as u32,
         };
         {
@@ -569,6 +594,8 @@ impl<'s> Facility<'s> {
             e.step_start = now;
             e.granted = now;
             e.task = task;
+            e.n_assays = plan.assays;
+            e.last_step = plan.last;
         }
         if self.net.is_some() {
             self.leg_starts(c, task as usize, now);
@@ -595,17 +622,14 @@ impl<'s> Facility<'s> {
     #[inline(always)]
     fn start_work(&mut self, c: u32, step: usize, last: bool, k: &mut Kernel<Ev>) {
         let now = k.now();
-        let (pi, chain) = (
-            self.entities[c as usize].product,
-            self.entities[c as usize].chain,
-        );
-        let base = self.entities[c as usize].task as usize;
+        let e = &self.entities[c as usize];
+        let (pi, chain, base, n_assays) = (e.product, e.chain, e.task as usize, e.n_assays);
         if self.with_extras && self.steps(pi, chain)[step].booking.is_some() {
             self.book_ahead(c, step, k);
             return;
         }
-        match &self.steps(pi, chain)[step].kind {
-            StepKind::Work(..) | StepKind::Transport(_) => {
+        match n_assays {
+            0 => {
                 if self.tasks[base].needs.is_empty() {
                     self.begin_work(c, None, k);
                 } else {
@@ -623,8 +647,8 @@ impl<'s> Facility<'s> {
                     }
                 }
             }
-            StepKind::Assays(list) => {
-                let n = list.len();
+            n => {
+                let n = usize::from(n);
                 {
                     let e = &mut self.entities[c as usize];
                     e.outstanding = n as u16;
@@ -695,9 +719,9 @@ impl<'s> Facility<'s> {
         self.mark(c, e.step as usize, true, now);
         self.step_over(c, e.step);
         let elapsed = now.since(e.step_start);
-        let wait = match &self.steps(e.product, e.chain)[e.step as usize].kind {
-            StepKind::Work(..) | StepKind::Transport(_) => e.granted.since(e.step_start),
-            StepKind::Assays(_) => e.longest_wait,
+        let wait = match e.n_assays {
+            0 => e.granted.since(e.step_start),
+            _ => e.longest_wait,
         };
         let slot = &mut self.step_times[c as usize * self.max_steps + e.step as usize];
         slot.0 += wait.ticks();
@@ -734,9 +758,8 @@ impl<'s> Facility<'s> {
             }
             None => {
                 self.close_phases(c, e.step as usize, k);
-                let next = e.step as usize + 1;
-                if next < self.steps(e.product, e.chain).len() {
-                    self.start_step(c, next, true, k);
+                if !e.last_step {
+                    self.start_step(c, e.step as usize + 1, true, k);
                 } else {
                     self.finish_chain(c, k);
                 }
@@ -797,6 +820,17 @@ impl<'s> Facility<'s> {
         let t = &mut self.tasks[ti];
         let rule = t.failure?;
         (unit(&mut t.failure_rng) < rule.probability).then_some(rule)
+    }
+}
+
+/// Sets every element of `s` to `v`. An entity's per-step records are a few elements
+/// long, where `fill`'s call to `memset` costs more than the stores.
+#[inline(always)]
+fn reset<T: Copy>(s: &mut [T], v: T) {
+    match s {
+        [a] => *a = v,
+        [a, b] => (*a, *b) = (v, v),
+        _ => s.fill(v),
     }
 }
 

@@ -9,7 +9,7 @@ use super::booking::BookingsRt;
 use super::hazards::HazardsRt;
 use super::milestones::MilestonesRt;
 use super::network::{self, NetRt, StepRt};
-use super::{ChainRt, Ev, Facility, Flow, ProductRt, TaskRt, series};
+use super::{ChainRt, Ev, Facility, Flow, ProductRt, StepPlan, TaskRt, series};
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
     Breakdowns, Kernel, PoolId, PoolSpec, Reservations, Rng, Streams, Tally, Time, TimeWeighted,
@@ -69,12 +69,19 @@ impl<'s> Facility<'s> {
             for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
                 let Some(steps) = steps else { continue };
                 max_steps = max_steps.max(steps.len());
-                let mut step_task = Vec::with_capacity(steps.len());
+                let mut plan = Vec::with_capacity(steps.len());
                 let mut step_at = Vec::with_capacity(steps.len());
                 // Failures are counted per step and assay, whatever the site or lane.
                 let mut rules = 0;
-                for s in steps {
-                    step_task.push(tasks.len());
+                for (i, s) in steps.iter().enumerate() {
+                    plan.push(StepPlan {
+                        task: tasks.len() as u32,
+                        assays: match &s.kind {
+                            StepKind::Assays(list) => list.len() as u16,
+                            _ => 0,
+                        },
+                        last: i + 1 == steps.len(),
+                    });
                     let path = format!("{prefix}.{}", s.name);
                     let mut add = |kind: &StepKind, path: &str| {
                         let first = tasks.len() as u32;
@@ -123,7 +130,7 @@ impl<'s> Facility<'s> {
                         StepKind::Assays(list) => list.len(),
                         _ => 1,
                     };
-                    let first = *step_task.last().expect("just pushed");
+                    let first = plan.last().expect("just pushed").task as usize;
                     for (i, t) in tasks[first..].iter_mut().enumerate() {
                         t.rule = (rules + i % width) as u16;
                     }
@@ -144,7 +151,7 @@ impl<'s> Facility<'s> {
                 max_rules = max_rules.max(rules);
                 let n = steps.len();
                 chains.push(ChainRt {
-                    step_task,
+                    plan,
                     step_at,
                     step_wait: vec![0; n],
                     step_work: vec![0; n],

@@ -18,7 +18,7 @@ impl Facility<'_> {
         let (arrivals, window) = (rt.arrivals, rt.window);
         if let (Arrivals::Renewal(d), None) = (arrivals, window) {
             // The common case, kept as lean as before windows and cohorts existed.
-            let gap = Duration::from_ticks_f64(d.sample(&mut rt.rng));
+            let gap = Duration::from_ticks_f64(d.sample_gap(&mut rt.rng));
             k.schedule_in(gap, Ev::Arrival(si));
             return;
         }

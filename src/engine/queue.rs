@@ -262,26 +262,38 @@ impl<E: Copy> EventQueue<E> {
         self.heap[pos] = item;
     }
 
-    /// Moves the hole at `pos` down until `item` fits, and puts it there. The children
-    /// are scanned as one subslice, so each level costs one bounds check, not one per
-    /// child (the checks were a third of a push's instructions on model B).
+    /// Moves the hole at `pos` down until `item` fits, and puts it there. A node with
+    /// all four children (most levels) picks the earliest in a tournament of three
+    /// comparisons over one bounds-checked array; the last level's one to three children
+    /// are scanned. Keys are unique (the sequence breaks ties), so the choice is the same
+    /// whatever the order of comparisons.
     #[inline(always)]
     fn sift_down(&mut self, mut pos: usize, item: Entry<E>) {
         let heap = self.heap.as_mut_slice();
         loop {
             let first = 4 * pos + 1;
-            let Some(rest) = heap.get(first..) else { break };
-            let kids = &rest[..rest.len().min(4)];
-            let Some(mut best_entry) = kids.first() else {
-                break;
-            };
-            let mut best = 0;
-            for (j, kid) in kids.iter().enumerate().skip(1) {
-                if kid.before(best_entry) {
-                    best = j;
-                    best_entry = kid;
+            let (best, best_entry) = match heap.get(first..first + 4) {
+                Some(kids) => {
+                    let (a, b, c, d) = (&kids[0], &kids[1], &kids[2], &kids[3]);
+                    let (i, ab) = if b.before(a) { (1, b) } else { (0, a) };
+                    let (j, cd) = if d.before(c) { (3, d) } else { (2, c) };
+                    if cd.before(ab) { (j, cd) } else { (i, ab) }
                 }
-            }
+                None => {
+                    let Some(kids) = heap.get(first..) else { break };
+                    let Some(mut best_entry) = kids.first() else {
+                        break;
+                    };
+                    let mut best = 0;
+                    for (j, kid) in kids.iter().enumerate().skip(1) {
+                        if kid.before(best_entry) {
+                            best = j;
+                            best_entry = kid;
+                        }
+                    }
+                    (best, best_entry)
+                }
+            };
             if !best_entry.before(&item) {
                 break;
             }

@@ -565,3 +565,71 @@ fn a_run_whose_work_in_progress_still_grows_says_so() {
     let out = run("stable.toml", SUITE_BASE);
     assert!(!out.contains("Warning"), "{out}");
 }
+
+/// A model that asks for one unit at each of its events and claims the grants it is
+/// told to: what `Model::granted` heard, and what each claim returned.
+struct Claimer {
+    /// Per event: the tokens to request, and whether to claim each grant at once.
+    asks: Vec<Vec<(u64, bool)>>,
+    heard: Vec<u64>,
+    claims: Vec<(u64, bool)>,
+}
+
+impl Model for Claimer {
+    type Event = usize;
+    fn start(&mut self, k: &mut Kernel<usize>) {
+        for i in 0..self.asks.len() {
+            k.schedule_at(Time::from_days(i as u64), i);
+        }
+    }
+    fn handle(&mut self, i: usize, k: &mut Kernel<usize>) {
+        for (token, claim) in self.asks[i].clone() {
+            k.request(&[(PoolId(0), 1)], 0, token);
+            if claim {
+                self.claims.push((token, k.claim_sole_grant(token)));
+            }
+        }
+    }
+    fn granted(&mut self, token: u64, _: &mut Kernel<usize>) {
+        self.heard.push(token);
+    }
+}
+
+#[test]
+fn a_grant_is_claimed_only_when_its_notice_is_the_only_one_pending() {
+    // A pool of 2 units, never released:
+    // - day 0: token 1 granted and claimed (its notice is the only one): never heard;
+    //   token 2 granted and claimed too (token 1's notice is gone): never heard.
+    // - day 1: the pool is full, token 3 waits: there is no grant to claim.
+    let mut k: Kernel<usize> = Kernel::new();
+    k.add_pool(PoolSpec::fixed(2)).unwrap();
+    let mut m = Claimer {
+        asks: vec![vec![(1, true), (2, true)], vec![(3, true)]],
+        heard: vec![],
+        claims: vec![],
+    };
+    let length = RunLength {
+        warmup: Duration::ZERO,
+        horizon: Duration::from_days(5),
+    };
+    assert_eq!(run(&mut m, &mut k, length), RunEnd::Completed);
+    assert_eq!(m.claims, [(1, true), (2, true), (3, false)]);
+    assert!(
+        m.heard.is_empty(),
+        "claimed grants are not delivered: {:?}",
+        m.heard
+    );
+
+    // With a notice pending (token 1 granted, not claimed), token 2's grant cannot be
+    // claimed: both are delivered, in the order they were made.
+    let mut k: Kernel<usize> = Kernel::new();
+    k.add_pool(PoolSpec::fixed(2)).unwrap();
+    let mut m = Claimer {
+        asks: vec![vec![(1, false), (2, true)]],
+        heard: vec![],
+        claims: vec![],
+    };
+    assert_eq!(run(&mut m, &mut k, length), RunEnd::Completed);
+    assert_eq!(m.claims, [(2, false)]);
+    assert_eq!(m.heard, [1, 2]);
+}

@@ -491,6 +491,25 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_is_the_same_draw_as_a_sample() {
+        for d in [
+            Dist::exponential(2.0).unwrap(),
+            Dist::fixed(3.0).unwrap(),
+            Dist::lognormal(1.0, 0.3).unwrap(),
+        ] {
+            let mut a = Streams::new(7, 0).stream(3);
+            let mut b = a.clone();
+            for _ in 0..1_000 {
+                assert_eq!(
+                    d.sample(&mut a).to_bits(),
+                    d.sample_gap(&mut b).to_bits(),
+                    "{d}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn impossible_parameters_are_typed_errors() {
         assert!(matches!(
             Dist::exponential(0.0),

@@ -331,9 +331,8 @@ impl Dist {
     #[inline(always)]
     pub fn sample_gap<R: RandCore + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.kind {
-            Kind::Fixed(v) => *v,
             Kind::Exponential { mean } => mean * <Exp1 as Distribution<f64>>::sample(&Exp1, rng),
-            _ => self.draw(rng),
+            _ => self.sample(rng),
         }
     }
 

@@ -57,7 +57,7 @@ use super::check::limits;
 use super::spec::{Failure, Spec, StepSpec};
 use crate::engine::dist::unit;
 use crate::engine::{
-    Dist, Duration, Kernel, PoolId, RequestId, Rng, Tally, Time, TimeWeighted, Timer,
+    Dist, Duration, Kernel, Model, PoolId, RequestId, Rng, Tally, Time, TimeWeighted, Timer,
 };
 use allogeneic::AlloRt;
 
@@ -410,10 +410,10 @@ impl<'s> Facility<'s> {
         }
     }
 
-    #[inline(always)]
     /// Entity `c` starts step `step` of its chain. `last`: the caller's handler does
     /// nothing after this call that schedules, draws or requests, so that a grant made
     /// at once can begin the work here (see [`Kernel::claim_sole_grant`]).
+    #[inline(always)]
     fn start_step(&mut self, c: u32, step: usize, last: bool, k: &mut Kernel<Ev>) {
         let now = k.now();
         let (pi, chain) = (
@@ -483,10 +483,8 @@ impl<'s> Facility<'s> {
                         self.entities[c as usize].queued = true;
                         self.wait_patiently(c, k);
                     } else if last && k.claim_sole_grant(token(c, None)) {
-                        // What `granted` would do: the entity never queued, so it has
-                        // no patience timer and `granted` is already now.
-                        debug_assert!(self.entities[c as usize].patience_timer.is_none());
-                        self.begin_work(c, None, k);
+                        // The notice taken back, handled here as it would have been.
+                        self.granted(token(c, None), k);
                     }
                 }
             }

@@ -529,6 +529,7 @@ impl Pools {
         self.requests[id.0 as usize].state == State::Waiting
     }
 
+    #[inline(always)]
     fn free_request(&mut self, i: u32) {
         self.requests[i as usize].state = State::Free;
         self.free_requests.push(i);

@@ -374,8 +374,10 @@ impl Tally {
     #[inline(always)]
     pub fn record(&mut self, x: f64) {
         self.moments.record(x);
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
+        // One `minsd`/`maxsd` each, where `f64::min`'s NaN handling takes several
+        // instructions: a NaN `x` leaves both as they are, as `f64::min` would.
+        self.min = if x < self.min { x } else { self.min };
+        self.max = if x > self.max { x } else { self.max };
         self.sketch.record(x);
     }
     /// Count, mean and variance.

@@ -194,6 +194,10 @@ struct Flow {
 /// What an entity is waiting for or doing right now (only for entities in the system).
 #[derive(Clone, Copy, Debug)]
 struct Entity {
+    /// In the system (false: its slot is free, or waits for its step's end as a zombie).
+    live: bool,
+    /// Its number, in order of creation from 0 (for traces).
+    serial: u64,
     product: u16,
     chain: Chain,
     step: u16,
@@ -261,6 +265,9 @@ const UNLIMITED: Duration = Duration::from_ticks(u64::MAX);
 /// One replication of a [`Spec`], ready to run on a kernel.
 pub struct Facility<'s> {
     spec: &'s Spec,
+    /// No network, slots, holds, bookings, milestones, hazards or costs: an entity's
+    /// creation, steps and departure skip those hooks on one test instead of one each.
+    plain: bool,
     /// Set when a product's entities filled the system past the limit (the run stops).
     overloaded: Option<(u16, Time)>,
     /// Arrival sources whose arrivals have not ended yet.
@@ -290,10 +297,7 @@ pub struct Facility<'s> {
     extras: Vec<Extra>,
     /// The spec has slots, holds across steps or bookings (`extras` is kept).
     with_extras: bool,
-    live: Vec<bool>,
-    /// Per entity slot, its entity's number (in order of creation, from 0; for traces),
-    /// and the entities created so far.
-    serial: Vec<u64>,
+    /// The entities created so far.
     born: u64,
     free: Vec<u32>,
     /// Failures so far, per entity slot and step (and assay) of its chain:
@@ -372,7 +376,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Starts the patience clock of entity `c`, waiting from now.
-    #[inline]
+    #[inline(always)]
     fn wait_patiently(&mut self, c: u32, k: &mut Kernel<Ev>) {
         let e = &mut self.entities[c as usize];
         if e.patience_left != UNLIMITED {
@@ -401,7 +405,7 @@ impl<'s> Facility<'s> {
     }
 
     /// Stops the patience clock of entity `c`, which waited since `since`.
-    #[inline]
+    #[inline(always)]
     fn stop_waiting(&mut self, c: u32, since: Time, k: &mut Kernel<Ev>) {
         let e = &mut self.entities[c as usize];
         if let Some(timer) = e.patience_timer.take() {
@@ -420,7 +424,8 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].product,
             self.entities[c as usize].chain,
         );
-        if self.net.is_some()
+        if !self.plain
+            && self.net.is_some()
             && self.sited(c).plant == network::NO_SITE
             && network::needs_plant(&self.steps(pi, chain)[step])
         {
@@ -428,8 +433,8 @@ impl<'s> Facility<'s> {
         }
         let plan = self.products[pi as usize].chains[chain as usize].plan[step];
         let task = match self.net {
-            None => plan.task,
-            Some(_) => self.resolve(c, step, true, now) as u32,
+            Some(_) if !self.plain => self.resolve(c, step, true, now) as u32,
+            _ => plan.task,
         };
         {
             let e = &mut self.entities[c as usize];
@@ -440,21 +445,23 @@ impl<'s> Facility<'s> {
             e.n_assays = plan.assays;
             e.last_step = plan.last;
         }
-        if self.net.is_some() {
-            self.leg_starts(c, task as usize, now);
-        }
-        self.mark(c, step, false, now);
-        self.open_phases(c, step, k);
-        if self.with_extras {
-            if let Some(used) = self.extras[c as usize].slot_held
-                && used.until as usize == step
-            {
-                self.use_slot(c);
+        if !self.plain {
+            if self.net.is_some() {
+                self.leg_starts(c, task as usize, now);
             }
-            if let Some(slot) = self.steps(pi, chain)[step].slot {
-                // The work starts when a slot is allocated (`allocate_slots`).
-                self.join_slot_queue(c, slot.slot, k);
-                return;
+            self.mark(c, step, false, now);
+            self.open_phases(c, step, k);
+            if self.with_extras {
+                if let Some(used) = self.extras[c as usize].slot_held
+                    && used.until as usize == step
+                {
+                    self.use_slot(c);
+                }
+                if let Some(slot) = self.steps(pi, chain)[step].slot {
+                    // The work starts when a slot is allocated (`allocate_slots`).
+                    self.join_slot_queue(c, slot.slot, k);
+                    return;
+                }
             }
         }
         self.start_work(c, step, last, k);
@@ -515,8 +522,8 @@ impl<'s> Facility<'s> {
     fn begin_work(&mut self, c: u32, assay: Option<u16>, k: &mut Kernel<Ev>) {
         let ti = self.task_of(c, assay);
         let booked = match assay {
-            None => self.booked_work(c, k.now()),
-            Some(_) => None,
+            None if self.with_extras => self.booked_work(c, k.now()),
+            _ => None,
         };
         let t = &mut self.tasks[ti];
         let duration = booked
@@ -557,8 +564,10 @@ impl<'s> Facility<'s> {
     fn end_step(&mut self, c: u32, failure: Option<(Failure, usize)>, k: &mut Kernel<Ev>) {
         let now = k.now();
         let e = self.entities[c as usize];
-        self.mark(c, e.step as usize, true, now);
-        self.step_over(c, e.step);
+        if !self.plain {
+            self.mark(c, e.step as usize, true, now);
+            self.step_over(c, e.step);
+        }
         let elapsed = now.since(e.step_start);
         let wait = match e.n_assays {
             0 => e.granted.since(e.step_start),
@@ -598,7 +607,9 @@ impl<'s> Facility<'s> {
                 }
             }
             None => {
-                self.close_phases(c, e.step as usize, k);
+                if !self.plain {
+                    self.close_phases(c, e.step as usize, k);
+                }
                 if !e.last_step {
                     self.start_step(c, e.step as usize + 1, true, k);
                 } else {

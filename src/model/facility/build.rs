@@ -191,7 +191,27 @@ impl<'s> Facility<'s> {
                 .collect();
             net.map_legs(spec, &chains, &tasks);
         }
+        let with_extras = !spec.slots.is_empty()
+            || all_steps(spec).any(|s| !s.seize.is_empty() || s.booking.is_some());
+        let max_hazards = spec
+            .products
+            .iter()
+            .map(|p| p.hazards.len())
+            .max()
+            .unwrap_or(0);
+        let max_marks = spec
+            .products
+            .iter()
+            .map(|p| 2 * p.milestones.len())
+            .max()
+            .unwrap_or(0);
+        let ledger = super::costs::Ledger::new(spec, run_price);
         Ok(Facility {
+            plain: net.is_none()
+                && !with_extras
+                && max_hazards == 0
+                && max_marks == 0
+                && ledger.is_none(),
             spec,
             overloaded: None,
             arriving: sources.len(),
@@ -213,15 +233,12 @@ impl<'s> Facility<'s> {
             changeover_rng,
             tasks,
             held: vec![0; spec.products.len() * spec.resources.len()],
-            ledger: super::costs::Ledger::new(spec, run_price),
+            ledger,
             products,
             entities: Vec::with_capacity(1024),
             extras: Vec::new(),
-            with_extras: !spec.slots.is_empty()
-                || all_steps(spec).any(|s| !s.seize.is_empty() || s.booking.is_some()),
+            with_extras,
             reservations: reservations(spec),
-            live: Vec::with_capacity(1024),
-            serial: Vec::with_capacity(1024),
             born: 0,
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
@@ -229,18 +246,8 @@ impl<'s> Facility<'s> {
             step_times: Vec::new(),
             marks: Vec::new(),
             clocks: Vec::new(),
-            max_hazards: spec
-                .products
-                .iter()
-                .map(|p| p.hazards.len())
-                .max()
-                .unwrap_or(0),
-            max_marks: spec
-                .products
-                .iter()
-                .map(|p| 2 * p.milestones.len())
-                .max()
-                .unwrap_or(0),
+            max_hazards,
+            max_marks,
             max_steps,
             assays: Vec::new(),
             max_assays,

@@ -25,7 +25,7 @@ pub(super) struct Seized {
 impl Facility<'_> {
     /// Books `units` of pool `p` held by entity `c` since `since` (clipped to the window)
     /// to its product (and, priced, to what it cost).
-    #[inline]
+    #[inline(always)]
     pub(super) fn book(&mut self, c: u32, p: PoolId, units: u32, since: Time, now: Time) {
         let from = since.max(self.window_start());
         if now > from {

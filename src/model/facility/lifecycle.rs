@@ -30,6 +30,8 @@ impl Facility<'_> {
             _ => 0.0,
         };
         let e = Entity {
+            live: true,
+            serial: self.born,
             product,
             chain,
             step: 0,
@@ -60,8 +62,6 @@ impl Facility<'_> {
             }
             None => {
                 self.entities.push(e);
-                self.live.push(false);
-                self.serial.push(0);
                 let n = self.entities.len();
                 self.attempts.resize(n * self.max_rules, 0);
                 self.step_times.resize(n * self.max_steps, (0, 0));
@@ -78,23 +78,23 @@ impl Facility<'_> {
                 (n - 1) as u32
             }
         };
-        self.live[c as usize] = true;
-        self.serial[c as usize] = self.born;
         self.born += 1;
-        if self.net.is_some() {
-            self.new_sited(c);
-        }
-        if let Some(l) = &mut self.ledger {
-            l.new_entity(c);
-        }
-        if self.with_extras {
-            if self.extras.len() <= c as usize {
-                self.extras.resize(c as usize + 1, Extra::default());
+        if !self.plain {
+            if self.net.is_some() {
+                self.new_sited(c);
             }
-            self.extras[c as usize] = Extra {
-                score,
-                ..Extra::default()
-            };
+            if let Some(l) = &mut self.ledger {
+                l.new_entity(c);
+            }
+            if self.with_extras {
+                if self.extras.len() <= c as usize {
+                    self.extras.resize(c as usize + 1, Extra::default());
+                }
+                self.extras[c as usize] = Extra {
+                    score,
+                    ..Extra::default()
+                };
+            }
         }
         if patient {
             self.products[product as usize].wip.increment(now);
@@ -112,7 +112,7 @@ impl Facility<'_> {
             &mut self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps],
             (0, 0),
         );
-        if self.max_marks > 0 {
+        if !self.plain && self.max_marks > 0 {
             self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
                 .fill(Time::NEVER);
         }
@@ -124,24 +124,26 @@ impl Facility<'_> {
     /// waiting totals.
     #[inline(always)]
     pub(super) fn leave(&mut self, c: u32, completed: bool, k: &mut Kernel<Ev>) {
-        self.stop_clocks(c, k);
-        if self.net.is_some() {
-            self.leave_site(c, completed, k.now());
-        }
-        if self.with_extras {
-            self.release_seized(c, k);
-            self.cancel_booking(c, k);
-            if self.waiting_for_slot(c) {
-                self.leave_slot_queue(c, k.now());
+        if !self.plain {
+            self.stop_clocks(c, k);
+            if self.net.is_some() {
+                self.leave_site(c, completed, k.now());
+            }
+            if self.with_extras {
+                self.release_seized(c, k);
+                self.cancel_booking(c, k);
+                if self.waiting_for_slot(c) {
+                    self.leave_slot_queue(c, k.now());
+                }
+            }
+            if let Some(l) = &mut self.ledger
+                && !completed
+                && k.now() >= self.spec.warmup_end()
+            {
+                l.lost(c);
             }
         }
         let e = self.entities[c as usize];
-        if let Some(l) = &mut self.ledger
-            && !completed
-            && k.now() >= self.spec.warmup_end()
-        {
-            l.lost(c);
-        }
         let rt = &mut self.products[e.product as usize];
         if e.chain == Chain::Delivery || rt.allo.is_none() {
             rt.wip.decrement(k.now());
@@ -158,7 +160,7 @@ impl Facility<'_> {
                 rt.waited_completed += u128::from(waited);
             }
         }
-        self.live[c as usize] = false;
+        self.entities[c as usize].live = false;
         // A slot in hand goes back to be offered again (once this patient is gone).
         let held = self.with_extras && self.extras[c as usize].slot_held.is_some();
         if self.entities[c as usize].zombie {
@@ -174,11 +176,12 @@ impl Facility<'_> {
     }
 }
 
-/// Sets every element of `s` to `v`. An entity's per-step records are a few elements
-/// long, where `fill`'s call to `memset` costs more than the stores.
+/// Sets every element of `s` to `v`. An entity's per-step records are none or a few
+/// elements long, where `fill`'s call to `memset` costs more than the stores.
 #[inline(always)]
 fn reset<T: Copy>(s: &mut [T], v: T) {
     match s {
+        [] => {}
         [a] => *a = v,
         [a, b] => (*a, *b) = (v, v),
         _ => s.fill(v),

@@ -619,7 +619,7 @@ impl Facility<'_> {
         let mut now = vec![0u64; net.sites.len()];
         for (c, e) in self.entities.iter().enumerate() {
             let source = net.at[c].source;
-            if self.live[c] && source != NO_SITE && e.chain == Chain::Main {
+            if e.live && source != NO_SITE && e.chain == Chain::Main {
                 now[usize::from(source)] += 1;
             }
         }

@@ -38,11 +38,11 @@ impl Facility<'_> {
         let now = kernel.now();
         let window_days = now.since(self.spec.warmup_end()).as_days();
         let mut wip = vec![0u64; self.products.len()];
-        for (i, e) in self.entities.iter().enumerate() {
+        for e in &self.entities {
             // Batches in production are not work in progress of orders.
             let batch =
                 e.chain == super::Chain::Main && self.products[e.product as usize].allo.is_some();
-            if self.live[i] && !batch {
+            if e.live && !batch {
                 wip[e.product as usize] += 1;
             }
         }
@@ -299,7 +299,7 @@ impl Facility<'_> {
         let from_window = |since: Time| now.since(since.max(self.spec.warmup_end())).ticks();
         let n_res = self.spec.resources.len();
         for (c, e) in self.entities.iter().enumerate() {
-            if !self.live[c] || e.waiting_for_stock {
+            if !e.live || e.waiting_for_stock {
                 continue;
             }
             if let Some(s) = self.extras.get(c).and_then(|x| x.seized) {

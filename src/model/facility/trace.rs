@@ -96,7 +96,7 @@ pub fn trace_replication(
         if let (Some((c, n)), Some(row)) = (about, left)
             && n < entities
             && !matches!(end, Some(RunEnd::Stalled { .. }))
-            && (!f.live[c as usize] || f.serial[c as usize] != n)
+            && (!f.entities[c as usize].live || f.entities[c as usize].serial != n)
         {
             rows.push(row);
         }
@@ -128,10 +128,10 @@ impl Facility<'_> {
         if self.born <= from || from >= entities {
             return;
         }
-        for (c, &n) in self.serial.iter().enumerate() {
-            if n >= from && n < self.born && n < entities && self.live[c] {
-                let arrived = self.entities[c].arrived;
-                rows.push(self.row(arrived, "arrived", c as u32));
+        for (c, e) in self.entities.iter().enumerate() {
+            let n = e.serial;
+            if n >= from && n < self.born && n < entities && e.live {
+                rows.push(self.row(e.arrived, "arrived", c as u32));
             }
         }
     }
@@ -143,7 +143,7 @@ impl Facility<'_> {
         TraceRow {
             time_days: now.as_days(),
             event,
-            entity: Some(self.serial[c as usize]),
+            entity: Some(e.serial),
             product: self.spec.products[e.product as usize].name.clone(),
             chain: match e.chain {
                 Chain::Main => "main",
@@ -236,11 +236,11 @@ impl Facility<'_> {
             _ => None,
         };
         if let Some(c) = entity {
-            if self.entities[c as usize].zombie || !self.live[c as usize] {
+            if self.entities[c as usize].zombie || !self.entities[c as usize].live {
                 // A step's end left over from a patient who has gone.
                 return None;
             }
-            *about = Some((c, self.serial[c as usize]));
+            *about = Some((c, self.entities[c as usize].serial));
         }
         let e = entity.map(|c| self.entities[c as usize]);
         let step_row = |event, c: u32, assay: Option<u16>, touch: bool| {

@@ -141,8 +141,8 @@ struct StepPlan {
 /// Per product and chain: the first task of each step and the time sums of the entities
 /// that finished the chain in the window.
 struct ChainRt {
-    /// Per step, what the step machinery reads on every event.
-    plan: Vec<StepPlan>,
+    /// Where its steps' plans start in `Facility::plans`.
+    plan_at: u32,
     /// How each step finds its task at the patient's sites.
     step_at: Vec<network::StepRt>,
     /// Sums over entities finished in the window, per step, in ticks (exact integers,
@@ -198,6 +198,8 @@ struct Entity {
     live: bool,
     /// Its number, in order of creation from 0 (for traces).
     serial: u64,
+    /// Where its chain's step plans start in `Facility::plans`.
+    plan_at: u32,
     product: u16,
     chain: Chain,
     step: u16,
@@ -268,6 +270,8 @@ pub struct Facility<'s> {
     /// No network, slots, holds, bookings, milestones, hazards or costs: an entity's
     /// creation, steps and departure skip those hooks on one test instead of one each.
     plain: bool,
+    /// Some product draws a patience or a score for each patient on arrival.
+    draws_on_arrival: bool,
     /// Set when a product's entities filled the system past the limit (the run stops).
     overloaded: Option<(u16, Time)>,
     /// Arrival sources whose arrivals have not ended yet.
@@ -291,6 +295,8 @@ pub struct Facility<'s> {
     series: Option<series::SeriesRec>,
     changeover_rng: Vec<Rng>,
     tasks: Vec<TaskRt>,
+    /// Every chain's steps as the step machinery reads them, chain after chain.
+    plans: Vec<StepPlan>,
     products: Vec<ProductRt>,
     entities: Vec<Entity>,
     /// Per entity slot, what only slots and holds need (empty without them).
@@ -431,7 +437,7 @@ impl<'s> Facility<'s> {
         {
             self.route(c, now);
         }
-        let plan = self.products[pi as usize].chains[chain as usize].plan[step];
+        let plan = self.plans[self.entities[c as usize].plan_at as usize + step];
         let task = match self.net {
             Some(_) if !self.plain => self.resolve(c, step, true, now) as u32,
             _ => plan.task,

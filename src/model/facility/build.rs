@@ -55,6 +55,7 @@ impl<'s> Facility<'s> {
             .map(|r| streams.stream(source_id(&format!("resources.{}.changeover", r.name))))
             .collect();
         let mut tasks = Vec::new();
+        let mut plans = Vec::new();
         let mut products = Vec::new();
         let mut max_assays = 0;
         let mut max_steps = 0;
@@ -69,12 +70,12 @@ impl<'s> Facility<'s> {
             for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
                 let Some(steps) = steps else { continue };
                 max_steps = max_steps.max(steps.len());
-                let mut plan = Vec::with_capacity(steps.len());
+                let plan_at = plans.len() as u32;
                 let mut step_at = Vec::with_capacity(steps.len());
                 // Failures are counted per step and assay, whatever the site or lane.
                 let mut rules = 0;
                 for (i, s) in steps.iter().enumerate() {
-                    plan.push(StepPlan {
+                    plans.push(StepPlan {
                         task: tasks.len() as u32,
                         assays: match &s.kind {
                             StepKind::Assays(list) => list.len() as u16,
@@ -130,7 +131,7 @@ impl<'s> Facility<'s> {
                         StepKind::Assays(list) => list.len(),
                         _ => 1,
                     };
-                    let first = plan.last().expect("just pushed").task as usize;
+                    let first = plans.last().expect("just pushed").task as usize;
                     for (i, t) in tasks[first..].iter_mut().enumerate() {
                         t.rule = (rules + i % width) as u16;
                     }
@@ -151,7 +152,7 @@ impl<'s> Facility<'s> {
                 max_rules = max_rules.max(rules);
                 let n = steps.len();
                 chains.push(ChainRt {
-                    plan,
+                    plan_at,
                     step_at,
                     step_wait: vec![0; n],
                     step_work: vec![0; n],
@@ -207,6 +208,10 @@ impl<'s> Facility<'s> {
             .unwrap_or(0);
         let ledger = super::costs::Ledger::new(spec, run_price);
         Ok(Facility {
+            draws_on_arrival: spec
+                .products
+                .iter()
+                .any(|p| p.patience.is_some() || p.score.is_some()),
             plain: net.is_none()
                 && !with_extras
                 && max_hazards == 0
@@ -232,6 +237,7 @@ impl<'s> Facility<'s> {
             series: spec.timeseries.map(|p| series::SeriesRec::new(p, spec)),
             changeover_rng,
             tasks,
+            plans,
             held: vec![0; spec.products.len() * spec.resources.len()],
             ledger,
             products,

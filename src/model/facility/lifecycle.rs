@@ -19,19 +19,23 @@ impl Facility<'_> {
         k: &mut Kernel<Ev>,
     ) -> u32 {
         let now = k.now();
-        let patience_left = match (&self.spec.products[product as usize].patience, patient) {
-            (Some(d), true) => Duration::from_ticks_f64(
-                d.sample(&mut self.products[product as usize].patience_rng),
-            ),
-            _ => UNLIMITED,
-        };
-        let score = match (&self.spec.products[product as usize].score, patient) {
-            (Some(d), true) => d.sample(&mut self.products[product as usize].score_rng),
-            _ => 0.0,
-        };
+        let (mut patience_left, mut score) = (UNLIMITED, 0.0);
+        if self.draws_on_arrival && patient {
+            let (p, rt) = (
+                &self.spec.products[product as usize],
+                &mut self.products[product as usize],
+            );
+            if let Some(d) = &p.patience {
+                patience_left = Duration::from_ticks_f64(d.sample(&mut rt.patience_rng));
+            }
+            if let Some(d) = &p.score {
+                score = d.sample(&mut rt.score_rng);
+            }
+        }
         let e = Entity {
             live: true,
             serial: self.born,
+            plan_at: self.products[product as usize].chains[chain as usize].plan_at,
             product,
             chain,
             step: 0,
@@ -104,10 +108,12 @@ impl Facility<'_> {
             k.stop();
         }
         let n_rules = self.max_rules;
-        reset(
-            &mut self.attempts[c as usize * n_rules..(c as usize + 1) * n_rules],
-            0,
-        );
+        if n_rules > 0 {
+            reset(
+                &mut self.attempts[c as usize * n_rules..(c as usize + 1) * n_rules],
+                0,
+            );
+        }
         reset(
             &mut self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps],
             (0, 0),

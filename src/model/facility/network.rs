@@ -426,7 +426,7 @@ impl Facility<'_> {
     pub(super) fn resolve(&self, c: u32, step: usize, choose: bool, now: Time) -> usize {
         let e = &self.entities[c as usize];
         let ch = &self.products[e.product as usize].chains[e.chain as usize];
-        let base = ch.plan[step].task as usize;
+        let base = self.plans[ch.plan_at as usize + step].task as usize;
         match &ch.step_at[step] {
             StepRt::Listed => base,
             StepRt::Sited(place, bases) => bases[self.sites_of(c).of(*place)] as usize,

@@ -268,15 +268,16 @@ impl<E: Copy> EventQueue<E> {
 
     /// Moves the hole at `pos` down until `item` fits, and puts it there. A node with
     /// all four children (most levels) picks the earliest in a tournament of three
-    /// comparisons over one bounds-checked array; the last level's one to three children
-    /// are scanned. Keys are unique (the sequence breaks ties), so the choice is the same
-    /// whatever the order of comparisons.
+    /// comparisons over a `[_; 4]` taken with one length test; the last level's one to
+    /// three children are scanned. Keys are unique (the sequence breaks ties), so the
+    /// choice is the same whatever the order of comparisons.
     #[inline(always)]
     fn sift_down(&mut self, mut pos: usize, item: Entry<E>) {
         let heap = self.heap.as_mut_slice();
         loop {
             let first = 4 * pos + 1;
-            let (best, best_entry) = match heap.get(first..first + 4) {
+            let Some(kids) = heap.get(first..) else { break };
+            let (best, best_entry) = match kids.first_chunk::<4>() {
                 Some(kids) => {
                     // Indices computed from the comparisons, without branches.
                     let i = usize::from(kids[1].before(&kids[0]));
@@ -285,7 +286,6 @@ impl<E: Copy> EventQueue<E> {
                     (best, &kids[best])
                 }
                 None => {
-                    let Some(kids) = heap.get(first..) else { break };
                     let Some(mut best_entry) = kids.first() else {
                         break;
                     };

@@ -16,7 +16,7 @@
 //! Breakdowns are not here: they are random and belong to the pool (see `pool`). This
 //! module must not know about pools, events or randomness.
 
-use super::time::{Duration, TICKS_PER_DAY, TICKS_PER_WEEK, Time};
+use super::time::{Duration, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_WEEK, Time};
 
 /// A working period repeated on the given days of every week.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,24 +88,25 @@ impl Exception {
         }
     }
 
-    /// The first start or end of an occurrence strictly after `t`, if any.
-    fn next_boundary(&self, t: Time) -> Option<Time> {
+    /// Whether an occurrence covers `t` (as [`Exception::covers`]), and the first start
+    /// or end of an occurrence strictly after `t`, if any: one division for both.
+    fn piece(&self, t: Time) -> (bool, Option<Time>) {
         if t < self.from {
-            return Some(self.from);
+            return (false, Some(self.from));
         }
         let off = t.ticks() - self.from.ticks();
         let (len, period) = (self.len(), self.repeat.map_or(u64::MAX, |p| p.ticks()));
         if len >= period {
-            return None; // in force for ever after `from`
+            return (true, None); // in force for ever after `from`
         }
-        let k = off / period;
-        let into = off % period;
+        let (k, into) = (off / period, off % period);
         let at = if into < len {
-            k * period + len
+            Some(k * period + len)
         } else {
-            k.checked_add(1)?.checked_mul(period)?
+            k.checked_add(1).and_then(|k| k.checked_mul(period))
         };
-        self.from.ticks().checked_add(at).map(Time::from_ticks)
+        let next = at.and_then(|at| self.from.ticks().checked_add(at));
+        (into < len, next.map(Time::from_ticks))
     }
 }
 
@@ -132,6 +133,9 @@ pub struct Calendar {
     week_start: u64,
     /// Step function over one week: (offset in week, capacity from there on), first at 0.
     weekly: Vec<(u64, u32)>,
+    /// Per hour of the week, the last step of `weekly` starting at or before it: where
+    /// a lookup starts (then a step or two forward), instead of a binary search.
+    by_hour: Vec<u32>,
     /// Exceptions that happen once, made disjoint (overlaps resolved to the lowest
     /// capacity) and sorted.
     once: Vec<Exception>,
@@ -206,8 +210,12 @@ impl Calendar {
                 Some(_) => return Err(CalendarError::Repeat { index }),
             }
         }
+        let by_hour = (0..TICKS_PER_WEEK / TICKS_PER_HOUR)
+            .map(|h| weekly.partition_point(|&(o, _)| o <= h * TICKS_PER_HOUR) as u32 - 1)
+            .collect();
         Ok(Calendar {
             week_start: week_start.ticks(),
+            by_hour,
             weekly,
             once: disjoint(&once),
             repeating,
@@ -243,51 +251,73 @@ impl Calendar {
 
     fn weekly_at(&self, t: Time) -> u32 {
         let w = (t.ticks() + self.week_start) % TICKS_PER_WEEK;
-        let j = self.weekly.partition_point(|&(o, _)| o <= w);
-        self.weekly[j - 1].1
+        self.weekly[self.weekly_step(w)].1
     }
 
-    /// The first weekly boundary strictly after `t`, if the pattern is not constant.
-    fn next_weekly_boundary(&self, t: Time) -> Option<Time> {
-        if self.weekly.len() < 2 {
-            return None;
+    /// The step of `weekly` in force at offset `w` of the week: the last one starting at
+    /// or before `w`.
+    #[inline]
+    fn weekly_step(&self, w: u64) -> usize {
+        let mut j = self.by_hour[(w / TICKS_PER_HOUR) as usize] as usize;
+        while self.weekly.get(j + 1).is_some_and(|&(o, _)| o <= w) {
+            j += 1;
         }
+        j
+    }
+
+    /// The weekly pattern's capacity at `t`, and its first boundary strictly after `t`
+    /// (`None` if the pattern is constant): one search for both.
+    fn weekly_piece(&self, t: Time) -> (u32, Option<Time>) {
         let w = (t.ticks() + self.week_start) % TICKS_PER_WEEK;
-        let j = self.weekly.partition_point(|&(o, _)| o <= w);
-        let next_offset = match self.weekly.get(j) {
+        let j = self.weekly_step(w);
+        let capacity = self.weekly[j].1;
+        if self.weekly.len() < 2 {
+            return (capacity, None);
+        }
+        let next_offset = match self.weekly.get(j + 1) {
             Some(&(o, _)) => o,
             None => TICKS_PER_WEEK, // the Monday 00:00 boundary of next week
         };
-        t.ticks().checked_add(next_offset - w).map(Time::from_ticks)
+        let next = t.ticks().checked_add(next_offset - w).map(Time::from_ticks);
+        (capacity, next)
     }
 
-    /// The first boundary of the pattern or of an exception strictly after `t`.
-    fn next_boundary(&self, t: Time) -> Option<Time> {
-        let i = self.once.partition_point(|e| e.from <= t);
-        let once = if i > 0 && t < self.once[i - 1].to {
-            Some(self.once[i - 1].to)
-        } else {
-            self.once.get(i).map(|e| e.from)
+    /// The scheduled capacity at `t` (as [`Calendar::capacity_at`]) and the first
+    /// boundary of the pattern or of an exception strictly after `t` (`None`: none), in
+    /// one pass: what a walk from boundary to boundary needs at each step. (At a
+    /// boundary the capacity need not change: a weekly boundary inside a holiday.)
+    fn piece(&self, t: Time) -> (u32, Option<Time>) {
+        let earliest = |a: Option<Time>, b: Option<Time>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => a.or(b),
         };
-        let repeating = self.repeating.iter().filter_map(|e| e.next_boundary(t));
-        [self.next_weekly_boundary(t), once]
-            .into_iter()
-            .flatten()
-            .chain(repeating)
-            .min()
+        let i = self.once.partition_point(|e| e.from <= t);
+        let (mut capacity, mut next) = match i.checked_sub(1).map(|j| &self.once[j]) {
+            Some(e) if t < e.to => (Some(e.capacity), Some(e.to)),
+            _ => (None, self.once.get(i).map(|e| e.from)),
+        };
+        for e in &self.repeating {
+            let (covers, boundary) = e.piece(t);
+            if covers {
+                capacity = Some(capacity.map_or(e.capacity, |c| c.min(e.capacity)));
+            }
+            next = earliest(next, boundary);
+        }
+        let (weekly, boundary) = self.weekly_piece(t);
+        (capacity.unwrap_or(weekly), earliest(next, boundary))
     }
 
     /// The first instant strictly after `t` and before `until` at which the capacity
     /// differs from `capacity_at(t)`, or `None` if it does not change before `until`.
     pub fn next_change(&self, t: Time, until: Time) -> Option<Time> {
-        let now = self.capacity_at(t);
-        let mut probe = t;
+        let (now, mut next) = self.piece(t);
         loop {
-            let candidate = self.next_boundary(probe).filter(|&c| c < until)?;
-            if self.capacity_at(candidate) != now {
+            let candidate = next.filter(|&c| c < until)?;
+            let (capacity, after) = self.piece(candidate);
+            if capacity != now {
                 return Some(candidate);
             }
-            probe = candidate;
+            next = after;
         }
     }
 
@@ -302,13 +332,14 @@ impl Calendar {
         self.integrate(from, to, u128::from)
     }
 
-    /// The integral over `[from, to)` of `f(capacity)`, piece by piece.
+    /// The integral over `[from, to)` of `f(capacity)`, from boundary to boundary.
     fn integrate(&self, from: Time, to: Time, f: impl Fn(u32) -> u128) -> u128 {
         let mut total = 0u128;
         let mut t = from;
         while t < to {
-            let next = self.next_change(t, to).unwrap_or(to);
-            total += f(self.capacity_at(t)) * u128::from(next.ticks() - t.ticks());
+            let (capacity, next) = self.piece(t);
+            let next = next.map_or(to, |n| n.min(to));
+            total += f(capacity) * u128::from(next.ticks() - t.ticks());
             t = next;
         }
         total
@@ -549,6 +580,51 @@ mod tests {
         let c = Calendar::new(Duration::ZERO, &[shift(WEEKDAYS, 8, 16, 1)], 0, &[]).unwrap();
         assert_eq!(c.closed_ticks(at(4, 14), at(7, 10)), h(64).ticks());
         assert_eq!(Calendar::constant(2).closed_ticks(at(0, 0), at(9, 0)), 0);
+    }
+
+    /// Random calendars whose boundaries all fall on whole hours: closed time, unit time
+    /// and the next change agree with an hour-by-hour reading of `capacity_at`.
+    #[test]
+    fn walks_from_boundary_to_boundary_agree_with_an_hourly_reading() {
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..60 {
+            let shifts: Vec<Shift> = (0..next(4))
+                .map(|_| shift(next(127) as u8 + 1, next(24), next(24), next(3) as u32 + 1))
+                .collect();
+            let exceptions: Vec<Exception> = (0..next(4))
+                .map(|_| {
+                    let from = at(next(40), next(24));
+                    let to = from + h(next(72) + 1);
+                    let repeat = (next(2) == 0).then(|| h(24 * (next(20) + 4)));
+                    Exception {
+                        repeat: repeat.filter(|r| r.ticks() >= to.ticks() - from.ticks()),
+                        ..Exception::once(from, to, next(3) as u32)
+                    }
+                })
+                .collect();
+            let c = Calendar::new(h(next(168)), &shifts, next(2) as u32, &exceptions).unwrap();
+            let hours = 24 * 60;
+            let cap: Vec<u32> = (0..hours)
+                .map(|k| c.capacity_at(Time::ZERO + h(k)))
+                .collect();
+            for _ in 0..20 {
+                let a = next(hours);
+                let b = a + next(hours - a) + 1;
+                let closed = (a..b).filter(|&k| cap[k as usize] == 0).count() as u64;
+                let units: u128 = (a..b).map(|k| u128::from(cap[k as usize])).sum();
+                let (from, to) = (Time::ZERO + h(a), Time::ZERO + h(b));
+                assert_eq!(c.closed_ticks(from, to), closed * h(1).ticks());
+                assert_eq!(c.unit_ticks(from, to), units * u128::from(h(1).ticks()));
+                let change = (a + 1..b).find(|&k| cap[k as usize] != cap[a as usize]);
+                assert_eq!(c.next_change(from, to), change.map(|k| Time::ZERO + h(k)));
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod rng;
 pub mod stats;
 pub mod time;
 
-pub use calendar::{Calendar, CalendarError, Exception, Shift};
+pub use calendar::{Calendar, CalendarError, Change, Exception, Shift};
 pub use dist::{Dist, DistError};
 pub use kernel::{
     Event, Kernel, MAX_EVENTS_AT_ONE_TIME, Model, RunEnd, RunLength, Running, advance, begin, run,

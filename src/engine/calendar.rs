@@ -127,6 +127,15 @@ pub enum CalendarError {
     WeekStart,
 }
 
+/// A change of scheduled capacity: when, to what, and the calendar's first boundary
+/// after it (where the search for the next change resumes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub at: Time,
+    pub capacity: u32,
+    resume: Option<Time>,
+}
+
 /// Scheduled capacity as a function of time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Calendar {
@@ -310,14 +319,36 @@ impl Calendar {
     /// The first instant strictly after `t` and before `until` at which the capacity
     /// differs from `capacity_at(t)`, or `None` if it does not change before `until`.
     pub fn next_change(&self, t: Time, until: Time) -> Option<Time> {
-        let (now, mut next) = self.piece(t);
+        self.first_change(t, until).1.map(|c| c.at)
+    }
+
+    /// `capacity_at(t)` and the first change strictly after `t` and before `until`.
+    pub fn first_change(&self, t: Time, until: Time) -> (u32, Option<Change>) {
+        let (now, next) = self.piece(t);
+        (now, self.change_from(now, next, until))
+    }
+
+    /// The change that follows `change` (before `until`): the walk resumes where the
+    /// one that found `change` stopped, so a pool stepping from change to change reads
+    /// each boundary once.
+    pub fn change_after(&self, change: Change, until: Time) -> Option<Change> {
+        self.change_from(change.capacity, change.resume, until)
+    }
+
+    /// The first boundary from `next` on (and before `until`) where the capacity is no
+    /// longer `capacity`.
+    fn change_from(&self, capacity: u32, mut next: Option<Time>, until: Time) -> Option<Change> {
         loop {
-            let candidate = next.filter(|&c| c < until)?;
-            let (capacity, after) = self.piece(candidate);
-            if capacity != now {
-                return Some(candidate);
+            let at = next.filter(|&c| c < until)?;
+            let (there, resume) = self.piece(at);
+            if there != capacity {
+                return Some(Change {
+                    at,
+                    capacity: there,
+                    resume,
+                });
             }
-            next = after;
+            next = resume;
         }
     }
 
@@ -623,6 +654,17 @@ mod tests {
                 assert_eq!(c.unit_ticks(from, to), units * u128::from(h(1).ticks()));
                 let change = (a + 1..b).find(|&k| cap[k as usize] != cap[a as usize]);
                 assert_eq!(c.next_change(from, to), change.map(|k| Time::ZERO + h(k)));
+                let (now, first) = c.first_change(from, to);
+                assert_eq!(now, cap[a as usize]);
+                assert_eq!(first.map(|c| c.at), change.map(|k| Time::ZERO + h(k)));
+                // Stepping from change to change reads the same changes as asking anew.
+                if let Some(first) = first {
+                    let second = (first.at.ticks() / h(1).ticks() + 1..b)
+                        .find(|&k| cap[k as usize] != first.capacity)
+                        .map(|k| Time::ZERO + h(k));
+                    assert_eq!(first.capacity, c.capacity_at(first.at));
+                    assert_eq!(c.change_after(first, to).map(|c| c.at), second);
+                }
             }
         }
     }

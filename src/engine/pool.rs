@@ -47,7 +47,7 @@
 //!
 //! This module must not know about models or scenario files.
 
-use super::calendar::Calendar;
+use super::calendar::{Calendar, Change};
 use super::dist::Dist;
 use super::rng::Rng;
 use super::stats::{Tally, TimeWeighted};
@@ -205,6 +205,8 @@ pub struct Pool {
     changeover: u32,
     policy: CapacityDrop,
     calendar: Option<Calendar>,
+    /// The calendar's change scheduled next (its event is pending).
+    next_change: Option<Change>,
     breakdowns: Option<Breakdowns>,
     queue: VecDeque<u32>,
     holders: Vec<u32>,
@@ -305,6 +307,7 @@ impl Pools {
             changeover: 0,
             policy: spec.on_capacity_drop,
             calendar: spec.calendar,
+            next_change: None,
             breakdowns: spec.breakdowns,
             queue: Default::default(),
             holders: Vec::new(),

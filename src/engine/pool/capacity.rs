@@ -18,13 +18,13 @@ impl Pools {
     ) {
         let id = PoolId(p as u32);
         if let Some(cal) = &self.pools[p].calendar {
-            let cap = cal.capacity_at(now);
-            let next = cal.next_change(now, end);
+            let (cap, next) = cal.first_change(now, end);
             self.pools[p].scheduled = cap;
+            self.pools[p].next_change = next;
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
-            if let Some(t) = next {
-                schedule(t, PoolEvent::CalendarChange(id));
+            if let Some(c) = next {
+                schedule(c.at, PoolEvent::CalendarChange(id));
             }
         }
         if let Some(b) = &mut self.pools[p].breakdowns {
@@ -54,9 +54,15 @@ impl Pools {
                     .calendar
                     .as_ref()
                     .expect("calendar event of a pool without a calendar");
-                pool.scheduled = cal.capacity_at(now);
-                if let Some(t) = cal.next_change(now, end) {
-                    schedule(t, PoolEvent::CalendarChange(p));
+                let change = pool
+                    .next_change
+                    .take()
+                    .expect("a calendar event is the change scheduled");
+                debug_assert_eq!(change.at, now, "calendar events come at their change");
+                pool.scheduled = change.capacity;
+                pool.next_change = cal.change_after(change, end);
+                if let Some(c) = pool.next_change {
+                    schedule(c.at, PoolEvent::CalendarChange(p));
                 }
                 self.capacity_changed(now, p);
             }

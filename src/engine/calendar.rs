@@ -219,8 +219,14 @@ impl Calendar {
                 Some(_) => return Err(CalendarError::Repeat { index }),
             }
         }
+        let mut step = 0;
         let by_hour = (0..TICKS_PER_WEEK / TICKS_PER_HOUR)
-            .map(|h| weekly.partition_point(|&(o, _)| o <= h * TICKS_PER_HOUR) as u32 - 1)
+            .map(|h| {
+                while weekly.get(step + 1).is_some_and(|&(o, _)| o <= h * TICKS_PER_HOUR) {
+                    step += 1;
+                }
+                step as u32
+            })
             .collect();
         Ok(Calendar {
             week_start: week_start.ticks(),

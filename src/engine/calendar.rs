@@ -222,7 +222,10 @@ impl Calendar {
         let mut step = 0;
         let by_hour = (0..TICKS_PER_WEEK / TICKS_PER_HOUR)
             .map(|h| {
-                while weekly.get(step + 1).is_some_and(|&(o, _)| o <= h * TICKS_PER_HOUR) {
+                while weekly
+                    .get(step + 1)
+                    .is_some_and(|&(o, _)| o <= h * TICKS_PER_HOUR)
+                {
                     step += 1;
                 }
                 step as u32

@@ -255,7 +255,8 @@ impl Calendar {
             .fold(weekly, u32::max)
     }
 
-    /// The scheduled capacity at `t`.
+    /// The scheduled capacity at `t`: the definition, read exception by exception (the
+    /// walks from boundary to boundary use `piece`, which the tests hold to it).
     pub fn capacity_at(&self, t: Time) -> u32 {
         let i = self.once.partition_point(|e| e.from <= t);
         let mut cap = (i > 0 && t < self.once[i - 1].to).then(|| self.once[i - 1].capacity);

@@ -430,8 +430,7 @@ impl<'s> Facility<'s> {
             self.entities[c as usize].product,
             self.entities[c as usize].chain,
         );
-        if !self.plain
-            && self.net.is_some()
+        if self.net.is_some()
             && self.sited(c).plant == network::NO_SITE
             && network::needs_plant(&self.steps(pi, chain)[step])
         {
@@ -439,8 +438,8 @@ impl<'s> Facility<'s> {
         }
         let plan = self.plans[self.entities[c as usize].plan_at as usize + step];
         let task = match self.net {
-            Some(_) if !self.plain => self.resolve(c, step, true, now) as u32,
-            _ => plan.task,
+            None => plan.task,
+            Some(_) => self.resolve(c, step, true, now) as u32,
         };
         {
             let e = &mut self.entities[c as usize];

@@ -118,7 +118,7 @@ impl Facility<'_> {
             &mut self.step_times[c as usize * self.max_steps..(c as usize + 1) * self.max_steps],
             (0, 0),
         );
-        if !self.plain && self.max_marks > 0 {
+        if self.max_marks > 0 {
             self.marks[c as usize * self.max_marks..(c as usize + 1) * self.max_marks]
                 .fill(Time::NEVER);
         }

@@ -131,8 +131,11 @@ pub enum CalendarError {
 /// after it (where the search for the next change resumes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Change {
+    /// When the capacity changes.
     pub at: Time,
+    /// The scheduled capacity from then on.
     pub capacity: u32,
+    /// The calendar's first boundary after `at`.
     resume: Option<Time>,
 }
 
@@ -222,12 +225,7 @@ impl Calendar {
         let mut step = 0;
         let by_hour = (0..TICKS_PER_WEEK / TICKS_PER_HOUR)
             .map(|h| {
-                while weekly
-                    .get(step + 1)
-                    .is_some_and(|&(o, _)| o <= h * TICKS_PER_HOUR)
-                {
-                    step += 1;
-                }
+                step = last_step_from(&weekly, step, h * TICKS_PER_HOUR);
                 step as u32
             })
             .collect();
@@ -277,11 +275,8 @@ impl Calendar {
     /// or before `w`.
     #[inline]
     fn weekly_step(&self, w: u64) -> usize {
-        let mut j = self.by_hour[(w / TICKS_PER_HOUR) as usize] as usize;
-        while self.weekly.get(j + 1).is_some_and(|&(o, _)| o <= w) {
-            j += 1;
-        }
-        j
+        let from = self.by_hour[(w / TICKS_PER_HOUR) as usize] as usize;
+        last_step_from(&self.weekly, from, w)
     }
 
     /// The weekly pattern's capacity at `t`, and its first boundary strictly after `t`
@@ -385,6 +380,16 @@ impl Calendar {
         }
         total
     }
+}
+
+/// The last step of `weekly` starting at or before offset `w`, searched forward from
+/// step `from` (which starts at or before `w`).
+#[inline]
+fn last_step_from(weekly: &[(u64, u32)], mut from: usize, w: u64) -> usize {
+    while weekly.get(from + 1).is_some_and(|&(o, _)| o <= w) {
+        from += 1;
+    }
+    from
 }
 
 /// One-off exceptions as disjoint, sorted periods: where several overlap, the lowest

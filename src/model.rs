@@ -24,7 +24,7 @@ mod spec;
 pub use check::{SpecError, duration_in_range, limits};
 pub use run::{
     Distribution, Pooled, Replication, RunError, Runs, Tail, pooled_distributions,
-    pooled_percentiles, run_replication,
+    pooled_percentiles, run_replication, run_replication_every_change,
 };
 
 pub use facility::{Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};

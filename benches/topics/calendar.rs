@@ -1,9 +1,13 @@
 //! What calendars cost.
 //!
 //! - `calendar_changes_only`: a pool whose calendar changes capacity every hour (168
-//!   changes a week) and no customers, over 100 years: the throughput is calendar changes
-//!   per second, the raw cost of one change (work out the next boundary, update the
-//!   pool's time averages, schedule the next change).
+//!   changes a week) and no customers, over 100 years, with every change an event (an
+//!   idle pool would otherwise apply them only when read, and this is the cost of one
+//!   change as an event: work out the next boundary, update the pool's time averages,
+//!   schedule the next change). The throughput is calendar changes per second.
+//! - `idle_calendar_read_at_end`: the same pool as the default runs it: idle all along,
+//!   it applies the 876,000 changes when the results are read at the end; throughput in
+//!   changes per second again.
 //! - `fixed_pool` vs `weekly_calendar`: an M/M/5 station (lambda 3 per day, mean service
 //!   1 day) over 20,000 days with a fixed pool, and with a weekly calendar (5 units on
 //!   weekdays 07:00-19:00, 3 otherwise) plus a holiday every 100 days. Fewer servers at
@@ -63,7 +67,13 @@ fn hourly_calendar_only() -> StationConfig {
 }
 
 fn simulate(cfg: &StationConfig, days: u64) -> u64 {
+    simulate_with(cfg, days, true)
+}
+
+/// Runs the station for `days`; `lazy`: idle pools apply calendar changes when read.
+fn simulate_with(cfg: &StationConfig, days: u64, lazy: bool) -> u64 {
     let mut kernel = Kernel::new();
+    kernel.set_lazy_calendars(lazy);
     let mut st = Station::new(cfg, &mut kernel, Streams::new(1, 0)).unwrap();
     let length = RunLength {
         warmup: Duration::ZERO,
@@ -78,8 +88,17 @@ fn calendar(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_calendar");
     g.sample_size(20);
     let hourly = hourly_calendar_only();
-    g.throughput(Throughput::Elements(simulate(&hourly, 36_500)));
+    let changes = simulate_with(&hourly, 36_500, false);
+    g.throughput(Throughput::Elements(changes));
     g.bench_function("calendar_changes_only", |b| {
+        b.iter(|| black_box(simulate_with(&hourly, 36_500, false)))
+    });
+    assert_eq!(
+        simulate(&hourly, 36_500),
+        0,
+        "an idle pool's changes are no events"
+    );
+    g.bench_function("idle_calendar_read_at_end", |b| {
         b.iter(|| black_box(simulate(&hourly, 36_500)))
     });
     for (name, with) in [("fixed_pool", false), ("weekly_calendar", true)] {

@@ -19,6 +19,12 @@
 //!   measured beside `cart_b1` so that the two can be compared in one run.
 //! - `model_b/ccrm_nordic`, `model_b/ccrm_nordic_rampup`, `model_b/testa_testbed`: the
 //!   other bundled scenarios, one replication of their own horizon, one thread.
+//!
+//!   The events of the bundled scenarios are those the run handles: since idle pools
+//!   apply their calendar changes late (2026-11-25), those changes are no longer events,
+//!   and a replication of a scenario with shift calendars handles far fewer (the Swedish
+//!   network a tenth). Compare such scenarios across that date by the time per
+//!   replication, not by events per second.
 //! - `run/cart_br_threads=N`: run BR (200 replications of 730 d after 365 d) on N rayon
 //!   threads; parallel efficiency = time(1) / (2 time(2)).
 //! - `run/ccrm_nordic`: what `cgtsim run scenarios/ccrm-nordic.toml` does before printing

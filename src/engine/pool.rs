@@ -27,6 +27,11 @@
 //!   can resume the remaining work when granted again (preempt-resume).
 //!   Units in changeover are never interrupted.
 //!
+//! A calendar change comes before every other event of its instant (a shift that opens
+//! at 08:00 serves a request made at 08:00). An idle pool (nothing in use, in
+//! changeover or waiting) applies its changes late, when it is next used or read: see
+//! the kernel's documentation; the results are the same as with every change an event.
+//!
 //! **Breakdowns.** An alternating renewal process per pool: up for a draw of
 //! `time_between` (calendar time), then `units` units down for a draw of `repair`, then up
 //! again. A pool has its own random stream for this.
@@ -193,6 +198,18 @@ pub struct Pools {
     delivered: usize,
     request_seq: u64,
     grant_seq: u64,
+    /// Calendar changes of an idle pool wait until it is used or read (see
+    /// [`Pools::catch_up`]); false: every change is an event.
+    lazy: bool,
+    /// Some pool has left calendar changes for later (since the start of the run): a
+    /// request first wakes the lagging pools it needs ([`Pools::wake`]).
+    pub(super) lags: bool,
+    /// The end of the run (calendars give no change at or after it).
+    end: Time,
+    /// The pool whose calendar change is being handled (its notices delivered), or
+    /// `u32::MAX` during any other event: the changes of the same instant of pools
+    /// numbered below it have been applied, the others not yet.
+    changing: u32,
 }
 
 /// One pool's state and statistics.
@@ -205,8 +222,12 @@ pub struct Pool {
     changeover: u32,
     policy: CapacityDrop,
     calendar: Option<Calendar>,
-    /// The calendar's change scheduled next (its event is pending).
+    /// The calendar's next change: its event is pending, or (`lagging`) it waits until
+    /// the pool is used or read.
     next_change: Option<Change>,
+    /// Idle (nothing in use, in changeover or waiting) with calendar changes left for
+    /// later: no event is pending for `next_change`.
+    lagging: bool,
     breakdowns: Option<Breakdowns>,
     queue: VecDeque<u32>,
     holders: Vec<u32>,
@@ -240,7 +261,17 @@ impl Pools {
             delivered: 0,
             request_seq: 0,
             grant_seq: 0,
+            lazy: true,
+            lags: false,
+            end: Time::NEVER,
+            changing: u32::MAX,
         }
+    }
+
+    /// Whether the calendar changes of idle pools wait until the pool is used or read
+    /// (true, the default) or are each an event (for a trace that lists them).
+    pub(super) fn set_lazy_calendars(&mut self, lazy: bool) {
+        self.lazy = lazy;
     }
 
     /// Forgets every pool's statistics (the warm-up is over), keeping the state.
@@ -273,6 +304,8 @@ impl Pools {
             None => {
                 self.notices.clear();
                 self.delivered = 0;
+                // A calendar change's notices are delivered: it is handled.
+                self.changing = u32::MAX;
                 None
             }
         }
@@ -308,6 +341,7 @@ impl Pools {
             policy: spec.on_capacity_drop,
             calendar: spec.calendar,
             next_change: None,
+            lagging: false,
             breakdowns: spec.breakdowns,
             queue: Default::default(),
             holders: Vec::new(),

@@ -222,7 +222,22 @@ impl std::error::Error for RunError {}
 /// Runs one replication of `spec` (which should have passed [`Spec::validate`]) with the
 /// random streams `streams`.
 pub fn run_replication(spec: &Spec, streams: Streams) -> Result<Replication, RunError> {
+    run_with(spec, streams, true)
+}
+
+/// Like [`run_replication`], with every calendar change of every resource an event of
+/// its own (idle resources too; see [`Kernel::set_lazy_calendars`]): the same results,
+/// more events. The reference the default is tested against.
+pub fn run_replication_every_change(
+    spec: &Spec,
+    streams: Streams,
+) -> Result<Replication, RunError> {
+    run_with(spec, streams, false)
+}
+
+fn run_with(spec: &Spec, streams: Streams, lazy: bool) -> Result<Replication, RunError> {
     let mut kernel = Kernel::new();
+    kernel.set_lazy_calendars(lazy);
     let mut facility =
         Facility::new(spec, &mut kernel, streams).map_err(|e| RunError::Invalid(vec![e]))?;
     let length = RunLength {

@@ -5,17 +5,24 @@
 //! exception); a breakdown takes one unit down at 10:00 (fixed 10 h up time from the start)
 //! for a 2 h repair. The run ends at 14:00: events at 14:00 are not processed.
 //!
-//! Simultaneous events leave in the order they were scheduled: pool events scheduled at
-//! the start (calendar, first breakdown) come before departures scheduled hours earlier,
-//! which come before arrivals scheduled an hour earlier.
+//! Simultaneous events: a calendar change comes before every other event of its instant;
+//! the others leave in the order they were scheduled: the first breakdown (scheduled at
+//! the start) before departures scheduled hours earlier, which come before arrivals
+//! scheduled an hour earlier.
+//!
+//! Two more hand-computed cases pin down the order at a shift's boundary, each run with
+//! idle pools applying their calendar changes late (the default) and with every change
+//! an event: a shift closing at 16:00 does not serve an arrival at 16:00 (scheduled
+//! long before the change's event); changes of one instant come in the order of their
+//! pools, even when one of them is applied late by an idle pool.
 //!
 //! Customers are named c1, c2... by arrival; the trace shows the station's customer slots
 //! (`Departure(slot)`), which are recycled last-freed-first.
 
 use cgtsim::engine::time::TICKS_PER_HOUR;
 use cgtsim::engine::{
-    Breakdowns, Calendar, CapacityDrop, Dist, Duration, Event, Exception, Kernel, PoolEvent,
-    PoolId, PoolSpec, RunLength, Streams, Time, run_observed,
+    Breakdowns, Calendar, CapacityDrop, Dist, Duration, Event, Exception, Kernel, Model, PoolEvent,
+    PoolId, PoolSpec, RunLength, Shift, Streams, Time, run, run_observed,
 };
 use cgtsim::station::{CustomerClass, Station, StationConfig, StationEvent};
 
@@ -183,4 +190,134 @@ fn same_seed_same_trace_bit_for_bit() {
     };
     assert_eq!(run(7), run(7));
     assert_ne!(run(7), run(8));
+}
+
+/// A calendar of one unit on a daily shift from `start` to `end` (hours; past midnight
+/// when `end <= start`), none otherwise.
+fn daily(start: u64, end: u64) -> Calendar {
+    let shift = Shift {
+        days: 0b111_1111,
+        start: Duration::from_hours(start),
+        end: Duration::from_hours(end),
+        capacity: 1,
+    };
+    Calendar::new(Duration::ZERO, &[shift], 0, &[]).unwrap()
+}
+
+#[test]
+fn a_shift_closing_at_an_arrival_does_not_serve_it() {
+    // One server on 08:00-16:00; arrivals every 16 h from 16:00, service 1 h. The change
+    // at 16:00 comes first, although the arrival's event was scheduled at the start and
+    // the change's at 08:00: c1 (16:00) waits for 08:00 the next day and is served
+    // 08:00-09:00; c2 arrives at 08:00 and waits for c1. The run ends at 47:00.
+    for lazy in [true, false] {
+        let cfg = StationConfig {
+            classes: vec![CustomerClass {
+                interarrival: Dist::fixed(16.0 * H).unwrap(),
+                service: Dist::fixed(H).unwrap(),
+                priority: 0,
+                patience: None,
+            }],
+            servers: PoolSpec {
+                capacity: 1,
+                calendar: Some(daily(8, 16)),
+                breakdowns: None,
+                on_capacity_drop: CapacityDrop::FinishCurrent,
+            },
+            system_limit: None,
+        };
+        let mut k = Kernel::new();
+        k.set_lazy_calendars(lazy);
+        let mut st = Station::new(&cfg, &mut k, Streams::new(1, 0)).unwrap();
+        let length = RunLength {
+            warmup: Duration::ZERO,
+            horizon: Duration::from_hours(47),
+        };
+        assert_eq!(
+            run(&mut st, &mut k, length),
+            cgtsim::engine::RunEnd::Completed
+        );
+        let pool = k.pool(st.pool());
+        // Waits 16 h and 1 h.
+        assert_eq!(pool.grants(), 2, "lazy {lazy}");
+        assert!(
+            (pool.wait().mean() - 8.5 / 24.0).abs() < 1e-15,
+            "lazy {lazy}"
+        );
+        // Open 08:00-16:00 and 32:00-40:00: 16 unit-hours of 47.
+        assert_eq!(pool.mean_available(k.now()), 16.0 / 47.0, "lazy {lazy}");
+    }
+}
+
+/// Waits for pool `first` from the start; once granted, asks for pool `then` and notes
+/// when each grant came (hours).
+struct Relay {
+    first: PoolId,
+    then: PoolId,
+    granted: Vec<f64>,
+}
+
+impl Model for Relay {
+    type Event = ();
+    fn start(&mut self, k: &mut Kernel<()>) {
+        k.request(&[(self.first, 1)], 0, 1);
+    }
+    fn handle(&mut self, _: (), _: &mut Kernel<()>) {}
+    fn granted(&mut self, token: u64, k: &mut Kernel<()>) {
+        self.granted.push(k.now().ticks() as f64 / H);
+        if token == 1 {
+            k.request(&[(self.then, 1)], 0, 2);
+        }
+    }
+}
+
+#[test]
+fn changes_of_one_instant_come_in_the_order_of_their_pools() {
+    // Pool "opens" is open 08:00-20:00, pool "closes" 20:00-08:00. At 08:00 "opens" grants
+    // the relay, which at once asks for "closes". If "closes" is numbered first, its
+    // change at 08:00 came before: it is closed, and grants at 20:00. If it is numbered
+    // after "opens", its change is still to come: it grants at 08:00 (and finishes the
+    // work when it closes). "closes" is idle until then: with lazy calendars it applies
+    // the change late, and must get the same answer.
+    for lazy in [true, false] {
+        for closes_first in [true, false] {
+            let mut k = Kernel::new();
+            k.set_lazy_calendars(lazy);
+            let spec = |cal| PoolSpec {
+                capacity: 1,
+                calendar: Some(cal),
+                breakdowns: None,
+                on_capacity_drop: CapacityDrop::FinishCurrent,
+            };
+            let (first, then) = if closes_first {
+                let closes = k.add_pool(spec(daily(20, 8))).unwrap();
+                (k.add_pool(spec(daily(8, 20))).unwrap(), closes)
+            } else {
+                let opens = k.add_pool(spec(daily(8, 20))).unwrap();
+                (opens, k.add_pool(spec(daily(20, 8))).unwrap())
+            };
+            let mut relay = Relay {
+                first,
+                then,
+                granted: Vec::new(),
+            };
+            let length = RunLength {
+                warmup: Duration::ZERO,
+                horizon: Duration::from_hours(30),
+            };
+            assert_eq!(
+                run(&mut relay, &mut k, length),
+                cgtsim::engine::RunEnd::Completed
+            );
+            let want = if closes_first {
+                [8.0, 20.0]
+            } else {
+                [8.0, 8.0]
+            };
+            assert_eq!(
+                relay.granted, want,
+                "lazy {lazy}, closes first {closes_first}"
+            );
+        }
+    }
 }

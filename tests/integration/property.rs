@@ -194,8 +194,8 @@ mod facility {
     use cgtsim::experiment::simulate;
     use cgtsim::model::{
         Allogeneic, Arrivals, Assay, Booking, BreakdownSpec, CalendarSpec, Facility, Failure, Late,
-        Policy, ProductSpec, ResourceSpec, ShiftSpec, Spec, Staffing, StepKind, StepSpec, Task,
-        metric_names,
+        Policy, ProductSpec, Replication, ResourceSpec, ShiftSpec, Spec, Staffing, StepKind,
+        StepSpec, Task, metric_names, run_replication, run_replication_every_change,
     };
     use proptest::prelude::*;
 
@@ -512,6 +512,17 @@ mod facility {
                     .collect::<Vec<_>>()
             };
             prop_assert_eq!(threads(1), threads(2));
+            // Idle pools applying their calendar changes late change no result.
+            let bits = |r: Result<Replication, _>| r.map(|r| (r.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), r.events)).map_err(|e: cgtsim::model::RunError| e.to_string());
+            let lazy = bits(run_replication(&spec, Streams::new(seed, 1)));
+            let every = bits(run_replication_every_change(&spec, Streams::new(seed, 1)));
+            match (lazy, every) {
+                (Ok((a, events_lazy)), Ok((b, events_every))) => {
+                    prop_assert_eq!(a, b);
+                    prop_assert!(events_lazy <= events_every);
+                }
+                (a, b) => prop_assert_eq!(a.map(|r| r.0), b.map(|r| r.0)),
+            }
         }
     }
 }

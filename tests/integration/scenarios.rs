@@ -469,6 +469,7 @@ fn every_bundled_scenario_runs() {
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios"
     ))];
+    let mut fewer_events = 0;
     let mut ran = 0;
     while let Some(d) = dirs.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
@@ -493,11 +494,43 @@ fn every_bundled_scenario_runs() {
                     String::from_utf8_lossy(&o.stderr)
                 );
                 names_are_unique_and_keyed(&path);
+                fewer_events += usize::from(idle_pools_change_late_to_the_same_results(&path));
                 ran += 1;
             }
         }
     }
     assert!(ran >= 4, "found only {ran} bundled scenarios");
+    assert!(
+        fewer_events >= 3,
+        "idle pools left calendar changes for later in only {fewer_events} scenarios"
+    );
+}
+
+/// Two replications of the scenario at `path` give bit-identical results whether idle
+/// pools apply their calendar changes when next used (the default) or every change is
+/// an event; returns true if the default handled fewer events.
+fn idle_pools_change_late_to_the_same_results(path: &std::path::Path) -> bool {
+    use cgtsim::engine::Streams;
+    use cgtsim::model::{run_replication, run_replication_every_change};
+    let (sc, _) = cgtsim::cli::scenario::load(path).unwrap();
+    let mut fewer = false;
+    for r in 0..2 {
+        let streams = || Streams::new(sc.seed, r);
+        let lazy = run_replication(&sc.spec, streams()).unwrap();
+        let every = run_replication_every_change(&sc.spec, streams()).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&lazy.values),
+            bits(&every.values),
+            "{}",
+            path.display()
+        );
+        let series = |r: &cgtsim::model::Replication| r.series.as_deref().map(bits);
+        assert_eq!(series(&lazy), series(&every), "{}", path.display());
+        assert!(lazy.events <= every.events);
+        fewer |= lazy.events < every.events;
+    }
+    fewer
 }
 
 /// Every metric and series name of the scenario at `path` is distinct, and each comes

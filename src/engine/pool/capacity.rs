@@ -23,8 +23,14 @@ impl Pools {
             self.pools[p].next_change = next;
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
+            self.end = end;
             if let Some(c) = next {
-                schedule(c.at, PoolEvent::CalendarChange(id));
+                if self.lazy {
+                    self.pools[p].lagging = true;
+                    self.lags = true;
+                } else {
+                    schedule(c.at, PoolEvent::CalendarChange(id));
+                }
             }
         }
         if let Some(b) = &mut self.pools[p].breakdowns {
@@ -49,6 +55,8 @@ impl Pools {
                 self.dispatch(now, p);
             }
             PoolEvent::CalendarChange(p) => {
+                // The changes of this instant of pools numbered above `p` are still to come.
+                self.changing = p.0;
                 let pool = &mut self.pools[p.0 as usize];
                 let cal = pool
                     .calendar
@@ -61,12 +69,18 @@ impl Pools {
                 debug_assert_eq!(change.at, now, "calendar events come at their change");
                 pool.scheduled = change.capacity;
                 pool.next_change = cal.change_after(change, end);
-                if let Some(c) = pool.next_change {
-                    schedule(c.at, PoolEvent::CalendarChange(p));
-                }
                 self.capacity_changed(now, p);
+                let pool = &mut self.pools[p.0 as usize];
+                if let Some(c) = pool.next_change {
+                    if self.lazy && pool.idle() {
+                        pool.lagging = true;
+                    } else {
+                        schedule(c.at, PoolEvent::CalendarChange(p));
+                    }
+                }
             }
             PoolEvent::Breakdown(p) => {
+                self.catch_up(now, p.0 as usize, u32::MAX);
                 let pool = &mut self.pools[p.0 as usize];
                 let b = pool
                     .breakdowns
@@ -78,6 +92,7 @@ impl Pools {
                 self.capacity_changed(now, p);
             }
             PoolEvent::Repair(p) => {
+                self.catch_up(now, p.0 as usize, u32::MAX);
                 let pool = &mut self.pools[p.0 as usize];
                 let b = pool
                     .breakdowns
@@ -89,6 +104,70 @@ impl Pools {
                 self.capacity_changed(now, p);
             }
         }
+    }
+
+    /// Applies the calendar changes that pool `p` left for later while idle, up to `now`:
+    /// those before `now`, and those at `now` if `p` is numbered below `rank_limit` (the
+    /// changes of one instant are applied in the order of their pools, before any other
+    /// event of that instant; `u32::MAX`: all of them, 0: none). Each change is recorded
+    /// at its own time, so the statistics are those of a change applied as an event; an
+    /// idle pool's change has no other effect (no queue to serve, no work to preempt).
+    #[inline(never)]
+    pub(in crate::engine) fn catch_up(&mut self, now: Time, p: usize, rank_limit: u32) {
+        let end = self.end;
+        let pool = &mut self.pools[p];
+        if !pool.lagging {
+            return;
+        }
+        debug_assert!(
+            pool.idle(),
+            "only an idle pool leaves its changes for later"
+        );
+        let cal = pool
+            .calendar
+            .as_ref()
+            .expect("a lagging pool has a calendar");
+        while let Some(c) = pool.next_change
+            && (c.at < now || (c.at == now && (p as u32) < rank_limit))
+        {
+            pool.scheduled = c.capacity;
+            pool.available_tw.set(c.at, u64::from(pool.available()));
+            pool.next_change = cal.change_after(c, end);
+        }
+        pool.lagging = pool.next_change.is_some();
+    }
+
+    /// Brings every pool's calendar up to `now` (see [`Pools::catch_up`]).
+    pub(in crate::engine) fn catch_up_all(&mut self, now: Time, rank_limit: u32) {
+        for p in 0..self.pools.len() {
+            self.catch_up(now, p, rank_limit);
+        }
+    }
+
+    /// The lagging pools among `needs`, about to be used by a request, catch up and
+    /// schedule their next calendar change again: they are busy from now on.
+    #[inline(never)]
+    pub(in crate::engine) fn wake(
+        &mut self,
+        now: Time,
+        needs: &[(PoolId, u32)],
+        schedule: &mut impl FnMut(Time, PoolEvent),
+    ) {
+        for &(p, _) in needs {
+            if self.pools[p.0 as usize].lagging {
+                self.catch_up(now, p.0 as usize, self.changing);
+                let pool = &mut self.pools[p.0 as usize];
+                pool.lagging = false;
+                if let Some(c) = pool.next_change {
+                    schedule(c.at, PoolEvent::CalendarChange(p));
+                }
+            }
+        }
+    }
+
+    /// See [`Pools::set_changing`].
+    pub(in crate::engine) fn changing(&self) -> u32 {
+        self.changing
     }
 
     /// Applies a change of available capacity: preempt if the policy says so, then grant.

@@ -35,6 +35,11 @@ impl Pool {
         self.available()
             .saturating_sub(self.in_use + self.changeover)
     }
+    /// Nothing in use, in changeover or waiting: a change of capacity would affect
+    /// nothing but the capacity itself.
+    pub fn idle(&self) -> bool {
+        self.in_use == 0 && self.changeover == 0 && self.queue.is_empty()
+    }
     /// Requests waiting now.
     pub fn queue_len(&self) -> usize {
         self.queue.len()

@@ -59,6 +59,8 @@ pub fn trace_replication(
     entities: u64,
 ) -> Result<Vec<TraceRow>, TraceError> {
     let mut k = Kernel::new();
+    // Every shift change of every pool is a row.
+    k.set_lazy_calendars(false);
     let mut f = Facility::new(spec, &mut k, streams)
         .map_err(|e| TraceError::Run(RunError::Invalid(vec![e])))?;
     let length = RunLength {

@@ -148,6 +148,10 @@ pub struct Calendar {
     /// Per hour of the week, the last step of `weekly` starting at or before it: where
     /// a lookup starts (then a step or two forward), instead of a binary search.
     by_hour: Vec<u32>,
+    /// Per step of `weekly`: the unit-ticks and the closed ticks of the week before it
+    /// starts; and those of a whole week (integrals in closed form, see `weekly_area_to`).
+    weekly_area: Vec<(u128, u64)>,
+    week_area: (u128, u64),
     /// Exceptions that happen once, made disjoint (overlaps resolved to the lowest
     /// capacity) and sorted.
     once: Vec<Exception>,
@@ -229,10 +233,20 @@ impl Calendar {
                 step as u32
             })
             .collect();
+        let mut weekly_area = Vec::with_capacity(weekly.len());
+        let (mut units, mut closed) = (0u128, 0u64);
+        for (j, &(offset, cap)) in weekly.iter().enumerate() {
+            weekly_area.push((units, closed));
+            let until = weekly.get(j + 1).map_or(TICKS_PER_WEEK, |&(o, _)| o);
+            units += u128::from(cap) * u128::from(until - offset);
+            closed += if cap == 0 { until - offset } else { 0 };
+        }
         Ok(Calendar {
             week_start: week_start.ticks(),
             by_hour,
             weekly,
+            weekly_area,
+            week_area: (units, closed),
             once: disjoint(&once),
             repeating,
         })
@@ -301,10 +315,14 @@ impl Calendar {
     /// one pass: what a walk from boundary to boundary needs at each step. (At a
     /// boundary the capacity need not change: a weekly boundary inside a holiday.)
     fn piece(&self, t: Time) -> (u32, Option<Time>) {
-        let earliest = |a: Option<Time>, b: Option<Time>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            _ => a.or(b),
-        };
+        let (exception, next) = self.exceptions_piece(t);
+        let (weekly, boundary) = self.weekly_piece(t);
+        (exception.unwrap_or(weekly), earliest(next, boundary))
+    }
+
+    /// The capacity of the exceptions in force at `t` (the lowest; `None`: none is), and
+    /// the first start or end of an exception strictly after `t`.
+    fn exceptions_piece(&self, t: Time) -> (Option<u32>, Option<Time>) {
         let i = self.once.partition_point(|e| e.from <= t);
         let (mut capacity, mut next) = match i.checked_sub(1).map(|j| &self.once[j]) {
             Some(e) if t < e.to => (Some(e.capacity), Some(e.to)),
@@ -317,8 +335,23 @@ impl Calendar {
             }
             next = earliest(next, boundary);
         }
-        let (weekly, boundary) = self.weekly_piece(t);
-        (capacity.unwrap_or(weekly), earliest(next, boundary))
+        (capacity, next)
+    }
+
+    /// Unit-ticks and closed ticks of the weekly pattern from the origin of the week that
+    /// `t = 0` falls in up to `t`: whole weeks, the steps of its week before its step,
+    /// and its step up to `t`. Differences of two give the integrals between two times
+    /// without a walk.
+    fn weekly_area_to(&self, t: Time) -> (u128, u64) {
+        let x = t.ticks() + self.week_start;
+        let (weeks, w) = (x / TICKS_PER_WEEK, x % TICKS_PER_WEEK);
+        let j = self.weekly_step(w);
+        let ((offset, cap), (units, closed)) = (self.weekly[j], self.weekly_area[j]);
+        let into = w - offset;
+        (
+            u128::from(weeks) * self.week_area.0 + units + u128::from(cap) * u128::from(into),
+            weeks * self.week_area.1 + closed + if cap == 0 { into } else { 0 },
+        )
     }
 
     /// The first instant strictly after `t` and before `until` at which the capacity
@@ -360,25 +393,47 @@ impl Calendar {
     /// Ticks of `[from, to)` during which no unit is scheduled (closed: a shift off, a
     /// weekend, a holiday).
     pub fn closed_ticks(&self, from: Time, to: Time) -> u64 {
-        self.integrate(from, to, |units| u128::from(units == 0)) as u64
+        self.areas(from, to).1
     }
 
     /// Unit-ticks scheduled over `[from, to)`: the integral of the capacity.
     pub fn unit_ticks(&self, from: Time, to: Time) -> u128 {
-        self.integrate(from, to, u128::from)
+        self.areas(from, to).0
     }
 
-    /// The integral over `[from, to)` of `f(capacity)`, from boundary to boundary.
-    fn integrate(&self, from: Time, to: Time, f: impl Fn(u32) -> u128) -> u128 {
-        let mut total = 0u128;
+    /// Unit-ticks and closed ticks over `[from, to)`: from one start or end of an
+    /// exception to the next, the weekly pattern's in closed form where none is in force
+    /// (so a span of many weeks costs no more than one), the exceptions' own capacity
+    /// where some are.
+    fn areas(&self, from: Time, to: Time) -> (u128, u64) {
+        let (mut units, mut closed) = (0u128, 0u64);
         let mut t = from;
         while t < to {
-            let (capacity, next) = self.piece(t);
+            let (exception, next) = self.exceptions_piece(t);
             let next = next.map_or(to, |n| n.min(to));
-            total += f(capacity) * u128::from(next.ticks() - t.ticks());
+            match exception {
+                None => {
+                    let ((u1, c1), (u0, c0)) = (self.weekly_area_to(next), self.weekly_area_to(t));
+                    units += u1 - u0;
+                    closed += c1 - c0;
+                }
+                Some(cap) => {
+                    let span = next.ticks() - t.ticks();
+                    units += u128::from(cap) * u128::from(span);
+                    closed += if cap == 0 { span } else { 0 };
+                }
+            }
             t = next;
         }
-        total
+        (units, closed)
+    }
+}
+
+/// The earlier of two boundaries, either of which may be missing.
+fn earliest(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
     }
 }
 

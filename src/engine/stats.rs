@@ -122,6 +122,19 @@ impl TimeWeighted {
         self.value = value;
         self.since = now;
     }
+    /// The time of the last change.
+    pub fn since(&self) -> Time {
+        self.since
+    }
+    /// The state went through values whose integral from the last change to `now` is
+    /// `area` (value x ticks), and is `value` from `now` on: what a series of `set`s at
+    /// each of those changes would leave, in one step.
+    pub fn jump(&mut self, now: Time, area: u128, value: u64) {
+        debug_assert!(now >= self.since, "time went backwards");
+        self.total += area;
+        self.value = value;
+        self.since = now;
+    }
     /// The state goes up by one at `now`.
     #[inline]
     pub fn increment(&mut self, now: Time) {

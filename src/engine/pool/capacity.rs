@@ -127,12 +127,32 @@ impl Pools {
             .calendar
             .as_ref()
             .expect("a lagging pool has a calendar");
-        while let Some(c) = pool.next_change
-            && (c.at < now || (c.at == now && (p as u32) < rank_limit))
-        {
-            pool.scheduled = c.capacity;
-            pool.available_tw.set(c.at, u64::from(pool.available()));
-            pool.next_change = cal.change_after(c, end);
+        let due = |at: Time| at < now || (at == now && (p as u32) < rank_limit);
+        if !pool.next_change.is_some_and(|c| due(c.at)) {
+            return;
+        }
+        if pool.down == 0 {
+            // Available = scheduled: its integral up to the last instant due comes from
+            // the calendar in closed form, without a step per change (an idle courier
+            // pool may have let weeks of shifts pass). Ticks are the calendar's
+            // resolution: the changes due are those up to `upto`.
+            let upto = if due(now) {
+                now
+            } else {
+                Time::from_ticks(now.ticks() - 1)
+            };
+            let since = pool.available_tw.since();
+            let (scheduled, next) = cal.first_change(upto, end);
+            pool.scheduled = scheduled;
+            let area = cal.unit_ticks(since, upto);
+            pool.available_tw.jump(upto, area, u64::from(scheduled));
+            pool.next_change = next;
+        } else {
+            while let Some(c) = pool.next_change.filter(|c| due(c.at)) {
+                pool.scheduled = c.capacity;
+                pool.available_tw.set(c.at, u64::from(pool.available()));
+                pool.next_change = cal.change_after(c, end);
+            }
         }
         pool.lagging = pool.next_change.is_some();
     }

@@ -23,6 +23,6 @@ pub use kernel::{
 pub use pool::{Breakdowns, CapacityDrop, PoolEvent, PoolId, PoolSpec, RequestId};
 pub use queue::{EventQueue, Timer};
 pub use reservations::{Reservations, Reserved};
-pub use rng::{Rng, Streams, source_id};
+pub use rng::{Rng, SourceName, Streams, source_id};
 pub use stats::{QuantileSketch, Tally, TimeWeighted, Welford};
 pub use time::{Duration, Time};

@@ -12,8 +12,8 @@ use super::network::{self, NetRt, StepRt};
 use super::{ChainRt, Ev, Facility, Flow, ProductRt, StepPlan, TaskRt, series};
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
-    Breakdowns, Kernel, PoolId, PoolSpec, Reservations, Rng, Streams, Tally, Time, TimeWeighted,
-    source_id,
+    Breakdowns, Kernel, PoolId, PoolSpec, Reservations, Rng, SourceName, Streams, Tally, Time,
+    TimeWeighted,
 };
 use crate::model::check::SpecError;
 use crate::model::spec::{At, Failure, Spec, StepKind, StepSpec, Task};
@@ -35,7 +35,7 @@ impl<'s> Facility<'s> {
                 time_between: b.time_between.clone(),
                 repair: b.repair.clone(),
                 units: b.units,
-                rng: streams.stream(source_id(&format!("resources.{}.breakdowns", r.name))),
+                rng: streams.stream(resource(&r.name).and(".breakdowns").id()),
             });
             let calendar = match &r.calendar {
                 None => None,
@@ -52,7 +52,7 @@ impl<'s> Facility<'s> {
         let changeover_rng = spec
             .resources
             .iter()
-            .map(|r| streams.stream(source_id(&format!("resources.{}.changeover", r.name))))
+            .map(|r| streams.stream(resource(&r.name).and(".changeover").id()))
             .collect();
         let mut tasks = Vec::new();
         let mut plans = Vec::new();
@@ -63,8 +63,8 @@ impl<'s> Facility<'s> {
         // Per task, priced: its product and the cost of a run of it (assays).
         let mut run_price: Vec<(u16, f64)> = Vec::new();
         for (pi, p) in spec.products.iter().enumerate() {
-            let stream =
-                |what: &str| streams.stream(source_id(&format!("products.{}.{what}", p.name)));
+            let product = SourceName::new().and("products.").and(&p.name).and(".");
+            let stream = |name: SourceName| streams.stream(name.id());
             let mut chains = Vec::new();
             let delivery = p.allogeneic.as_ref().map(|a| a.delivery.as_slice());
             for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
@@ -83,8 +83,8 @@ impl<'s> Facility<'s> {
                         },
                         last: i + 1 == steps.len(),
                     });
-                    let path = format!("{prefix}.{}", s.name);
-                    let mut add = |kind: &StepKind, path: &str| {
+                    let path = product.and(prefix).and(".").and(&s.name);
+                    let mut add = |kind: &StepKind, path: SourceName| {
                         let first = tasks.len() as u32;
                         let n = add_kind(&mut tasks, s, kind, &p.priority, path, &stream);
                         max_assays = max_assays.max(n);
@@ -98,7 +98,7 @@ impl<'s> Facility<'s> {
                                 .map(|(site, kind)| match kind {
                                     Some(kind) => {
                                         let name = &spec.network.sites[site].name;
-                                        add(kind, &format!("{path}.at.{name}"))
+                                        add(kind, path.and(".at.").and(name))
                                     }
                                     None => u32::MAX,
                                 })
@@ -111,19 +111,20 @@ impl<'s> Facility<'s> {
                                 bases.push(tasks.len() as u32);
                                 let sites = &spec.network.sites;
                                 for m in &l.modes {
-                                    let here = format!(
-                                        "{path}.lanes.{}.{}.{}",
-                                        sites[l.from].name, sites[l.to].name, m.name
-                                    );
+                                    let here = (path.and(".lanes.").and(&sites[l.from].name))
+                                        .and(".")
+                                        .and(&sites[l.to].name)
+                                        .and(".")
+                                        .and(&m.name);
                                     tasks.push(task_rt(&m.task, None, &p.priority, |what| {
-                                        stream(&format!("{here}.{what}"))
+                                        stream(here.and(".").and(what))
                                     }));
                                 }
                             }
                             StepRt::Transport(*t, bases)
                         }
                         (At::Listed, kind) => {
-                            add(kind, &path);
+                            add(kind, path);
                             StepRt::Listed
                         }
                     });
@@ -160,7 +161,7 @@ impl<'s> Facility<'s> {
                 });
             }
             products.push(ProductRt {
-                patience_rng: stream("patience"),
+                patience_rng: stream(product.and("patience")),
                 chains,
                 arrived: 0,
                 completed: 0,
@@ -175,11 +176,11 @@ impl<'s> Facility<'s> {
                 allo: p
                     .allogeneic
                     .as_ref()
-                    .map(|a| AlloRt::new(a, stream("doses"))),
+                    .map(|a| AlloRt::new(a, stream(product.and("doses")))),
                 milestones: MilestonesRt::new(&p.milestones, p.steps.len()),
                 hazards: HazardsRt::new(p),
-                hazard_rng: stream("hazards"),
-                score_rng: stream("score"),
+                hazard_rng: stream(product.and("hazards")),
+                score_rng: stream(product.and("score")),
                 bookings: BookingsRt::new(p),
             });
         }
@@ -229,7 +230,13 @@ impl<'s> Facility<'s> {
                 .iter()
                 .map(|s| {
                     super::slots::SlotRt::new(
-                        streams.stream(source_id(&format!("slots.{}.count", s.name))),
+                        streams.stream(
+                            SourceName::new()
+                                .and("slots.")
+                                .and(&s.name)
+                                .and(".count")
+                                .id(),
+                        ),
                     )
                 })
                 .collect(),
@@ -327,6 +334,11 @@ fn task_rt(
     }
 }
 
+/// The start of the names of resource `name`'s random sources.
+fn resource(name: &str) -> SourceName {
+    SourceName::new().and("resources.").and(name)
+}
+
 /// Adds the tasks of one kind of step `s` (a work step's one, an assay step's one per
 /// assay), with streams named below `path`; returns the number of assays (0 for work).
 fn add_kind(
@@ -334,13 +346,13 @@ fn add_kind(
     s: &StepSpec,
     kind: &StepKind,
     priority: &[i32],
-    path: &str,
-    stream: &dyn Fn(&str) -> Rng,
+    path: SourceName,
+    stream: &dyn Fn(SourceName) -> Rng,
 ) -> usize {
     match kind {
         StepKind::Work(task, failure) => {
             tasks.push(task_rt(task, *failure, priority, |what| {
-                stream(&format!("{path}.{what}"))
+                stream(path.and(".").and(what))
             }));
             // Seized resources are granted with the step's own.
             let t = tasks.last_mut().expect("just added");
@@ -354,7 +366,7 @@ fn add_kind(
         StepKind::Assays(list) => {
             for a in list {
                 tasks.push(task_rt(&a.task, a.failure, priority, |what| {
-                    stream(&format!("{path}.assays.{}.{what}", a.name))
+                    stream(path.and(".assays.").and(&a.name).and(".").and(what))
                 }));
             }
             list.len()

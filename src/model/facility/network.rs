@@ -256,7 +256,8 @@ impl NetRt {
 /// The arrival sources of `spec`: per product, its own arrivals, or one per site of its
 /// demand (streams named by product and site).
 pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> Vec<SourceRt<'s>> {
-    use crate::engine::source_id;
+    use crate::engine::SourceName;
+    let product = |name: &str| SourceName::new().and("products.").and(name);
     let mut out = Vec::new();
     for (pi, p) in spec.products.iter().enumerate() {
         if p.demand.is_empty() {
@@ -266,7 +267,7 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                 window: p.window,
                 collection: NO_SITE,
                 treatment: NO_SITE,
-                rng: streams.stream(source_id(&format!("products.{}.arrivals", p.name))),
+                rng: streams.stream(product(&p.name).and(".arrivals").id()),
                 issued: 0,
                 candidates: Vec::new(),
                 plans: Vec::new(),
@@ -313,10 +314,11 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                 window: d.window,
                 collection: d.site as u16,
                 treatment: treatment as u16,
-                rng: streams.stream(source_id(&format!(
-                    "products.{}.demand.{site}.arrivals",
-                    p.name
-                ))),
+                rng: streams.stream(
+                    (product(&p.name).and(".demand.").and(site))
+                        .and(".arrivals")
+                        .id(),
+                ),
                 issued: 0,
                 candidates,
                 plans,

@@ -17,13 +17,13 @@ impl Pools {
         schedule: &mut impl FnMut(Time, PoolEvent),
     ) {
         let id = PoolId(p as u32);
+        self.end = end;
         if let Some(cal) = &self.pools[p].calendar {
             let (cap, next) = cal.first_change(now, end);
             self.pools[p].scheduled = cap;
             self.pools[p].next_change = next;
             let avail = u64::from(self.pools[p].available());
             self.pools[p].available_tw.set(now, avail);
-            self.end = end;
             if let Some(c) = next {
                 if self.lazy {
                     self.pools[p].lagging = true;

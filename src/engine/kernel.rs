@@ -17,11 +17,14 @@
 //! its instant, and the changes of one instant come in the order of their pools; the
 //! other events come in the order they were scheduled.
 //!
-//! **Idle pools' calendars.** A pool with nothing in use, in changeover or waiting
-//! schedules no calendar events: it applies the changes due when a request next comes
-//! to it (then schedules its next change again), at a breakdown or repair, at the
-//! warm-up's reset, at the end of the run, when [`advance`] pauses and when the model
-//! calls [`Kernel::catch_up_pools`]. Each change is recorded at its own time and obeys
+//! **Quiet pools' calendars.** A pool that no request waits for and whose work in
+//! progress, if any, cannot be preempted (it finishes whatever the capacity: the
+//! default policy) is *quiet*: a change of its capacity would affect nothing but the
+//! capacity itself. A quiet pool schedules no calendar events: it applies the changes
+//! due when a request next comes to it (and schedules its changes again if a request
+//! now waits there), when a preemption queues a request there again, at a breakdown or
+//! repair, at the warm-up's reset, at the end of the run, when [`advance`] pauses and
+//! when the model calls [`Kernel::catch_up_pools`]. Each change is recorded at its own time and obeys
 //! the order above, so the results are those of every change as an event
 //! ([`Kernel::set_lazy_calendars`]`(false)`, as a trace runs): only the count of events
 //! is smaller. In a network of courier lanes that are idle most of the day, most events
@@ -166,11 +169,22 @@ impl<E: Copy> Kernel<E> {
     #[inline(always)]
     pub fn request(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
         if self.pools.lags {
-            let queue = &mut self.queue;
-            let mut schedule = |t: Time, e: PoolEvent| schedule_pool_event(queue, t, e);
-            self.pools.wake(self.now, needs, &mut schedule);
+            return self.request_lagging(needs, priority, token);
         }
         self.pools.request(self.now, needs, priority, token)
+    }
+
+    /// [`Kernel::request`] once some pool lets its calendar wait: the pools it needs
+    /// catch up first, and schedule their changes again if the request makes them busy
+    /// in a way changes affect. Kept out of line, off the path of runs without calendars.
+    #[inline(never)]
+    fn request_lagging(&mut self, needs: &[(PoolId, u32)], priority: i32, token: u64) -> RequestId {
+        self.pools.catch_up_needs(self.now, needs);
+        let id = self.pools.request(self.now, needs, priority, token);
+        let queue = &mut self.queue;
+        let mut schedule = |t: Time, e: PoolEvent| schedule_pool_event(queue, t, e);
+        self.pools.arm_needs(needs, &mut schedule);
+        id
     }
 
     /// Releases every unit a granted request holds, and ends the request.

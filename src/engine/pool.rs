@@ -28,9 +28,10 @@
 //!   Units in changeover are never interrupted.
 //!
 //! A calendar change comes before every other event of its instant (a shift that opens
-//! at 08:00 serves a request made at 08:00). An idle pool (nothing in use, in
-//! changeover or waiting) applies its changes late, when it is next used or read: see
-//! the kernel's documentation; the results are the same as with every change an event.
+//! at 08:00 serves a request made at 08:00). A quiet pool (no request waiting, no work
+//! that a drop would preempt: [`Pool::calendar_can_wait`]) applies its changes late,
+//! when it is next used or read: see the kernel's documentation; the results are the
+//! same as with every change an event.
 //!
 //! **Breakdowns.** An alternating renewal process per pool: up for a draw of
 //! `time_between` (calendar time), then `units` units down for a draw of `repair`, then up
@@ -198,11 +199,12 @@ pub struct Pools {
     delivered: usize,
     request_seq: u64,
     grant_seq: u64,
-    /// Calendar changes of an idle pool wait until it is used or read (see
+    /// Calendar changes of a quiet pool wait until it is used or read (see
     /// [`Pools::catch_up`]); false: every change is an event.
     lazy: bool,
     /// Some pool has left calendar changes for later (since the start of the run): a
-    /// request first wakes the lagging pools it needs ([`Pools::wake`]).
+    /// request first brings the lagging pools it needs up to date
+    /// ([`Pools::catch_up_needs`], [`Pools::arm_needs`]).
     pub(super) lags: bool,
     /// The end of the run (calendars give no change at or after it).
     end: Time,
@@ -225,8 +227,8 @@ pub struct Pool {
     /// The calendar's next change: its event is pending, or (`lagging`) it waits until
     /// the pool is used or read.
     next_change: Option<Change>,
-    /// Idle (nothing in use, in changeover or waiting) with calendar changes left for
-    /// later: no event is pending for `next_change`.
+    /// Quiet ([`Pool::calendar_can_wait`]) with calendar changes left for later: no
+    /// event is pending for `next_change`.
     lagging: bool,
     breakdowns: Option<Breakdowns>,
     queue: VecDeque<u32>,

@@ -14,7 +14,9 @@
 //! idle pools applying their calendar changes late (the default) and with every change
 //! an event: a shift closing at 16:00 does not serve an arrival at 16:00 (scheduled
 //! long before the change's event); changes of one instant come in the order of their
-//! pools, even when one of them is applied late by an idle pool.
+//! pools, even when one of them is applied late by an idle pool; a pool whose calendar
+//! waited while its work went on catches up when a preemption puts its request back in
+//! its queue.
 //!
 //! Customers are named c1, c2... by arrival; the trace shows the station's customer slots
 //! (`Departure(slot)`), which are recycled last-freed-first.
@@ -319,5 +321,85 @@ fn changes_of_one_instant_come_in_the_order_of_their_pools() {
                 "lazy {lazy}, closes first {closes_first}"
             );
         }
+    }
+}
+
+/// Holds pools `a` and `b` from the start (one request for both), never releasing;
+/// notes when it is granted and preempted (hours).
+struct Holder {
+    a: PoolId,
+    b: PoolId,
+    granted: Vec<f64>,
+    preempted: Vec<f64>,
+}
+
+impl Model for Holder {
+    type Event = ();
+    fn start(&mut self, k: &mut Kernel<()>) {
+        k.request(&[(self.a, 1), (self.b, 1)], 0, 1);
+    }
+    fn handle(&mut self, _: (), _: &mut Kernel<()>) {}
+    fn granted(&mut self, _: u64, k: &mut Kernel<()>) {
+        self.granted.push(k.now().ticks() as f64 / H);
+    }
+    fn preempted(&mut self, _: u64, k: &mut Kernel<()>) {
+        self.preempted.push(k.now().ticks() as f64 / H);
+    }
+}
+
+#[test]
+fn a_preemption_puts_work_back_where_the_calendar_has_moved_on() {
+    // A request holds "preempts" (one unit, none on [10:00, 12:00), preempt policy) and
+    // "finishes" (one unit, none on [09:00, 14:00), work in progress finishes) from 00:00.
+    // At 09:00 "finishes" closes around the work; at 10:00 "preempts" drops and
+    // interrupts it, and the request waits in both queues. At 12:00 "preempts" is back,
+    // but "finishes" is closed until 14:00: granted again at 14:00. With lazy calendars
+    // "finishes" lets its 09:00 change wait while it works (no request waits there), and
+    // must catch it up when the preemption queues the request there again.
+    for lazy in [true, false] {
+        let mut k = Kernel::new();
+        k.set_lazy_calendars(lazy);
+        let closed = |from, to| {
+            let off = Exception::once(hours(from), hours(to), 0);
+            Calendar::new(Duration::ZERO, &[], 1, &[off]).unwrap()
+        };
+        let pool = |calendar, on_capacity_drop| PoolSpec {
+            capacity: 1,
+            calendar: Some(calendar),
+            breakdowns: None,
+            on_capacity_drop,
+        };
+        let a = k
+            .add_pool(pool(closed(10.0, 12.0), CapacityDrop::Preempt))
+            .unwrap();
+        let b = k
+            .add_pool(pool(closed(9.0, 14.0), CapacityDrop::FinishCurrent))
+            .unwrap();
+        let mut holder = Holder {
+            a,
+            b,
+            granted: Vec::new(),
+            preempted: Vec::new(),
+        };
+        let length = RunLength {
+            warmup: Duration::ZERO,
+            horizon: Duration::from_hours(20),
+        };
+        let mut last = Time::ZERO;
+        let mut went_back = false;
+        let end = run_observed(&mut holder, &mut k, length, |k, _| {
+            went_back |= k.now() < last;
+            last = k.now();
+        });
+        assert_eq!(end, cgtsim::engine::RunEnd::Completed);
+        assert!(!went_back, "time went back (lazy {lazy})");
+        assert_eq!(holder.granted, [0.0, 14.0], "lazy {lazy}");
+        assert_eq!(holder.preempted, [10.0], "lazy {lazy}");
+        // "finishes" was available 00:00-09:00 and 14:00-20:00: 15 of 20 hours.
+        assert_eq!(
+            k.pool(b).mean_available(k.now()),
+            15.0 / 20.0,
+            "lazy {lazy}"
+        );
     }
 }

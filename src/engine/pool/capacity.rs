@@ -69,10 +69,10 @@ impl Pools {
                 debug_assert_eq!(change.at, now, "calendar events come at their change");
                 pool.scheduled = change.capacity;
                 pool.next_change = cal.change_after(change, end);
-                self.capacity_changed(now, p);
+                self.capacity_changed(now, p, schedule);
                 let pool = &mut self.pools[p.0 as usize];
                 if let Some(c) = pool.next_change {
-                    if self.lazy && pool.idle() {
+                    if self.lazy && pool.calendar_can_wait() {
                         pool.lagging = true;
                     } else {
                         schedule(c.at, PoolEvent::CalendarChange(p));
@@ -89,7 +89,7 @@ impl Pools {
                 pool.down += b.units;
                 let repair = Duration::from_ticks_f64(b.repair.sample(&mut b.rng));
                 schedule(now + repair, PoolEvent::Repair(p));
-                self.capacity_changed(now, p);
+                self.capacity_changed(now, p, schedule);
             }
             PoolEvent::Repair(p) => {
                 self.catch_up(now, p.0 as usize, u32::MAX);
@@ -101,17 +101,17 @@ impl Pools {
                 pool.down -= b.units;
                 let up = Duration::from_ticks_f64(b.time_between.sample(&mut b.rng));
                 schedule(now + up, PoolEvent::Breakdown(p));
-                self.capacity_changed(now, p);
+                self.capacity_changed(now, p, schedule);
             }
         }
     }
 
-    /// Applies the calendar changes that pool `p` left for later while idle, up to `now`:
+    /// Applies the calendar changes that pool `p` left for later while quiet, up to `now`:
     /// those before `now`, and those at `now` if `p` is numbered below `rank_limit` (the
     /// changes of one instant are applied in the order of their pools, before any other
     /// event of that instant; `u32::MAX`: all of them, 0: none). Each change is recorded
-    /// at its own time, so the statistics are those of a change applied as an event; an
-    /// idle pool's change has no other effect (no queue to serve, no work to preempt).
+    /// at its own time, so the statistics are those of a change applied as an event; a
+    /// quiet pool's change has no other effect (no queue to serve, no work to preempt).
     #[inline(never)]
     pub(in crate::engine) fn catch_up(&mut self, now: Time, p: usize, rank_limit: u32) {
         let end = self.end;
@@ -120,8 +120,8 @@ impl Pools {
             return;
         }
         debug_assert!(
-            pool.idle(),
-            "only an idle pool leaves its changes for later"
+            pool.calendar_can_wait(),
+            "a pool leaves its changes for later only while they can wait"
         );
         let cal = pool
             .calendar
@@ -164,23 +164,35 @@ impl Pools {
         }
     }
 
-    /// The lagging pools among `needs`, about to be used by a request, catch up and
-    /// schedule their next calendar change again: they are busy from now on.
+    /// The lagging pools among `needs` catch up: a request is about to read them.
     #[inline(never)]
-    pub(in crate::engine) fn wake(
+    pub(in crate::engine) fn catch_up_needs(&mut self, now: Time, needs: &[(PoolId, u32)]) {
+        for &(p, _) in needs {
+            self.catch_up(now, p.0 as usize, self.changing);
+        }
+    }
+
+    /// The lagging pools among `needs` whose calendar changes can no longer wait (a
+    /// request waits now, or work that a drop would preempt is in progress) schedule
+    /// their next change again.
+    #[inline(never)]
+    pub(in crate::engine) fn arm_needs(
         &mut self,
-        now: Time,
         needs: &[(PoolId, u32)],
         schedule: &mut impl FnMut(Time, PoolEvent),
     ) {
         for &(p, _) in needs {
-            if self.pools[p.0 as usize].lagging {
-                self.catch_up(now, p.0 as usize, self.changing);
-                let pool = &mut self.pools[p.0 as usize];
-                pool.lagging = false;
-                if let Some(c) = pool.next_change {
-                    schedule(c.at, PoolEvent::CalendarChange(p));
-                }
+            self.arm(p, schedule);
+        }
+    }
+
+    /// Pool `p`, if lagging and its changes can no longer wait, schedules its next one.
+    fn arm(&mut self, p: PoolId, schedule: &mut impl FnMut(Time, PoolEvent)) {
+        let pool = &mut self.pools[p.0 as usize];
+        if pool.lagging && !pool.calendar_can_wait() {
+            pool.lagging = false;
+            if let Some(c) = pool.next_change {
+                schedule(c.at, PoolEvent::CalendarChange(p));
             }
         }
     }
@@ -191,7 +203,12 @@ impl Pools {
     }
 
     /// Applies a change of available capacity: preempt if the policy says so, then grant.
-    fn capacity_changed(&mut self, now: Time, p: PoolId) {
+    fn capacity_changed(
+        &mut self,
+        now: Time,
+        p: PoolId,
+        schedule: &mut impl FnMut(Time, PoolEvent),
+    ) {
         let pool = &mut self.pools[p.0 as usize];
         pool.available_tw.set(now, u64::from(pool.available()));
         if pool.policy == CapacityDrop::Preempt {
@@ -200,7 +217,7 @@ impl Pools {
                 && !self.pools[p.0 as usize].holders.is_empty()
             {
                 let victim = self.pick_victim(p);
-                self.preempt(now, victim);
+                self.preempt(now, victim, schedule);
             }
         }
         self.dispatch(now, p);
@@ -221,7 +238,7 @@ impl Pools {
             .expect("holders is not empty")
     }
 
-    fn preempt(&mut self, now: Time, i: u32) {
+    fn preempt(&mut self, now: Time, i: u32, schedule: &mut impl FnMut(Time, PoolEvent)) {
         let r = self.requests[i as usize];
         for &(q, u) in r.needs() {
             if u > 0 {
@@ -235,7 +252,11 @@ impl Pools {
         req.since = now;
         for &(q, u) in r.needs() {
             if u > 0 {
+                // A pool that let its calendar wait (its work in progress finishes)
+                // catches up before the request waits in its queue again.
+                self.catch_up(now, q.0 as usize, self.changing);
                 self.enqueue(now, q, i);
+                self.arm(q, schedule);
             }
         }
         self.notices.push(Notice::Preempted(r.token));

@@ -35,10 +35,13 @@ impl Pool {
         self.available()
             .saturating_sub(self.in_use + self.changeover)
     }
-    /// Nothing in use, in changeover or waiting: a change of capacity would affect
-    /// nothing but the capacity itself.
-    pub fn idle(&self) -> bool {
-        self.in_use == 0 && self.changeover == 0 && self.queue.is_empty()
+    /// No request waits, and no work can be preempted (the policy lets work in progress
+    /// finish, or there is none): a change of capacity now would affect nothing but the
+    /// capacity itself, so its calendar changes can wait until it is used or read.
+    pub fn calendar_can_wait(&self) -> bool {
+        self.queue.is_empty()
+            && (self.policy == CapacityDrop::FinishCurrent
+                || (self.in_use == 0 && self.changeover == 0))
     }
     /// Requests waiting now.
     pub fn queue_len(&self) -> usize {

@@ -2,7 +2,7 @@
 //!
 //! - `calendar_changes_only`: a pool whose calendar changes capacity every hour (168
 //!   changes a week) and no customers, over 100 years, with every change an event (an
-//!   idle pool would otherwise apply them only when read, and this is the cost of one
+//!   idle pool (a quiet one) would otherwise apply them only when read, and this is the cost of one
 //!   change as an event: work out the next boundary, update the pool's time averages,
 //!   schedule the next change). The throughput is calendar changes per second.
 //! - `idle_calendar_read_at_end`: the same pool as the default runs it: idle all along,
@@ -70,7 +70,7 @@ fn simulate(cfg: &StationConfig, days: u64) -> u64 {
     simulate_with(cfg, days, true)
 }
 
-/// Runs the station for `days`; `lazy`: idle pools apply calendar changes when read.
+/// Runs the station for `days`; `lazy`: quiet pools apply calendar changes when read.
 fn simulate_with(cfg: &StationConfig, days: u64, lazy: bool) -> u64 {
     let mut kernel = Kernel::new();
     kernel.set_lazy_calendars(lazy);

@@ -20,7 +20,7 @@
 //! - `model_b/ccrm_nordic`, `model_b/ccrm_nordic_rampup`, `model_b/testa_testbed`: the
 //!   other bundled scenarios, one replication of their own horizon, one thread.
 //!
-//!   The events of the bundled scenarios are those the run handles: since idle pools
+//!   The events of the bundled scenarios are those the run handles: since quiet pools
 //!   apply their calendar changes late (2026-11-25), those changes are no longer events,
 //!   and a replication of a scenario with shift calendars handles far fewer (the Swedish
 //!   network a tenth). Compare such scenarios across that date by the time per

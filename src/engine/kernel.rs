@@ -24,11 +24,11 @@
 //! due when a request next comes to it (and schedules its changes again if a request
 //! now waits there), when a preemption queues a request there again, at a breakdown or
 //! repair, at the warm-up's reset, at the end of the run, when [`advance`] pauses and
-//! when the model calls [`Kernel::catch_up_pools`]. Each change is recorded at its own time and obeys
-//! the order above, so the results are those of every change as an event
-//! ([`Kernel::set_lazy_calendars`]`(false)`, as a trace runs): only the count of events
-//! is smaller. In a network of courier lanes that are idle most of the day, most events
-//! were such changes.
+//! when the model calls [`Kernel::catch_up_pools`]. Each change is recorded at its own
+//! time and obeys the order above, so the results are those of every change as an
+//! event ([`Kernel::set_lazy_calendars`]`(false)`, as a trace runs): only the count of
+//! events is smaller. In a network of courier lanes that are idle most of the day, most
+//! events were such changes.
 //!
 //! **Horizon semantics.** The statistics window is `[warmup, warmup + horizon)`. An event
 //! at exactly `warmup` is processed after the reset (it counts); an event at exactly
@@ -237,7 +237,7 @@ impl<E: Copy> Kernel<E> {
         self.pools.is_waiting(id)
     }
 
-    /// Applies every calendar change of an idle pool that is due by now, so that
+    /// Applies every calendar change of a quiet pool that is due by now, so that
     /// [`Kernel::pools`] reads them (a model reading pools during a run calls this
     /// first). Pools apply them on their own when used, at the warm-up's reset, at the
     /// end of a run and when [`advance`] pauses.
@@ -245,8 +245,8 @@ impl<E: Copy> Kernel<E> {
         self.pools.catch_up_all(self.now, self.pools.changing());
     }
 
-    /// Every calendar change is an event of its own, even in idle pools (`false`), as a
-    /// trace that lists the shifts wants; by default (`true`) an idle pool applies them
+    /// Every calendar change is an event of its own, even in quiet pools (`false`), as a
+    /// trace that lists the shifts wants; by default (`true`) a quiet pool applies them
     /// when it is next used or read. The results are the same either way; only the
     /// count of events differs. Set before the run begins.
     pub fn set_lazy_calendars(&mut self, lazy: bool) {

@@ -270,7 +270,7 @@ impl Pools {
         }
     }
 
-    /// Whether the calendar changes of idle pools wait until the pool is used or read
+    /// Whether the calendar changes of quiet pools wait until the pool is used or read
     /// (true, the default) or are each an event (for a trace that lists them).
     pub(super) fn set_lazy_calendars(&mut self, lazy: bool) {
         self.lazy = lazy;

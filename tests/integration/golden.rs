@@ -11,10 +11,10 @@
 //! scheduled an hour earlier.
 //!
 //! Two more hand-computed cases pin down the order at a shift's boundary, each run with
-//! idle pools applying their calendar changes late (the default) and with every change
+//! quiet pools applying their calendar changes late (the default) and with every change
 //! an event: a shift closing at 16:00 does not serve an arrival at 16:00 (scheduled
 //! long before the change's event); changes of one instant come in the order of their
-//! pools, even when one of them is applied late by an idle pool; a pool whose calendar
+//! pools, even when one of them is applied late by a quiet pool; a pool whose calendar
 //! waited while its work went on catches up when a preemption puts its request back in
 //! its queue.
 //!

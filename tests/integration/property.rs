@@ -512,7 +512,7 @@ mod facility {
                     .collect::<Vec<_>>()
             };
             prop_assert_eq!(threads(1), threads(2));
-            // Idle pools applying their calendar changes late change no result.
+            // Quiet pools applying their calendar changes late change no result.
             let bits = |r: Result<Replication, _>| r.map(|r| (r.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), r.events)).map_err(|e: cgtsim::model::RunError| e.to_string());
             let lazy = bits(run_replication(&spec, Streams::new(seed, 1)));
             let every = bits(run_replication_every_change(&spec, Streams::new(seed, 1)));

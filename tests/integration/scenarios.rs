@@ -502,7 +502,7 @@ fn every_bundled_scenario_runs() {
     assert!(ran >= 4, "found only {ran} bundled scenarios");
     assert!(
         fewer_events >= 3,
-        "idle pools left calendar changes for later in only {fewer_events} scenarios"
+        "quiet pools left calendar changes for later in only {fewer_events} scenarios"
     );
 }
 

@@ -83,7 +83,7 @@ impl Facility<'_> {
 
     /// A period ended: record it, schedule the next.
     pub(super) fn record_period(&mut self, k: &mut Kernel<Ev>) {
-        // Idle pools apply their calendar changes when read.
+        // Quiet pools apply their calendar changes when read.
         k.catch_up_pools();
         self.record_row(k);
         let period = self

@@ -5,9 +5,10 @@
 //! of a 63-bit sequence counter (with the top bit set), and events at the same time leave
 //! in the order they were scheduled, so a run is a pure function of its seed. An event
 //! pushed with [`EventQueue::push_first`] carries a caller's rank instead (top bit clear):
-//! it leaves before every pushed event of its instant, whenever those were scheduled. A 4-ary heap is shallower than a binary heap
-//! and keeps the four children of a node in one or two cache lines, which pays off for
-//! the large lists (10^4 to 10^6 events) of big sweeps.
+//! it leaves before every pushed event of its instant, whenever those were scheduled.
+//! A 4-ary heap is shallower than a binary heap and keeps the four children of a node in
+//! one or two cache lines, which pays off for the large lists (10^4 to 10^6 events) of
+//! big sweeps.
 //!
 //! Cancellation is lazy: a cancellable event carries a slot, and the slot remembers the
 //! sequence number of the event it belongs to; cancelling forgets it, and an entry whose
@@ -105,8 +106,7 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at `time`.
     #[inline]
     pub fn push(&mut self, time: Time, event: E) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.next_in_order();
         self.push_entry(time, seq, NOT_CANCELLABLE, event);
     }
 
@@ -128,8 +128,7 @@ impl<E: Copy> EventQueue<E> {
                 (self.owner.len() - 1) as u32
             }
         };
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.next_in_order();
         self.push_entry(time, seq, slot, event);
         self.owner[slot as usize] = seq;
         Timer { slot, seq }
@@ -231,6 +230,14 @@ impl<E: Copy> EventQueue<E> {
         self.stale = 0;
         self.hole = false;
         self.next_seq = IN_ORDER;
+    }
+
+    /// The sequence key of the next event pushed in order.
+    #[inline(always)]
+    fn next_in_order(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     #[inline(always)]

@@ -197,7 +197,8 @@ impl Pools {
         }
     }
 
-    /// See [`Pools::set_changing`].
+    /// The pool whose calendar change is being handled (`u32::MAX`: none): changes of
+    /// the same instant of pools numbered below it have been applied.
     pub(in crate::engine) fn changing(&self) -> u32 {
         self.changing
     }

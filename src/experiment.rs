@@ -19,7 +19,7 @@ pub mod theory;
 pub use summary::Summary;
 
 use crate::engine::{Streams, Welford};
-use crate::model::{Replication, RunError, Runs, Spec, limits, run_replication};
+use crate::model::{Prepared, Replication, RunError, Runs, Spec, limits};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Mutex;
@@ -97,6 +97,8 @@ pub fn simulate_each(
     // After a failure (an overloaded system, say) the other replications would fail the
     // same way: the ones not yet started are skipped.
     let failed = std::sync::atomic::AtomicBool::new(false);
+    // (An invalid calendar fails every replication, as each would fail to build it.)
+    let prepared = Prepared::new(spec);
     let run_block = |from: u64, to: u64| -> Vec<Option<Result<Replication, RunError>>> {
         (from..to)
             .into_par_iter()
@@ -104,7 +106,11 @@ pub fn simulate_each(
                 if cancelled() || failed.load(std::sync::atomic::Ordering::Relaxed) {
                     return None;
                 }
-                let result = run_replication(spec, Streams::new(seed, r));
+                let streams = Streams::new(seed, r);
+                let result = match &prepared {
+                    Ok(p) => p.run(streams),
+                    Err(e) => Err(e.clone()),
+                };
                 if result.is_err() {
                     failed.store(true, std::sync::atomic::Ordering::Relaxed);
                 }

@@ -8,7 +8,8 @@
 //!
 //! A `Spec` checks itself ([`Spec::validate`], with [`limits`]) and runs with
 //! [`run_replication`], which reports an overloaded system or a zero-time loop as a
-//! [`RunError`] instead of running away.
+//! [`RunError`] instead of running away. Replications of one spec share a [`Prepared`]
+//! (what is built once: the calendars).
 //!
 //! This layer knows the domain (patients, batches, steps, suites, release, vein-to-vein)
 //! but no file format: no serde, no I/O, no printing. Scenario files are parsed by the
@@ -23,7 +24,7 @@ mod spec;
 
 pub use check::{SpecError, duration_in_range, limits};
 pub use run::{
-    Distribution, Pooled, Replication, RunError, Runs, Tail, pooled_distributions,
+    Distribution, Pooled, Prepared, Replication, RunError, Runs, Tail, pooled_distributions,
     pooled_percentiles, run_replication, run_replication_every_change,
 };
 

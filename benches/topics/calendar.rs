@@ -34,8 +34,11 @@ fn station(with_calendar: bool) -> StationConfig {
         let holidays: Vec<Exception> = (1..DAYS / 100)
             .map(|i| Exception::once(Time::from_days(i * 100), Time::from_days(i * 100 + 1), 3))
             .collect();
-        cfg.servers.calendar =
-            Some(Calendar::new(Duration::ZERO, &[day_shift], 3, &holidays).unwrap());
+        cfg.servers.calendar = Some(
+            Calendar::new(Duration::ZERO, &[day_shift], 3, &holidays)
+                .unwrap()
+                .into(),
+        );
     }
     cfg
 }
@@ -59,7 +62,11 @@ fn hourly_calendar_only() -> StationConfig {
             patience: None,
         }],
         servers: PoolSpec {
-            calendar: Some(Calendar::new(Duration::ZERO, &shifts, 1, &[]).unwrap()),
+            calendar: Some(
+                Calendar::new(Duration::ZERO, &shifts, 1, &[])
+                    .unwrap()
+                    .into(),
+            ),
             ..PoolSpec::fixed(2)
         },
         system_limit: None,

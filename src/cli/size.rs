@@ -34,7 +34,7 @@
 use super::scenario::units::{parse_duration, shown};
 use crate::engine::Streams;
 use crate::experiment::Estimate;
-use crate::model::{SiteKind, Spec, Staffing, Unit, metric_names, run_replication};
+use crate::model::{Prepared, SiteKind, Spec, Staffing, Unit, metric_names};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -258,13 +258,15 @@ impl Search<'_> {
             }
             let from = values[0].len() as u64;
             let seed = self.seed;
-            let batch: Result<Vec<Vec<f64>>, _> = (from..from + BATCH)
-                .into_par_iter()
-                .map(|r| {
-                    run_replication(&s, Streams::new(seed, r))
-                        .map(|x| indices.iter().map(|&i| x.values[i]).collect())
-                })
-                .collect();
+            let batch: Result<Vec<Vec<f64>>, _> = Prepared::new(&s).and_then(|prepared| {
+                (from..from + BATCH)
+                    .into_par_iter()
+                    .map(|r| {
+                        (prepared.run(Streams::new(seed, r)))
+                            .map(|x| indices.iter().map(|&i| x.values[i]).collect())
+                    })
+                    .collect()
+            });
             match batch {
                 Ok(b) => {
                     for row in b {

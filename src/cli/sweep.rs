@@ -83,7 +83,7 @@ use super::scenario::units::shown;
 use super::scenario::{self, Scenario, ScenarioError};
 use crate::cli::scenario::spanned::Spanned;
 use crate::experiment::{Estimate, run_variants};
-use crate::model::{Metric, limits, metric_names, run_replication};
+use crate::model::{Metric, Prepared, limits, metric_names};
 use indexmap::IndexMap;
 use paths::{Edit, Edits, LinkSpec, applied, as_number, lhs_column, linked_edits};
 use rayon::prelude::*;
@@ -587,6 +587,7 @@ pub fn run(
             block.par_iter().map(|&v| sweep.scenario(v)).collect();
         let compiled = compiled.map_err(|e| SweepError::Usage(e.to_string()))?;
         let positions: Vec<usize> = (0..block.len()).collect();
+        let prepared: Vec<_> = compiled.iter().map(|c| Prepared::new(&c.spec)).collect();
         run_variants(
             &positions,
             sweep.replications,
@@ -595,7 +596,10 @@ pub fn run(
                 if stop.load(Ordering::Relaxed) || interrupted.load(Ordering::Relaxed) {
                     return None;
                 }
-                let outcome = run_replication(&compiled[i].spec, streams);
+                let outcome = match &prepared[i] {
+                    Ok(p) => p.run(streams),
+                    Err(e) => Err(e.clone()),
+                };
                 progress();
                 match outcome {
                     Ok(rep) => {

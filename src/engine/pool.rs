@@ -53,6 +53,8 @@
 //!
 //! This module must not know about models or scenario files.
 
+use std::sync::Arc;
+
 use super::calendar::{Calendar, Change};
 use super::dist::Dist;
 use super::rng::Rng;
@@ -108,7 +110,8 @@ pub struct PoolSpec {
     /// Nominal capacity: the units the pool has.
     pub capacity: u32,
     /// Scheduled capacity over time (at most `capacity`); `None`: always `capacity`.
-    pub calendar: Option<Calendar>,
+    /// Shared: the replications of a scenario build each calendar once.
+    pub calendar: Option<Arc<Calendar>>,
     /// Random breakdowns, if any.
     pub breakdowns: Option<Breakdowns>,
     /// Policy for work in progress when capacity drops.
@@ -223,7 +226,7 @@ pub struct Pool {
     in_use: u32,
     changeover: u32,
     policy: CapacityDrop,
-    calendar: Option<Calendar>,
+    calendar: Option<Arc<Calendar>>,
     /// The calendar's next change: its event is pending, or (`lagging`) it waits until
     /// the pool is used or read.
     next_change: Option<Change>,

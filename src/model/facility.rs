@@ -51,6 +51,7 @@ mod series;
 mod slots;
 mod trace;
 
+pub use build::calendars;
 pub use trace::{MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 
 use super::check::limits;

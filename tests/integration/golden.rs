@@ -52,7 +52,7 @@ fn config(policy: CapacityDrop) -> StationConfig {
         }],
         servers: PoolSpec {
             capacity: 2,
-            calendar: Some(calendar),
+            calendar: Some(calendar.into()),
             breakdowns: Some(Breakdowns {
                 time_between: Dist::fixed(10.0 * H).unwrap(),
                 repair: Dist::fixed(2.0 * H).unwrap(),
@@ -222,7 +222,7 @@ fn a_shift_closing_at_an_arrival_does_not_serve_it() {
             }],
             servers: PoolSpec {
                 capacity: 1,
-                calendar: Some(daily(8, 16)),
+                calendar: Some(daily(8, 16).into()),
                 breakdowns: None,
                 on_capacity_drop: CapacityDrop::FinishCurrent,
             },
@@ -285,9 +285,9 @@ fn changes_of_one_instant_come_in_the_order_of_their_pools() {
         for closes_first in [true, false] {
             let mut k = Kernel::new();
             k.set_lazy_calendars(lazy);
-            let spec = |cal| PoolSpec {
+            let spec = |cal: Calendar| PoolSpec {
                 capacity: 1,
-                calendar: Some(cal),
+                calendar: Some(cal.into()),
                 breakdowns: None,
                 on_capacity_drop: CapacityDrop::FinishCurrent,
             };
@@ -363,9 +363,9 @@ fn a_preemption_puts_work_back_where_the_calendar_has_moved_on() {
             let off = Exception::once(hours(from), hours(to), 0);
             Calendar::new(Duration::ZERO, &[], 1, &[off]).unwrap()
         };
-        let pool = |calendar, on_capacity_drop| PoolSpec {
+        let pool = |calendar: Calendar, on_capacity_drop| PoolSpec {
             capacity: 1,
-            calendar: Some(calendar),
+            calendar: Some(calendar.into()),
             breakdowns: None,
             on_capacity_drop,
         };

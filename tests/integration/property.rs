@@ -96,7 +96,7 @@ fn build(c: &Case) -> StationConfig {
             .collect(),
         servers: PoolSpec {
             capacity: c.servers,
-            calendar,
+            calendar: calendar.map(Into::into),
             breakdowns: c.breakdown.map(|(up, repair)| Breakdowns {
                 time_between: Dist::exponential(up * H).unwrap(),
                 repair: Dist::exponential(repair * H).unwrap(),

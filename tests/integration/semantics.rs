@@ -119,7 +119,11 @@ fn a_wait_is_charged_to_the_resource_that_held_it_back_busy_or_closed() {
     };
     let qp = k
         .add_pool(PoolSpec {
-            calendar: Some(Calendar::new(Duration::ZERO, &[weekdays], 0, &[]).unwrap()),
+            calendar: Some(
+                Calendar::new(Duration::ZERO, &[weekdays], 0, &[])
+                    .unwrap()
+                    .into(),
+            ),
             ..PoolSpec::fixed(1)
         })
         .unwrap();

@@ -10,10 +10,12 @@ use super::hazards::HazardsRt;
 use super::milestones::MilestonesRt;
 use super::network::{self, NetRt, StepRt};
 use super::{ChainRt, Ev, Facility, Flow, ProductRt, StepPlan, TaskRt, series};
+use std::sync::Arc;
+
 use crate::engine::pool::MAX_NEEDS;
 use crate::engine::{
-    Breakdowns, Kernel, PoolId, PoolSpec, Reservations, Rng, SourceName, Streams, Tally, Time,
-    TimeWeighted,
+    Breakdowns, Calendar, Kernel, PoolId, PoolSpec, Reservations, Rng, SourceName, Streams, Tally,
+    Time, TimeWeighted,
 };
 use crate::model::check::SpecError;
 use crate::model::spec::{At, Failure, Spec, StepKind, StepSpec, Task};
@@ -26,7 +28,23 @@ impl<'s> Facility<'s> {
         kernel: &mut Kernel<Ev>,
         streams: Streams,
     ) -> Result<Facility<'s>, SpecError> {
-        for r in &spec.resources {
+        Self::with_calendars(spec, &calendars(spec)?, kernel, streams)
+    }
+
+    /// [`Facility::new`] with the resources' calendars built already ([`calendars`]):
+    /// the replications of one spec share them.
+    pub fn with_calendars(
+        spec: &'s Spec,
+        calendars: &[Option<Arc<Calendar>>],
+        kernel: &mut Kernel<Ev>,
+        streams: Streams,
+    ) -> Result<Facility<'s>, SpecError> {
+        assert_eq!(
+            calendars.len(),
+            spec.resources.len(),
+            "one calendar per resource"
+        );
+        for (r, calendar) in spec.resources.iter().zip(calendars) {
             let at = |e: &dyn std::fmt::Display| SpecError {
                 path: format!("resources.{}", r.name),
                 message: e.to_string(),
@@ -37,13 +55,9 @@ impl<'s> Facility<'s> {
                 units: b.units,
                 rng: streams.stream(resource(&r.name).and(".breakdowns").id()),
             });
-            let calendar = match &r.calendar {
-                None => None,
-                Some(c) => Some(c.build(r.capacity).map_err(|e| at(&e))?),
-            };
             let pool = PoolSpec {
                 capacity: r.capacity,
-                calendar,
+                calendar: calendar.clone(),
                 breakdowns,
                 on_capacity_drop: r.on_capacity_drop,
             };
@@ -332,6 +346,25 @@ fn task_rt(
         touch_rng: stream("touch"),
         failure_rng: stream("failure"),
     }
+}
+
+/// The calendars of `spec`'s resources, built once for all its replications (a
+/// calendar takes more work to build than many replications take to use it). An error
+/// names the resource whose calendar cannot be built.
+pub fn calendars(spec: &Spec) -> Result<Vec<Option<Arc<Calendar>>>, SpecError> {
+    spec.resources
+        .iter()
+        .map(|r| match &r.calendar {
+            None => Ok(None),
+            Some(c) => c
+                .build(r.capacity)
+                .map(|c| Some(Arc::new(c)))
+                .map_err(|e| SpecError {
+                    path: format!("resources.{}", r.name),
+                    message: e.to_string(),
+                }),
+        })
+        .collect()
 }
 
 /// The start of the names of resource `name`'s random sources.

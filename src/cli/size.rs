@@ -262,8 +262,8 @@ impl Search<'_> {
                 (from..from + BATCH)
                     .into_par_iter()
                     .map(|r| {
-                        (prepared.run(Streams::new(seed, r)))
-                            .map(|x| indices.iter().map(|&i| x.values[i]).collect())
+                        let x = prepared.run(Streams::new(seed, r))?;
+                        Ok(indices.iter().map(|&i| x.values[i]).collect())
                     })
                     .collect()
             });

@@ -45,10 +45,6 @@ impl<'s> Facility<'s> {
             "one calendar per resource"
         );
         for (r, calendar) in spec.resources.iter().zip(calendars) {
-            let at = |e: &dyn std::fmt::Display| SpecError {
-                path: format!("resources.{}", r.name),
-                message: e.to_string(),
-            };
             let breakdowns = r.breakdowns.as_ref().map(|b| Breakdowns {
                 time_between: b.time_between.clone(),
                 repair: b.repair.clone(),
@@ -61,7 +57,9 @@ impl<'s> Facility<'s> {
                 breakdowns,
                 on_capacity_drop: r.on_capacity_drop,
             };
-            kernel.add_pool(pool).map_err(|e| at(&e))?;
+            kernel
+                .add_pool(pool)
+                .map_err(|e| at_resource(&r.name, &e))?;
         }
         let changeover_rng = spec
             .resources
@@ -359,12 +357,17 @@ pub fn calendars(spec: &Spec) -> Result<Vec<Option<Arc<Calendar>>>, SpecError> {
             Some(c) => c
                 .build(r.capacity)
                 .map(|c| Some(Arc::new(c)))
-                .map_err(|e| SpecError {
-                    path: format!("resources.{}", r.name),
-                    message: e.to_string(),
-                }),
+                .map_err(|e| at_resource(&r.name, &e)),
         })
         .collect()
+}
+
+/// Error `e` located at resource `name`.
+fn at_resource(name: &str, e: &dyn std::fmt::Display) -> SpecError {
+    SpecError {
+        path: format!("resources.{name}"),
+        message: e.to_string(),
+    }
 }
 
 /// The start of the names of resource `name`'s random sources.

@@ -346,9 +346,8 @@ fn task_rt(
     }
 }
 
-/// The calendars of `spec`'s resources, built once for all its replications (a
-/// calendar takes more work to build than many replications take to use it). An error
-/// names the resource whose calendar cannot be built.
+/// The calendars of `spec`'s resources, built once for all its replications (see
+/// `model::Prepared`). An error names the resource whose calendar cannot be built.
 pub fn calendars(spec: &Spec) -> Result<Vec<Option<Arc<Calendar>>>, SpecError> {
     spec.resources
         .iter()

@@ -322,7 +322,17 @@ impl Calendar {
 
     /// The capacity of the exceptions in force at `t` (the lowest; `None`: none is), and
     /// the first start or end of an exception strictly after `t`.
+    #[inline(always)]
     fn exceptions_piece(&self, t: Time) -> (Option<u32>, Option<Time>) {
+        if self.once.is_empty() && self.repeating.is_empty() {
+            return (None, None); // (most calendars: shifts only, and no call)
+        }
+        self.listed_exceptions_piece(t)
+    }
+
+    /// [`Calendar::exceptions_piece`] of a calendar with exceptions.
+    #[inline]
+    fn listed_exceptions_piece(&self, t: Time) -> (Option<u32>, Option<Time>) {
         let i = self.once.partition_point(|e| e.from <= t);
         let (mut capacity, mut next) = match i.checked_sub(1).map(|j| &self.once[j]) {
             Some(e) if t < e.to => (Some(e.capacity), Some(e.to)),

@@ -183,7 +183,7 @@ impl<E: Copy> Kernel<E> {
         let id = self.pools.request(self.now, needs, priority, token);
         let queue = &mut self.queue;
         let mut schedule = |t: Time, e: PoolEvent| schedule_pool_event(queue, t, e);
-        self.pools.arm_needs(needs, &mut schedule);
+        self.pools.arm_needs(self.now, needs, &mut schedule);
         id
     }
 

@@ -233,6 +233,11 @@ pub struct Pool {
     /// Quiet ([`Pool::calendar_can_wait`]) with calendar changes left for later: no
     /// event is pending for `next_change`.
     lagging: bool,
+    /// `available_tw` is integrated only up to its `since`: from there on the available
+    /// capacity has followed the calendar (nothing down), and its integral comes from
+    /// the calendar in closed form when next needed ([`Pools::settle_area`]), not at
+    /// every catch-up.
+    area_pending: bool,
     breakdowns: Option<Breakdowns>,
     queue: VecDeque<u32>,
     holders: Vec<u32>,
@@ -347,6 +352,7 @@ impl Pools {
             calendar: spec.calendar,
             next_change: None,
             lagging: false,
+            area_pending: false,
             breakdowns: spec.breakdowns,
             queue: Default::default(),
             holders: Vec::new(),

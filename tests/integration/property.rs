@@ -10,6 +10,9 @@
 //!   so every seized unit is released when its holder leaves;
 //! - customers are conserved: arrived = departed + abandoned + blocked + in system.
 //!
+//! The same stations read the same at the end whether quiet pools apply their calendar
+//! changes late (the default) or every change is an event.
+//!
 //! And the future-event list is checked against a sorted-vector reference model.
 //!
 //! Random facility `Spec`s (several products, multi-pool requests, touch time, parallel
@@ -23,8 +26,8 @@
 
 use cgtsim::engine::time::TICKS_PER_HOUR;
 use cgtsim::engine::{
-    Breakdowns, Calendar, CapacityDrop, Dist, Duration, EventQueue, Kernel, PoolSpec, RunLength,
-    Shift, Streams, Time, run_observed,
+    Breakdowns, Calendar, CapacityDrop, Dist, Duration, EventQueue, Exception, Kernel, PoolSpec,
+    RunLength, Shift, Streams, Time, run, run_observed,
 };
 use cgtsim::station::{CustomerClass, Station, StationConfig};
 use proptest::prelude::*;
@@ -148,6 +151,42 @@ proptest! {
         let [arrived, departed, abandoned, blocked] = st.lifetime;
         prop_assert_eq!(arrived, departed + abandoned + blocked + st.in_system());
         prop_assert_eq!(st.in_system_area(kernel.now()), st.sojourn_area(kernel.now()));
+    }
+
+    #[test]
+    fn quiet_pools_changing_late_read_the_same(c in case(), holiday in any::<bool>()) {
+        // A quiet pool applies its calendar changes when next used and integrates its
+        // available capacity only when read, at a breakdown or once it is busy: every
+        // reading must be the one of a run in which each change is an event. The run is
+        // not stepped (a pause catches every pool up), and a day closed every week
+        // (`holiday`) puts exceptions in the integrals.
+        let mut cfg = build(&c);
+        if let (Some((start, end, extra)), true) = (c.shift, holiday) {
+            let shift = Shift {
+                days: 0b111_1111,
+                start: Duration::from_hours(start),
+                end: Duration::from_hours(end),
+                capacity: extra,
+            };
+            let closed = Exception {
+                from: Time::from_days(3),
+                to: Time::from_days(4),
+                capacity: 0,
+                repeat: Some(Duration::from_days(7)),
+            };
+            cfg.servers.calendar = Some(Calendar::new(Duration::ZERO, &[shift], 1, &[closed]).unwrap().into());
+        }
+        let length = RunLength { warmup: Duration::from_days(2), horizon: Duration::from_days(20) };
+        let readings = |lazy: bool| {
+            let mut kernel = Kernel::new();
+            kernel.set_lazy_calendars(lazy);
+            let mut st = Station::new(&cfg, &mut kernel, Streams::new(c.seed, 0)).unwrap();
+            assert_eq!(run(&mut st, &mut kernel, length), cgtsim::engine::RunEnd::Completed);
+            let (p, now) = (kernel.pool(st.pool()), kernel.now());
+            let means = [p.mean_available(now), p.mean_busy(now), p.mean_queue(now), p.utilisation_available(now), p.wait().mean()];
+            (means.map(f64::to_bits), p.lifetime_areas(now), p.grants(), p.preemptions(), st.lifetime, st.in_system_area(now))
+        };
+        prop_assert_eq!(readings(true), readings(false));
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl Pools {
             }
             PoolEvent::Breakdown(p) => {
                 self.catch_up(now, p.0 as usize, u32::MAX);
+                self.settle_area(now, p.0 as usize);
                 let pool = &mut self.pools[p.0 as usize];
                 let b = pool
                     .breakdowns
@@ -93,6 +94,7 @@ impl Pools {
             }
             PoolEvent::Repair(p) => {
                 self.catch_up(now, p.0 as usize, u32::MAX);
+                self.settle_area(now, p.0 as usize);
                 let pool = &mut self.pools[p.0 as usize];
                 let b = pool
                     .breakdowns
@@ -132,22 +134,22 @@ impl Pools {
             return;
         }
         if pool.down == 0 {
-            // Available = scheduled: its integral up to the last instant due comes from
-            // the calendar in closed form, without a step per change (an idle courier
-            // pool may have let weeks of shifts pass). Ticks are the calendar's
-            // resolution: the changes due are those up to `upto`.
+            // Available = scheduled: only the capacity at the last instant due and the
+            // next change are needed now, without a step per change (an idle courier pool
+            // may have let weeks of shifts pass); the integral of the available capacity
+            // waits for `settle_area`. Ticks are the calendar's resolution: the changes
+            // due are those up to `upto`.
             let upto = if due(now) {
                 now
             } else {
                 Time::from_ticks(now.ticks() - 1)
             };
-            let since = pool.available_tw.since();
             let (scheduled, next) = cal.first_change(upto, end);
             pool.scheduled = scheduled;
-            let area = cal.unit_ticks(since, upto);
-            pool.available_tw.jump(upto, area, u64::from(scheduled));
             pool.next_change = next;
+            pool.area_pending = true;
         } else {
+            debug_assert!(!pool.area_pending, "a breakdown settles the area first");
             while let Some(c) = pool.next_change.filter(|c| due(c.at)) {
                 pool.scheduled = c.capacity;
                 pool.available_tw.set(c.at, u64::from(pool.available()));
@@ -155,12 +157,39 @@ impl Pools {
             }
         }
         pool.lagging = pool.next_change.is_some();
+        if !pool.lagging {
+            // No change is left before the end: nothing catches up again.
+            self.settle_area(now, p);
+        }
     }
 
-    /// Brings every pool's calendar up to `now` (see [`Pools::catch_up`]).
+    /// Brings pool `p`'s integral of available capacity up to `now`, if catch-ups left
+    /// it to the calendar (see [`Pool::area_pending`]): one closed-form integral over the
+    /// whole span, exact in integer unit-ticks, so the result is the same as that of a
+    /// `set` at every change. The pool has caught up to `now`, or to the tick before a
+    /// change at `now` not applied yet (whose `set` at `now` then follows).
+    pub(in crate::engine) fn settle_area(&mut self, now: Time, p: usize) {
+        let pool = &mut self.pools[p];
+        if !pool.area_pending {
+            return;
+        }
+        pool.area_pending = false;
+        let cal = pool
+            .calendar
+            .as_ref()
+            .expect("a pool with a pending area has a calendar");
+        let area = cal.unit_ticks(pool.available_tw.since(), now);
+        pool.available_tw.jump(now, area, u64::from(pool.scheduled));
+    }
+
+    /// Brings every pool's calendar, and its integral of available capacity, up to
+    /// `now` (see [`Pools::catch_up`]): before the pools are read. Out of line: the run
+    /// loop calls it only when it pauses or ends.
+    #[inline(never)]
     pub(in crate::engine) fn catch_up_all(&mut self, now: Time, rank_limit: u32) {
         for p in 0..self.pools.len() {
             self.catch_up(now, p, rank_limit);
+            self.settle_area(now, p);
         }
     }
 
@@ -178,18 +207,22 @@ impl Pools {
     #[inline(never)]
     pub(in crate::engine) fn arm_needs(
         &mut self,
+        now: Time,
         needs: &[(PoolId, u32)],
         schedule: &mut impl FnMut(Time, PoolEvent),
     ) {
         for &(p, _) in needs {
-            self.arm(p, schedule);
+            self.arm(now, p, schedule);
         }
     }
 
-    /// Pool `p`, if lagging and its changes can no longer wait, schedules its next one.
-    fn arm(&mut self, p: PoolId, schedule: &mut impl FnMut(Time, PoolEvent)) {
-        let pool = &mut self.pools[p.0 as usize];
+    /// Pool `p`, if lagging and its changes can no longer wait, schedules its next one
+    /// (its area settled up to `now`: its changes are `set`s from now on).
+    fn arm(&mut self, now: Time, p: PoolId, schedule: &mut impl FnMut(Time, PoolEvent)) {
+        let pool = &self.pools[p.0 as usize];
         if pool.lagging && !pool.calendar_can_wait() {
+            self.settle_area(now, p.0 as usize);
+            let pool = &mut self.pools[p.0 as usize];
             pool.lagging = false;
             if let Some(c) = pool.next_change {
                 schedule(c.at, PoolEvent::CalendarChange(p));
@@ -211,6 +244,7 @@ impl Pools {
         schedule: &mut impl FnMut(Time, PoolEvent),
     ) {
         let pool = &mut self.pools[p.0 as usize];
+        debug_assert!(!pool.area_pending, "the area is settled before a change");
         pool.available_tw.set(now, u64::from(pool.available()));
         if pool.policy == CapacityDrop::Preempt {
             while self.pools[p.0 as usize].in_use + self.pools[p.0 as usize].changeover
@@ -257,7 +291,7 @@ impl Pools {
                 // catches up before the request waits in its queue again.
                 self.catch_up(now, q.0 as usize, self.changing);
                 self.enqueue(now, q, i);
-                self.arm(q, schedule);
+                self.arm(now, q, schedule);
             }
         }
         self.notices.push(Notice::Preempted(r.token));

@@ -260,7 +260,6 @@ fn a_plant_too_far_for_fresh_cells_is_not_a_candidate() {
     );
 }
 
-/// Runs `text` and asserts a located refusal (exit 2) at `line_col` with `message`.
 #[test]
 fn cheapest_takes_the_least_cost_plant_that_meets_the_deadline() {
     // Legs to and from q cost 10, to and from p 100. Planned: 12 days by p, 20 by q;
@@ -319,6 +318,42 @@ fn cheapest_takes_the_least_cost_plant_that_meets_the_deadline() {
     );
 }
 
+#[test]
+fn a_legs_mode_by_deadline_counts_the_steps_after_it_at_the_patients_plant() {
+    // Lines p 2, q 1; legs a-p road 1 d or air 0.5 d, a-q road 6 d or air 2 d; deadline
+    // 20 d. Most free: patients 1, 2 and 4 to p, 3 to q. Inbound at time 0, the first mode
+    // that meets the deadline with the mean work after the leg (10 d of line, then the
+    // leg back by its first mode): by p 1 + 10 + 1 = 12, road; by q 6 + 10 + 6 = 22 by
+    // road, 2 + 16 = 18 by air. Back: p's first two at day 11 (road, 12), the fourth at
+    // day 21 after its wait (neither meets 20: the fastest, air); q's at day 12 (road,
+    // 18). The work after a leg is kept per patient's source and plant: q's patient must
+    // not be given p's.
+    let text = replaced(
+        &replaced(
+            &with_rule("rule = \"most_free\"\nmode = \"deadline\"\ndeadline = \"20d\""),
+            "p = { modes = { road = \"1d\" } }\nq = { modes = { road = \"5d\" } }",
+            "p = { modes = { road = \"1d\", air = \"0.5d\" } }\nq = { modes = { road = \"6d\", air = \"2d\" } }",
+        ),
+        "p = { kind = \"plant\", resources = { line = { capacity = 1 } } }\nq = { kind = \"plant\", resources = { line = { capacity = 2 } } }",
+        "p = { kind = \"plant\", resources = { line = { capacity = 2 } } }\nq = { kind = \"plant\", resources = { line = { capacity = 1 } } }",
+    );
+    let (m, _) = run_scenario(&text, None);
+    assert_exact(
+        &m,
+        &[
+            ("products.car-t.plants.p.patients", 3.0),
+            ("products.car-t.plants.q.patients", 1.0),
+            ("lanes.a.p.modes.road.legs", 3.0),
+            ("lanes.a.q.modes.air.legs", 1.0),
+            ("lanes.a.q.modes.road.legs", 0.0),
+            ("lanes.p.a.modes.road.legs", 2.0),
+            ("lanes.p.a.modes.air.legs", 1.0),
+            ("lanes.q.a.modes.road.legs", 1.0),
+        ],
+    );
+}
+
+/// Runs `text` and asserts a located refusal (exit 2) at `line_col` with `message`.
 fn refused(what: &str, text: &str, line_col: &str, message: &str) {
     let out = run_file(what, text, &["run"]);
     assert_clean_refusal(what, &out, message);

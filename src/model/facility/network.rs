@@ -117,7 +117,17 @@ pub(super) struct NetRt {
     pub task_limit: Vec<Option<crate::engine::Duration>>,
     /// Per lane.
     pub lanes: Vec<LaneRt>,
+    /// [`Facility::mean_after`] as computed, NaN until first asked: it depends only on
+    /// the patient's source, chain, step, plant and whether legs count at their fastest
+    /// (see `after_index`). Empty (nothing kept) for a network too large for the table.
+    pub after: Vec<std::cell::Cell<f64>>,
+    pub after_steps: usize,
 }
+
+/// Most entries of the table of [`NetRt::after`] (8 bytes each): a network of 100 sites
+/// with a product collected at each and 50 plants needs 100 x 2 x 10 x 100 x 2 = 400,000
+/// for 10-step chains, beyond it, and computes each time instead.
+const MAX_AFTER: usize = 1 << 16;
 
 /// A lane's legs: under way (time-weighted), and those that ended in the window.
 pub(super) struct LaneRt {
@@ -145,6 +155,15 @@ impl NetRt {
             lane[l.from * n + l.to] = i as u16;
         }
         let n_products = spec.products.len();
+        let after_steps = spec
+            .products
+            .iter()
+            .map(|p| {
+                let delivery = p.allogeneic.as_ref().map_or(0, |a| a.delivery.len());
+                p.steps.len().max(delivery)
+            })
+            .max()
+            .unwrap_or(0);
         let mut route_cap = vec![(0, 0.0); n_products * n];
         let mut route_step = vec![u16::MAX; n_products];
         for p in 0..n_products {
@@ -198,6 +217,13 @@ impl NetRt {
             life_routed: vec![0; n_products * n],
             task_leg: Vec::new(),
             task_mean: Vec::new(),
+            after: {
+                let sources: usize = spec.products.iter().map(|p| p.demand.len().max(1)).sum();
+                let size = sources * 2 * after_steps * n * 2;
+                let keep = if size <= MAX_AFTER { size } else { 0 };
+                vec![std::cell::Cell::new(f64::NAN); keep]
+            },
+            after_steps,
             task_limit: Vec::new(),
             lanes: net
                 .lanes
@@ -487,8 +513,18 @@ impl Facility<'_> {
     fn mean_after(&self, c: u32, step: usize, now: Time, fastest: bool) -> f64 {
         let e = &self.entities[c as usize];
         let net = self.net.as_ref().expect("legs need a network");
+        let at = net.at[c as usize];
+        let key = (at.source != NO_SITE && at.plant != NO_SITE).then(|| {
+            let chain = usize::from(e.chain == Chain::Delivery);
+            let row = (usize::from(at.source) * 2 + chain) * net.after_steps + step;
+            (row * net.n_sites + usize::from(at.plant)) * 2 + usize::from(fastest)
+        });
+        let kept = key.and_then(|i| net.after.get(i));
+        if let Some(v) = kept.map(|v| v.get()).filter(|v| !v.is_nan()) {
+            return v;
+        }
         let steps = self.steps(e.product, e.chain);
-        (step + 1..steps.len())
+        let sum = (step + 1..steps.len())
             .map(|j| {
                 let base = self.resolve(c, j, false, now);
                 match &steps[j].kind {
@@ -506,7 +542,11 @@ impl Facility<'_> {
                     _ => net.task_mean[base],
                 }
             })
-            .sum()
+            .sum();
+        if let Some(v) = kept {
+            v.set(sum);
+        }
+        sum
     }
 }
 

@@ -310,21 +310,36 @@ impl QuantileSketch {
         if rank < self.zeros {
             return 0.0;
         }
-        let mut seen = self.zeros;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen > rank {
-                // The bucket is [lo, hi); its harmonic midpoint is within
-                // (hi - lo) / (hi + lo) <= alpha of every value in it.
-                let idx = f64::from(self.offset + i as i32);
-                let (lo, hi) = (
-                    unmapped(idx / self.multiplier),
-                    unmapped((idx + 1.0) / self.multiplier),
-                );
-                return 2.0 * lo * hi / (lo + hi);
-            }
-        }
-        unreachable!("ranks are below the total count")
+        // The bucket holding the rank: counted from the nearer end (p90 and p95, which
+        // results read, sit in the top tenth of a sketch's buckets).
+        let i = if rank >= self.total / 2 {
+            // Bucket i holds ranks [total - (its count and those above), total - those above).
+            let mut above = 0;
+            self.counts
+                .iter()
+                .rposition(|&c| {
+                    above += c;
+                    self.total - above <= rank
+                })
+                .expect("ranks are below the total count")
+        } else {
+            let mut seen = self.zeros;
+            self.counts
+                .iter()
+                .position(|&c| {
+                    seen += c;
+                    seen > rank
+                })
+                .expect("ranks are below the total count")
+        };
+        // The bucket is [lo, hi); its harmonic midpoint is within (hi - lo) / (hi + lo)
+        // <= alpha of every value in it.
+        let idx = f64::from(self.offset + i as i32);
+        let (lo, hi) = (
+            unmapped(idx / self.multiplier),
+            unmapped((idx + 1.0) / self.multiplier),
+        );
+        2.0 * lo * hi / (lo + hi)
     }
 
     /// Adds every observation of `other` (same `alpha`).
@@ -530,6 +545,42 @@ mod tests {
                     "alpha {alpha} q{q}: {est} vs {exact}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn sketch_quantiles_counted_from_either_end_agree() {
+        // The bucket of a rank found from the top (upper half) is the one a count from
+        // the bottom finds, zeros and empty buckets included.
+        let mut s = QuantileSketch::default();
+        for i in 0..5_000u64 {
+            let x = if i % 7 == 0 {
+                0.0
+            } else {
+                ((i * 7919) % 1000) as f64 * 0.37
+            };
+            s.record(x);
+        }
+        let bottom_up = |q: f64| {
+            let rank = (q * (s.total - 1) as f64).floor() as u64;
+            if rank < s.zeros {
+                return 0.0;
+            }
+            let mut seen = s.zeros;
+            let i = s.counts.iter().position(|&c| {
+                seen += c;
+                seen > rank
+            });
+            let idx = f64::from(s.offset + i.unwrap() as i32);
+            let (lo, hi) = (
+                unmapped(idx / s.multiplier),
+                unmapped((idx + 1.0) / s.multiplier),
+            );
+            2.0 * lo * hi / (lo + hi)
+        };
+        for k in 0..=1000 {
+            let q = f64::from(k) / 1000.0;
+            assert_eq!(s.quantile(q).to_bits(), bottom_up(q).to_bits(), "q {q}");
         }
     }
 

@@ -119,14 +119,15 @@ pub(super) struct NetRt {
     pub lanes: Vec<LaneRt>,
     /// [`Facility::mean_after`] as computed, NaN until first asked: it depends only on
     /// the patient's source, chain, step, plant and whether legs count at their fastest
-    /// (see `after_index`). Empty (nothing kept) for a network too large for the table.
+    /// (the index is `mean_after`'s). Empty (nothing kept) for a network too large for
+    /// the table.
     pub after: Vec<std::cell::Cell<f64>>,
     pub after_steps: usize,
 }
 
-/// Most entries of the table of [`NetRt::after`] (8 bytes each): a network of 100 sites
-/// with a product collected at each and 50 plants needs 100 x 2 x 10 x 100 x 2 = 400,000
-/// for 10-step chains, beyond it, and computes each time instead.
+/// Most entries of the table of [`NetRt::after`] (8 bytes each, 512 KB a replication).
+/// A network of 100 sites, each collecting a product, with 10-step chains needs
+/// 100 x 2 x 10 x 100 x 2 = 400,000: it computes the sum at every leg instead.
 const MAX_AFTER: usize = 1 << 16;
 
 /// A lane's legs: under way (time-weighted), and those that ended in the window.

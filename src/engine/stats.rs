@@ -332,8 +332,12 @@ impl QuantileSketch {
                 })
                 .expect("ranks are below the total count")
         };
-        // The bucket is [lo, hi); its harmonic midpoint is within (hi - lo) / (hi + lo)
-        // <= alpha of every value in it.
+        self.bucket_value(i)
+    }
+
+    /// The value that stands for bucket `counts[i]`: the bucket is [lo, hi), and its
+    /// harmonic midpoint is within (hi - lo) / (hi + lo) <= alpha of every value in it.
+    fn bucket_value(&self, i: usize) -> f64 {
         let idx = f64::from(self.offset + i as i32);
         let (lo, hi) = (
             unmapped(idx / self.multiplier),
@@ -571,12 +575,7 @@ mod tests {
                 seen += c;
                 seen > rank
             });
-            let idx = f64::from(s.offset + i.unwrap() as i32);
-            let (lo, hi) = (
-                unmapped(idx / s.multiplier),
-                unmapped((idx + 1.0) / s.multiplier),
-            );
-            2.0 * lo * hi / (lo + hi)
+            s.bucket_value(i.unwrap())
         };
         for k in 0..=1000 {
             let q = f64::from(k) / 1000.0;

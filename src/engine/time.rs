@@ -105,7 +105,6 @@ impl Duration {
         // took 8 instructions per event fewer), then negatives to zero; `as` maps NaN to 0.
         Duration((x as i64).max(0) as u64)
     }
-
     /// A span given as a real number of days, rounded to the nearest tick.
     pub fn from_days_f64(days: f64) -> Duration {
         Duration::from_ticks_f64(days * TICKS_PER_DAY as f64)

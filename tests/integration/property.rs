@@ -76,16 +76,21 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
-fn build(c: &Case) -> StationConfig {
-    let calendar = c.shift.map(|(start, end, extra)| {
+/// The case's shift calendar, if it has one, with `exceptions`.
+fn calendar(c: &Case, exceptions: &[Exception]) -> Option<Calendar> {
+    c.shift.map(|(start, end, extra)| {
         let shift = Shift {
             days: 0b111_1111,
             start: Duration::from_hours(start),
             end: Duration::from_hours(end),
             capacity: extra,
         };
-        Calendar::new(Duration::ZERO, &[shift], 1, &[]).unwrap()
-    });
+        Calendar::new(Duration::ZERO, &[shift], 1, exceptions).unwrap()
+    })
+}
+
+fn build(c: &Case) -> StationConfig {
+    let calendar = calendar(c, &[]);
     StationConfig {
         classes: c
             .classes
@@ -161,20 +166,14 @@ proptest! {
         // not stepped (a pause catches every pool up), and a day closed every week
         // (`holiday`) puts exceptions in the integrals.
         let mut cfg = build(&c);
-        if let (Some((start, end, extra)), true) = (c.shift, holiday) {
-            let shift = Shift {
-                days: 0b111_1111,
-                start: Duration::from_hours(start),
-                end: Duration::from_hours(end),
-                capacity: extra,
-            };
+        if holiday {
             let closed = Exception {
                 from: Time::from_days(3),
                 to: Time::from_days(4),
                 capacity: 0,
                 repeat: Some(Duration::from_days(7)),
             };
-            cfg.servers.calendar = Some(Calendar::new(Duration::ZERO, &[shift], 1, &[closed]).unwrap().into());
+            cfg.servers.calendar = calendar(&c, &[closed]).map(Into::into);
         }
         let length = RunLength { warmup: Duration::from_days(2), horizon: Duration::from_days(20) };
         let readings = |lazy: bool| {

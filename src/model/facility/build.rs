@@ -197,7 +197,7 @@ impl<'s> Facility<'s> {
             });
         }
         let sources = network::sources(spec, &streams);
-        let mut net = NetRt::new(spec);
+        let mut net = NetRt::new(spec, max_steps);
         if let Some(net) = &mut net {
             let chains: Vec<&[StepRt]> = products
                 .iter()

@@ -122,7 +122,6 @@ pub(super) struct NetRt {
     /// (the index is `mean_after`'s). Empty (nothing kept) for a network too large for
     /// the table.
     pub after: Vec<std::cell::Cell<f64>>,
-    pub after_steps: usize,
 }
 
 /// Most entries of the table of [`NetRt::after`] (8 bytes each, 512 KB a replication).
@@ -145,7 +144,9 @@ impl NetRt {
         (source != NO_SITE).then(|| &mut self.sites[usize::from(source)])
     }
 
-    pub(super) fn new(spec: &Spec) -> Option<NetRt> {
+    /// The network's run-time state (`None` without a network); `max_steps`: the longest
+    /// chain's steps, as the facility counts them.
+    pub(super) fn new(spec: &Spec, max_steps: usize) -> Option<NetRt> {
         let net = &spec.network;
         if net.is_empty() {
             return None;
@@ -156,15 +157,6 @@ impl NetRt {
             lane[l.from * n + l.to] = i as u16;
         }
         let n_products = spec.products.len();
-        let after_steps = spec
-            .products
-            .iter()
-            .map(|p| {
-                let delivery = p.allogeneic.as_ref().map_or(0, |a| a.delivery.len());
-                p.steps.len().max(delivery)
-            })
-            .max()
-            .unwrap_or(0);
         let mut route_cap = vec![(0, 0.0); n_products * n];
         let mut route_step = vec![u16::MAX; n_products];
         for p in 0..n_products {
@@ -184,7 +176,7 @@ impl NetRt {
                 }
             }
         }
-        Some(NetRt {
+        let mut rt = NetRt {
             at: Vec::new(),
             n_sites: n,
             lane,
@@ -218,13 +210,7 @@ impl NetRt {
             life_routed: vec![0; n_products * n],
             task_leg: Vec::new(),
             task_mean: Vec::new(),
-            after: {
-                let sources: usize = spec.products.iter().map(|p| p.demand.len().max(1)).sum();
-                let size = sources * 2 * after_steps * n * 2;
-                let keep = if size <= MAX_AFTER { size } else { 0 };
-                vec![std::cell::Cell::new(f64::NAN); keep]
-            },
-            after_steps,
+            after: Vec::new(),
             task_limit: Vec::new(),
             lanes: net
                 .lanes
@@ -236,7 +222,13 @@ impl NetRt {
                     by_mode: vec![0; l.modes.len()],
                 })
                 .collect(),
-        })
+        };
+        // Per source, chain, step, plant and fastest-or-not (see `mean_after`).
+        let size = rt.sites.len() * 2 * max_steps * n * 2;
+        if size <= MAX_AFTER {
+            rt.after = vec![std::cell::Cell::new(f64::NAN); size];
+        }
+        Some(rt)
     }
 
     pub(super) fn reset(&mut self, now: Time) {
@@ -517,7 +509,7 @@ impl Facility<'_> {
         let at = net.at[c as usize];
         let key = (at.source != NO_SITE && at.plant != NO_SITE).then(|| {
             let chain = usize::from(e.chain == Chain::Delivery);
-            let row = (usize::from(at.source) * 2 + chain) * net.after_steps + step;
+            let row = (usize::from(at.source) * 2 + chain) * self.max_steps + step;
             (row * net.n_sites + usize::from(at.plant)) * 2 + usize::from(fastest)
         });
         let kept = key.and_then(|i| net.after.get(i));

@@ -28,7 +28,9 @@ pub use run::{
     pooled_percentiles, run_replication, run_replication_every_change,
 };
 
-pub use facility::{Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
+pub use facility::{
+    Blueprint, Ev, Facility, MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication,
+};
 pub use inventory::{DoseLedger, Inventory};
 pub use metrics::{
     BookingStat, Key, LaneStat, Metric, MilestoneStat, PatientStat, PlantStat, ResourceStat,

@@ -51,7 +51,7 @@ mod series;
 mod slots;
 mod trace;
 
-pub use build::calendars;
+pub use build::Blueprint;
 pub use trace::{MAX_TRACE_ROWS, TraceError, TraceRow, trace_replication};
 
 use super::check::limits;
@@ -105,8 +105,9 @@ enum Chain {
     Delivery = 1,
 }
 
-/// A task (a work step, or one assay) with its pools and its random streams.
-struct TaskRt {
+/// A task (a work step, or one assay) as every replication reads it: its pools,
+/// durations and failure rule (kept in the [`Blueprint`]).
+struct TaskPlan {
     /// `uses` then `touch_uses`.
     needs: Vec<(PoolId, u32)>,
     /// The pools released at the end of the touch time (`touch_uses`).
@@ -121,6 +122,20 @@ struct TaskRt {
     failure: Option<Failure>,
     /// Where its failures are counted: its step's (and assay's) place in the chain, the
     /// same at every site.
+    rule: u16,
+}
+
+/// A task in one replication: its [`TaskPlan`] borrowed field by field (so that an
+/// event reads it as one record) beside its random streams.
+struct TaskRt<'s> {
+    needs: &'s [(PoolId, u32)],
+    touch_pools: &'s [PoolId],
+    holds_to_end: bool,
+    seize_pools: &'s [PoolId],
+    priority: i32,
+    duration: &'s Dist,
+    touch: Option<&'s Dist>,
+    failure: Option<Failure>,
     rule: u16,
     duration_rng: Rng,
     touch_rng: Rng,
@@ -139,13 +154,11 @@ struct StepPlan {
     last: bool,
 }
 
-/// Per product and chain: the first task of each step and the time sums of the entities
+/// Per product and chain: where its step plans start and the time sums of the entities
 /// that finished the chain in the window.
 struct ChainRt {
     /// Where its steps' plans start in `Facility::plans`.
     plan_at: u32,
-    /// How each step finds its task at the patient's sites.
-    step_at: Vec<network::StepRt>,
     /// Sums over entities finished in the window, per step, in ticks (exact integers,
     /// converted to days only when results are read).
     step_wait: Vec<u128>,
@@ -295,9 +308,12 @@ pub struct Facility<'s> {
     /// The time series being recorded, if the spec asks for one.
     series: Option<series::SeriesRec>,
     changeover_rng: Vec<Rng>,
-    tasks: Vec<TaskRt>,
+    /// What the replications share: tasks, plans, sources' plants, calendars.
+    blueprint: &'s Blueprint<'s>,
+    /// The blueprint's tasks with their streams in this replication.
+    tasks: Vec<TaskRt<'s>>,
     /// Every chain's steps as the step machinery reads them, chain after chain.
-    plans: Vec<StepPlan>,
+    plans: &'s [StepPlan],
     products: Vec<ProductRt>,
     entities: Vec<Entity>,
     /// Per entity slot, what only slots and holds need (empty without them).
@@ -490,7 +506,7 @@ impl<'s> Facility<'s> {
                     self.begin_work(c, None, k);
                 } else {
                     let t = &self.tasks[base];
-                    let req = k.request(&t.needs, t.priority, token(c, None));
+                    let req = k.request(t.needs, t.priority, token(c, None));
                     self.entities[c as usize].request = req;
                     if k.is_waiting(req) {
                         self.entities[c as usize].queued = true;
@@ -515,7 +531,7 @@ impl<'s> Facility<'s> {
                     if t.needs.is_empty() {
                         self.begin_work(c, Some(a as u16), k);
                     } else {
-                        let req = k.request(&t.needs, t.priority, token(c, Some(a as u16)));
+                        let req = k.request(t.needs, t.priority, token(c, Some(a as u16)));
                         self.assays[c as usize * self.max_assays + a].request = req;
                     }
                 }
@@ -536,7 +552,6 @@ impl<'s> Facility<'s> {
             .unwrap_or_else(|| Duration::from_ticks_f64(t.duration.sample(&mut t.duration_rng)));
         let touch = t
             .touch
-            .as_ref()
             .map(|d| Duration::from_ticks_f64(d.sample(&mut t.touch_rng)));
         let holds = !t.needs.is_empty();
         let (touch_end, end) = match assay {

@@ -6,7 +6,7 @@ use crate::model::run_scenario;
 use crate::support::assert_agrees;
 use cgtsim::cli::scenario;
 use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, run};
-use cgtsim::model::Facility;
+use cgtsim::model::{Blueprint, Facility};
 
 #[test]
 fn reorder_point_fill_rate_and_stock_match_the_r_q_model() {
@@ -117,9 +117,10 @@ fn doses_are_conserved() {
     "#;
     let sc = scenario::parse("conservation.toml", text).unwrap();
     let mut expired = 0;
+    let blueprint = Blueprint::new(&sc.spec).unwrap();
     for rep in 0..sc.replications {
         let mut kernel = Kernel::new();
-        let mut f = Facility::new(&sc.spec, &mut kernel, Streams::new(sc.seed, rep)).unwrap();
+        let mut f = Facility::new(&blueprint, &mut kernel, Streams::new(sc.seed, rep)).unwrap();
         let end = run(
             &mut f,
             &mut kernel,

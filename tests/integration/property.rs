@@ -231,9 +231,9 @@ mod facility {
     };
     use cgtsim::experiment::simulate;
     use cgtsim::model::{
-        Allogeneic, Arrivals, Assay, Booking, BreakdownSpec, CalendarSpec, Facility, Failure, Late,
-        Policy, ProductSpec, Replication, ResourceSpec, ShiftSpec, Spec, Staffing, StepKind,
-        StepSpec, Task, metric_names, run_replication, run_replication_every_change,
+        Allogeneic, Arrivals, Assay, Blueprint, Booking, BreakdownSpec, CalendarSpec, Facility,
+        Failure, Late, Policy, ProductSpec, Replication, ResourceSpec, ShiftSpec, Spec, Staffing,
+        StepKind, StepSpec, Task, metric_names, run_replication, run_replication_every_change,
     };
     use proptest::prelude::*;
 
@@ -491,7 +491,8 @@ mod facility {
         fn random_facilities_keep_their_invariants(spec in spec(), seed in any::<u64>()) {
             prop_assert_eq!(spec.validate(), Ok(()));
             let mut k = Kernel::new();
-            let mut f = Facility::new(&spec, &mut k, Streams::new(seed, 0)).unwrap();
+            let blueprint = Blueprint::new(&spec).unwrap();
+            let mut f = Facility::new(&blueprint, &mut k, Streams::new(seed, 0)).unwrap();
             let mut failures: Vec<String> = Vec::new();
             let mut last = Time::ZERO;
             // Units in use after the previous event (grants made at time zero, before the

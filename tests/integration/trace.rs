@@ -5,7 +5,7 @@
 
 use crate::support::cgtsim;
 use cgtsim::engine::{Kernel, RunLength, Streams, run, run_observed};
-use cgtsim::model::Facility;
+use cgtsim::model::{Blueprint, Facility};
 
 /// `cgtsim trace SCENARIO --out OUT ARGS...`.
 fn trace(scenario: &str, out: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -158,15 +158,16 @@ fn stepping_a_run_an_event_at_a_time_gives_what_the_whole_run_gives() {
             warmup: sc.spec.warmup,
             horizon: sc.spec.horizon,
         };
+        let blueprint = Blueprint::new(&sc.spec).unwrap();
         let whole = {
             let mut k = Kernel::new();
-            let mut f = Facility::new(&sc.spec, &mut k, Streams::new(sc.seed, 3)).unwrap();
+            let mut f = Facility::new(&blueprint, &mut k, Streams::new(sc.seed, 3)).unwrap();
             let end = run(&mut f, &mut k, length);
             (end, k.events_processed(), f.results(&k))
         };
         let stepped = {
             let mut k = Kernel::new();
-            let mut f = Facility::new(&sc.spec, &mut k, Streams::new(sc.seed, 3)).unwrap();
+            let mut f = Facility::new(&blueprint, &mut k, Streams::new(sc.seed, 3)).unwrap();
             let mut steps = 0u64;
             let end = run_observed(&mut f, &mut k, length, |_, _| steps += 1);
             assert_eq!(steps, k.events_processed(), "{name}");

@@ -117,7 +117,7 @@ impl Facility<'_> {
         }
         let ti = self.task_of(c, None);
         let t = &self.tasks[ti];
-        let req = k.request(&t.needs, t.priority, token(c, None));
+        let req = k.request(t.needs, t.priority, token(c, None));
         self.entities[c as usize].request = req;
         if k.is_waiting(req) {
             self.entities[c as usize].queued = true;

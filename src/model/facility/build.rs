@@ -1,6 +1,7 @@
-//! Building a replication's facility from its spec: the pools on the kernel, the tasks
-//! with their random streams (one per source, named by the spec's path), the per-product
-//! chains and statistics.
+//! Building a replication's facility: once per spec, its [`Blueprint`] (calendars,
+//! tasks with the names of their random streams, step plans, arrival sources), which
+//! every replication borrows; then per replication the pools on the kernel, the streams
+//! (one per source, named by the spec's path), the per-product chains and statistics.
 //!
 //! This module must not parse files or print.
 
@@ -9,7 +10,7 @@ use super::booking::BookingsRt;
 use super::hazards::HazardsRt;
 use super::milestones::MilestonesRt;
 use super::network::{self, NetRt, StepRt};
-use super::{ChainRt, Ev, Facility, Flow, ProductRt, StepPlan, TaskRt, series};
+use super::{Chain, ChainRt, Ev, Facility, Flow, ProductRt, StepPlan, TaskPlan, TaskRt, series};
 use std::sync::Arc;
 
 use crate::engine::pool::MAX_NEEDS;
@@ -20,31 +21,236 @@ use crate::engine::{
 use crate::model::check::SpecError;
 use crate::model::spec::{At, Failure, Spec, StepKind, StepSpec, Task};
 
-impl<'s> Facility<'s> {
-    /// Builds the model and its pools on `kernel`, drawing from `streams`. The spec
-    /// should have passed [`Spec::validate`]; a pool that cannot be built is an error.
-    pub fn new(
-        spec: &'s Spec,
-        kernel: &mut Kernel<Ev>,
-        streams: Streams,
-    ) -> Result<Facility<'s>, SpecError> {
-        Self::with_calendars(spec, &calendars(spec)?, kernel, streams)
+/// What every replication of a spec builds its facility from, made once (see
+/// `model::Prepared`): the resources' calendars; the tasks with their pools, durations,
+/// failure rules and the names of their random streams; each chain's step plans; the
+/// arrival sources with the plants their patients may go to. Nothing in it changes while
+/// replications run. (Built for every replication, the tasks alone took 7 % of the
+/// instructions of the bundled network's run: it has 246.)
+pub struct Blueprint<'s> {
+    spec: &'s Spec,
+    calendars: Vec<Option<Arc<Calendar>>>,
+    tasks: Vec<TaskPlan>,
+    /// Per task, the ids of its duration, touch and failure streams (`None`: the task
+    /// never draws from it).
+    task_streams: Vec<[Option<u64>; 3]>,
+    plans: Vec<StepPlan>,
+    /// Per product, per chain (`Chain` order): where its plans start in `plans`, and
+    /// how each step finds its task at the patient's sites.
+    chains: Vec<Vec<(u32, Vec<StepRt>)>>,
+    sources: Vec<network::SourcePlan>,
+    max_assays: usize,
+    max_steps: usize,
+    max_rules: usize,
+    /// Per task, priced: its product and the cost of a run of it (assays).
+    run_price: Vec<(u16, f64)>,
+    /// A stream for the tasks that never draw from one of theirs.
+    unused: Rng,
+}
+
+impl<'s> Blueprint<'s> {
+    /// The blueprint of `spec` (which should have passed [`Spec::validate`]); an error
+    /// names the resource whose calendar cannot be built.
+    pub fn new(spec: &'s Spec) -> Result<Blueprint<'s>, SpecError> {
+        let mut bp = Blueprint {
+            spec,
+            calendars: calendars(spec)?,
+            tasks: Vec::new(),
+            task_streams: Vec::new(),
+            plans: Vec::new(),
+            chains: Vec::new(),
+            sources: network::source_plans(spec),
+            max_assays: 0,
+            max_steps: 0,
+            max_rules: 0,
+            run_price: Vec::new(),
+            unused: Streams::new(0, 0).stream(0),
+        };
+        for (pi, p) in spec.products.iter().enumerate() {
+            let product = SourceName::new().and("products.").and(&p.name).and(".");
+            let mut chains = Vec::new();
+            let delivery = p.allogeneic.as_ref().map(|a| a.delivery.as_slice());
+            for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
+                let Some(steps) = steps else { continue };
+                bp.max_steps = bp.max_steps.max(steps.len());
+                let plan_at = bp.plans.len() as u32;
+                let mut step_at = Vec::with_capacity(steps.len());
+                // Failures are counted per step and assay, whatever the site or lane.
+                let mut rules = 0;
+                for (i, s) in steps.iter().enumerate() {
+                    let first = bp.tasks.len();
+                    bp.plans.push(StepPlan {
+                        task: first as u32,
+                        assays: match &s.kind {
+                            StepKind::Assays(list) => list.len() as u16,
+                            _ => 0,
+                        },
+                        last: i + 1 == steps.len(),
+                    });
+                    let path = product.and(prefix).and(".").and(&s.name);
+                    step_at.push(bp.add_step(s, &p.priority, path));
+                    let width = match &s.kind {
+                        StepKind::Assays(list) => list.len(),
+                        _ => 1,
+                    };
+                    for (i, t) in bp.tasks[first..].iter_mut().enumerate() {
+                        t.rule = (rules + i % width) as u16;
+                    }
+                    if let Some(c) = &spec.costs {
+                        let n = bp.tasks.len();
+                        bp.run_price.resize(n, (pi as u16, 0.0));
+                        if let StepKind::Assays(list) = &s.kind {
+                            for i in 0..n - first {
+                                let name = &list[i % width].name;
+                                bp.run_price[first + i].1 = (c.assays.iter())
+                                    .filter(|a| a.product == pi && &a.assay == name)
+                                    .map(|a| a.per_run)
+                                    .sum();
+                            }
+                        }
+                    }
+                    rules += width;
+                }
+                bp.max_rules = bp.max_rules.max(rules);
+                chains.push((plan_at, step_at));
+            }
+            bp.chains.push(chains);
+        }
+        Ok(bp)
     }
 
-    /// [`Facility::new`] with the resources' calendars built already ([`calendars`]):
-    /// the replications of one spec share them.
-    pub fn with_calendars(
-        spec: &'s Spec,
-        calendars: &[Option<Arc<Calendar>>],
+    /// The spec it was made from.
+    pub fn spec(&self) -> &'s Spec {
+        self.spec
+    }
+
+    /// How each step of `product`'s `chain` finds its task.
+    pub(super) fn step_at(&self, product: u16, chain: Chain) -> &[StepRt] {
+        &self.chains[usize::from(product)][chain as usize].1
+    }
+
+    /// Adds the tasks of step `s` (named below `path`): one per kind, at each site it
+    /// runs at, or one per lane and mode of a transport step; returns how the step finds
+    /// its task.
+    fn add_step(&mut self, s: &StepSpec, priority: &[i32], path: SourceName) -> StepRt {
+        let spec = self.spec;
+        match (&s.at, &s.kind) {
+            (At::Sited(place, kinds), _) => {
+                let bases = kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(site, kind)| match kind {
+                        Some(kind) => {
+                            let name = &spec.network.sites[site].name;
+                            let first = self.tasks.len() as u32;
+                            self.add_kind(s, kind, priority, path.and(".at.").and(name));
+                            first
+                        }
+                        None => u32::MAX,
+                    })
+                    .collect();
+                StepRt::Sited(*place, bases)
+            }
+            (At::Listed, StepKind::Transport(t)) => {
+                let mut bases = Vec::with_capacity(spec.network.lanes.len());
+                let sites = &spec.network.sites;
+                for l in &spec.network.lanes {
+                    bases.push(self.tasks.len() as u32);
+                    for m in &l.modes {
+                        let here = (path.and(".lanes.").and(&sites[l.from].name))
+                            .and(".")
+                            .and(&sites[l.to].name)
+                            .and(".")
+                            .and(&m.name);
+                        self.add_task(&m.task, None, priority, here);
+                    }
+                }
+                StepRt::Transport(*t, bases)
+            }
+            (At::Listed, kind) => {
+                self.add_kind(s, kind, priority, path);
+                StepRt::Listed
+            }
+        }
+    }
+
+    /// Adds the tasks of one kind of step `s` (a work step's one, an assay step's one per
+    /// assay), with streams named below `path`.
+    fn add_kind(&mut self, s: &StepSpec, kind: &StepKind, priority: &[i32], path: SourceName) {
+        match kind {
+            StepKind::Work(task, failure) => {
+                self.add_task(task, *failure, priority, path);
+                // Seized resources are granted with the step's own.
+                let t = self.tasks.last_mut().expect("just added");
+                for &(r, u) in &s.seize {
+                    t.needs.push((PoolId(r as u32), u));
+                    t.seize_pools.push(PoolId(r as u32));
+                    t.holds_to_end = true;
+                }
+            }
+            StepKind::Assays(list) => {
+                for a in list {
+                    let path = path.and(".assays.").and(&a.name);
+                    self.add_task(&a.task, a.failure, priority, path);
+                }
+                self.max_assays = self.max_assays.max(list.len());
+            }
+            StepKind::Transport(_) => unreachable!("legs take their tasks from the lanes"),
+        }
+    }
+
+    /// Adds a task whose streams are named below `path`.
+    fn add_task(
+        &mut self,
+        task: &Task,
+        failure: Option<Failure>,
+        priority: &[i32],
+        path: SourceName,
+    ) {
+        let needs: Vec<(PoolId, u32)> = task
+            .uses
+            .iter()
+            .chain(&task.touch_uses)
+            .map(|&(r, u)| (PoolId(r as u32), u))
+            .collect();
+        assert!(
+            needs.len() <= MAX_NEEDS,
+            "the scenario compiler limits resources per step"
+        );
+        let stream = |what: &str| path.and(".").and(what).id();
+        self.task_streams.push([
+            Some(stream("duration")),
+            task.touch.is_some().then(|| stream("touch")),
+            failure.is_some().then(|| stream("failure")),
+        ]);
+        self.tasks.push(TaskPlan {
+            priority: needs.first().map_or(0, |&(r, _)| priority[r.0 as usize]),
+            needs,
+            touch_pools: task
+                .touch_uses
+                .iter()
+                .map(|&(r, _)| PoolId(r as u32))
+                .collect(),
+            holds_to_end: !task.uses.is_empty(),
+            seize_pools: Vec::new(),
+            duration: task.duration.clone(),
+            touch: task.touch.clone(),
+            failure,
+            rule: 0,
+        });
+    }
+}
+
+impl<'s> Facility<'s> {
+    /// Builds one replication's model from `blueprint`, and its pools on `kernel`,
+    /// drawing from `streams`. A pool that cannot be built is an error.
+    pub fn new(
+        blueprint: &'s Blueprint<'s>,
         kernel: &mut Kernel<Ev>,
         streams: Streams,
     ) -> Result<Facility<'s>, SpecError> {
-        assert_eq!(
-            calendars.len(),
-            spec.resources.len(),
-            "one calendar per resource"
-        );
-        for (r, calendar) in spec.resources.iter().zip(calendars) {
+        let spec = blueprint.spec;
+        for (r, calendar) in spec.resources.iter().zip(&blueprint.calendars) {
             let breakdowns = r.breakdowns.as_ref().map(|b| Breakdowns {
                 time_between: b.time_between.clone(),
                 repair: b.repair.clone(),
@@ -66,112 +272,37 @@ impl<'s> Facility<'s> {
             .iter()
             .map(|r| streams.stream(resource(&r.name).and(".changeover").id()))
             .collect();
-        let mut tasks = Vec::new();
-        let mut plans = Vec::new();
+        let stream =
+            |id: Option<u64>| id.map_or_else(|| blueprint.unused.clone(), |id| streams.stream(id));
+        let tasks = (blueprint.tasks.iter().zip(&blueprint.task_streams))
+            .map(|(t, &[duration, touch, failure])| TaskRt {
+                needs: &t.needs,
+                touch_pools: &t.touch_pools,
+                holds_to_end: t.holds_to_end,
+                seize_pools: &t.seize_pools,
+                priority: t.priority,
+                duration: &t.duration,
+                touch: t.touch.as_ref(),
+                failure: t.failure,
+                rule: t.rule,
+                duration_rng: stream(duration),
+                touch_rng: stream(touch),
+                failure_rng: stream(failure),
+            })
+            .collect();
         let mut products = Vec::new();
-        let mut max_assays = 0;
-        let mut max_steps = 0;
-        let mut max_rules = 0;
-        // Per task, priced: its product and the cost of a run of it (assays).
-        let mut run_price: Vec<(u16, f64)> = Vec::new();
         for (pi, p) in spec.products.iter().enumerate() {
             let product = SourceName::new().and("products.").and(&p.name).and(".");
             let stream = |name: SourceName| streams.stream(name.id());
-            let mut chains = Vec::new();
-            let delivery = p.allogeneic.as_ref().map(|a| a.delivery.as_slice());
-            for (prefix, steps) in [("steps", Some(p.steps.as_slice())), ("delivery", delivery)] {
-                let Some(steps) = steps else { continue };
-                max_steps = max_steps.max(steps.len());
-                let plan_at = plans.len() as u32;
-                let mut step_at = Vec::with_capacity(steps.len());
-                // Failures are counted per step and assay, whatever the site or lane.
-                let mut rules = 0;
-                for (i, s) in steps.iter().enumerate() {
-                    plans.push(StepPlan {
-                        task: tasks.len() as u32,
-                        assays: match &s.kind {
-                            StepKind::Assays(list) => list.len() as u16,
-                            _ => 0,
-                        },
-                        last: i + 1 == steps.len(),
-                    });
-                    let path = product.and(prefix).and(".").and(&s.name);
-                    let mut add = |kind: &StepKind, path: SourceName| {
-                        let first = tasks.len() as u32;
-                        let n = add_kind(&mut tasks, s, kind, &p.priority, path, &stream);
-                        max_assays = max_assays.max(n);
-                        first
-                    };
-                    step_at.push(match (&s.at, &s.kind) {
-                        (At::Sited(place, kinds), _) => {
-                            let bases = kinds
-                                .iter()
-                                .enumerate()
-                                .map(|(site, kind)| match kind {
-                                    Some(kind) => {
-                                        let name = &spec.network.sites[site].name;
-                                        add(kind, path.and(".at.").and(name))
-                                    }
-                                    None => u32::MAX,
-                                })
-                                .collect();
-                            StepRt::Sited(*place, bases)
-                        }
-                        (At::Listed, StepKind::Transport(t)) => {
-                            let mut bases = Vec::with_capacity(spec.network.lanes.len());
-                            for l in &spec.network.lanes {
-                                bases.push(tasks.len() as u32);
-                                let sites = &spec.network.sites;
-                                for m in &l.modes {
-                                    let here = (path.and(".lanes.").and(&sites[l.from].name))
-                                        .and(".")
-                                        .and(&sites[l.to].name)
-                                        .and(".")
-                                        .and(&m.name);
-                                    tasks.push(task_rt(&m.task, None, &p.priority, |what| {
-                                        stream(here.and(".").and(what))
-                                    }));
-                                }
-                            }
-                            StepRt::Transport(*t, bases)
-                        }
-                        (At::Listed, kind) => {
-                            add(kind, path);
-                            StepRt::Listed
-                        }
-                    });
-                    let width = match &s.kind {
-                        StepKind::Assays(list) => list.len(),
-                        _ => 1,
-                    };
-                    let first = plans.last().expect("just pushed").task as usize;
-                    for (i, t) in tasks[first..].iter_mut().enumerate() {
-                        t.rule = (rules + i % width) as u16;
-                    }
-                    if let Some(c) = &spec.costs {
-                        run_price.resize(tasks.len(), (pi as u16, 0.0));
-                        if let StepKind::Assays(list) = &s.kind {
-                            for i in 0..tasks.len() - first {
-                                let name = &list[i % width].name;
-                                run_price[first + i].1 = (c.assays.iter())
-                                    .filter(|a| a.product == pi && &a.assay == name)
-                                    .map(|a| a.per_run)
-                                    .sum();
-                            }
-                        }
-                    }
-                    rules += width;
-                }
-                max_rules = max_rules.max(rules);
-                let n = steps.len();
-                chains.push(ChainRt {
-                    plan_at,
-                    step_at,
-                    step_wait: vec![0; n],
-                    step_work: vec![0; n],
+            let chains = blueprint.chains[pi]
+                .iter()
+                .map(|(plan_at, step_at)| ChainRt {
+                    plan_at: *plan_at,
+                    step_wait: vec![0; step_at.len()],
+                    step_work: vec![0; step_at.len()],
                     finished: 0,
-                });
-            }
+                })
+                .collect();
             products.push(ProductRt {
                 patience_rng: stream(product.and("patience")),
                 chains,
@@ -196,14 +327,14 @@ impl<'s> Facility<'s> {
                 bookings: BookingsRt::new(p),
             });
         }
-        let sources = network::sources(spec, &streams);
+        let sources = network::sources(spec, &blueprint.sources, &streams);
+        let max_steps = blueprint.max_steps;
         let mut net = NetRt::new(spec, max_steps);
         if let Some(net) = &mut net {
-            let chains: Vec<&[StepRt]> = products
-                .iter()
-                .flat_map(|p: &ProductRt| p.chains.iter().map(|ch| ch.step_at.as_slice()))
+            let chains: Vec<&[StepRt]> = (blueprint.chains.iter().flatten())
+                .map(|(_, step_at)| step_at.as_slice())
                 .collect();
-            net.map_legs(spec, &chains, &tasks);
+            net.map_legs(spec, &chains, &blueprint.tasks);
         }
         let with_extras = !spec.slots.is_empty()
             || all_steps(spec).any(|s| !s.seize.is_empty() || s.booking.is_some());
@@ -219,7 +350,7 @@ impl<'s> Facility<'s> {
             .map(|p| 2 * p.milestones.len())
             .max()
             .unwrap_or(0);
-        let ledger = super::costs::Ledger::new(spec, run_price);
+        let ledger = super::costs::Ledger::new(spec, blueprint.run_price.clone());
         Ok(Facility {
             draws_on_arrival: spec
                 .products
@@ -255,8 +386,9 @@ impl<'s> Facility<'s> {
             next_ticket: 1,
             series: spec.timeseries.map(|p| series::SeriesRec::new(p, spec)),
             changeover_rng,
+            blueprint,
             tasks,
-            plans,
+            plans: &blueprint.plans,
             held: vec![0; spec.products.len() * spec.resources.len()],
             ledger,
             products,
@@ -267,7 +399,7 @@ impl<'s> Facility<'s> {
             born: 0,
             free: Vec::with_capacity(1024),
             attempts: Vec::new(),
-            max_rules,
+            max_rules: blueprint.max_rules,
             step_times: Vec::new(),
             marks: Vec::new(),
             clocks: Vec::new(),
@@ -275,7 +407,7 @@ impl<'s> Facility<'s> {
             max_marks,
             max_steps,
             assays: Vec::new(),
-            max_assays,
+            max_assays: blueprint.max_assays,
         })
     }
 }
@@ -310,45 +442,9 @@ fn reservations(spec: &Spec) -> Vec<Reservations> {
         .collect()
 }
 
-fn task_rt(
-    task: &Task,
-    failure: Option<Failure>,
-    priority: &[i32],
-    mut stream: impl FnMut(&str) -> Rng,
-) -> TaskRt {
-    let needs: Vec<(PoolId, u32)> = task
-        .uses
-        .iter()
-        .chain(&task.touch_uses)
-        .map(|&(r, u)| (PoolId(r as u32), u))
-        .collect();
-    assert!(
-        needs.len() <= MAX_NEEDS,
-        "the scenario compiler limits resources per step"
-    );
-    TaskRt {
-        priority: needs.first().map_or(0, |&(r, _)| priority[r.0 as usize]),
-        needs,
-        touch_pools: task
-            .touch_uses
-            .iter()
-            .map(|&(r, _)| PoolId(r as u32))
-            .collect(),
-        holds_to_end: !task.uses.is_empty(),
-        seize_pools: Vec::new(),
-        duration: task.duration.clone(),
-        touch: task.touch.clone(),
-        failure,
-        rule: 0,
-        duration_rng: stream("duration"),
-        touch_rng: stream("touch"),
-        failure_rng: stream("failure"),
-    }
-}
-
-/// The calendars of `spec`'s resources, built once for all its replications (see
-/// `model::Prepared`). An error names the resource whose calendar cannot be built.
-pub fn calendars(spec: &Spec) -> Result<Vec<Option<Arc<Calendar>>>, SpecError> {
+/// The calendars of `spec`'s resources. An error names the resource whose calendar
+/// cannot be built.
+fn calendars(spec: &Spec) -> Result<Vec<Option<Arc<Calendar>>>, SpecError> {
     spec.resources
         .iter()
         .map(|r| match &r.calendar {
@@ -372,40 +468,4 @@ fn at_resource(name: &str, e: &dyn std::fmt::Display) -> SpecError {
 /// The start of the names of resource `name`'s random sources.
 fn resource(name: &str) -> SourceName {
     SourceName::new().and("resources.").and(name)
-}
-
-/// Adds the tasks of one kind of step `s` (a work step's one, an assay step's one per
-/// assay), with streams named below `path`; returns the number of assays (0 for work).
-fn add_kind(
-    tasks: &mut Vec<TaskRt>,
-    s: &StepSpec,
-    kind: &StepKind,
-    priority: &[i32],
-    path: SourceName,
-    stream: &dyn Fn(SourceName) -> Rng,
-) -> usize {
-    match kind {
-        StepKind::Work(task, failure) => {
-            tasks.push(task_rt(task, *failure, priority, |what| {
-                stream(path.and(".").and(what))
-            }));
-            // Seized resources are granted with the step's own.
-            let t = tasks.last_mut().expect("just added");
-            for &(r, u) in &s.seize {
-                t.needs.push((PoolId(r as u32), u));
-                t.seize_pools.push(PoolId(r as u32));
-                t.holds_to_end = true;
-            }
-            0
-        }
-        StepKind::Assays(list) => {
-            for a in list {
-                tasks.push(task_rt(&a.task, a.failure, priority, |what| {
-                    stream(path.and(".assays.").and(&a.name).and(".").and(what))
-                }));
-            }
-            list.len()
-        }
-        StepKind::Transport(_) => unreachable!("legs take their tasks from the lanes"),
-    }
 }

@@ -5,7 +5,7 @@
 //!
 //! This module must not parse files or print.
 
-use super::{Chain, Ev, Facility, TaskRt};
+use super::{Chain, Ev, Facility, TaskPlan};
 use crate::engine::{Kernel, Rng, Tally, Time, TimeWeighted};
 use crate::model::metrics::{LaneStat, SiteStat};
 use crate::model::spec::{
@@ -30,10 +30,10 @@ pub(super) struct SourceRt<'s> {
     pub issued: u64,
     /// Plants this source's patients may go to, with their inbound time in ticks, by
     /// inbound time then site order (ties go to the first).
-    pub candidates: Vec<(u16, f64)>,
+    pub candidates: &'s [(u16, f64)],
     /// Routing by cost: per candidate, its planned time from the routing step on (ticks)
     /// and its variable cost ([`Spec::plan`](crate::model::Spec::plan)); empty otherwise.
-    pub plans: Vec<(f64, f64)>,
+    pub plans: &'s [(f64, f64)],
 }
 
 /// How a step of a chain finds its task: as listed, per site, or per lane and mode.
@@ -253,7 +253,7 @@ impl NetRt {
     /// Marks the tasks of every transport step of `chains` with their lane and mode.
     /// Marks the tasks of every transport step of `chains` with their lane, mode and fresh
     /// limit, and keeps every task's mean duration.
-    pub(super) fn map_legs(&mut self, spec: &Spec, chains: &[&[StepRt]], tasks: &[TaskRt]) {
+    pub(super) fn map_legs(&mut self, spec: &Spec, chains: &[&[StepRt]], tasks: &[TaskPlan]) {
         self.task_leg = vec![(u16::MAX, u16::MAX); tasks.len()];
         self.task_limit = vec![None; tasks.len()];
         self.task_mean = tasks.iter().map(|t| t.duration.mean()).collect();
@@ -272,28 +272,40 @@ impl NetRt {
     }
 }
 
-/// The arrival sources of `spec`: per product, its own arrivals, or one per site of its
-/// demand (streams named by product and site).
-pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> Vec<SourceRt<'s>> {
+/// An arrival source as every replication starts it: per product, its own arrivals, or
+/// one per site of its demand, with the name of its stream and the plants its patients
+/// may go to.
+pub(super) struct SourcePlan {
+    product: u16,
+    /// The product's demand at one site (its index in `demand`), or `None`: the product's
+    /// own arrivals.
+    demand: Option<usize>,
+    collection: u16,
+    treatment: u16,
+    stream: u64,
+    candidates: Vec<(u16, f64)>,
+    plans: Vec<(f64, f64)>,
+}
+
+/// The arrival sources of `spec` (streams named by product and site).
+pub(super) fn source_plans(spec: &Spec) -> Vec<SourcePlan> {
     use crate::engine::SourceName;
     let product = |name: &str| SourceName::new().and("products.").and(name);
     let mut out = Vec::new();
     for (pi, p) in spec.products.iter().enumerate() {
         if p.demand.is_empty() {
-            out.push(SourceRt {
+            out.push(SourcePlan {
                 product: pi as u16,
-                arrivals: &p.arrivals,
-                window: p.window,
+                demand: None,
                 collection: NO_SITE,
                 treatment: NO_SITE,
-                rng: streams.stream(product(&p.name).and(".arrivals").id()),
-                issued: 0,
+                stream: product(&p.name).and(".arrivals").id(),
                 candidates: Vec::new(),
                 plans: Vec::new(),
             });
             continue;
         }
-        for d in &p.demand {
+        for (di, d) in p.demand.iter().enumerate() {
             let site = &spec.network.sites[d.site].name;
             let treatment = d.treated_at.unwrap_or(d.site);
             let mut candidates: Vec<(u16, f64)> = Vec::new();
@@ -327,24 +339,49 @@ pub(super) fn sources<'s>(spec: &'s Spec, streams: &crate::engine::Streams) -> V
                         .collect();
                 }
             }
-            out.push(SourceRt {
+            out.push(SourcePlan {
                 product: pi as u16,
-                arrivals: &d.arrivals,
-                window: d.window,
+                demand: Some(di),
                 collection: d.site as u16,
                 treatment: treatment as u16,
-                rng: streams.stream(
-                    (product(&p.name).and(".demand.").and(site))
-                        .and(".arrivals")
-                        .id(),
-                ),
-                issued: 0,
+                stream: (product(&p.name).and(".demand.").and(site))
+                    .and(".arrivals")
+                    .id(),
                 candidates,
                 plans,
             });
         }
     }
     out
+}
+
+/// The arrival sources of one replication, drawing from `streams`.
+pub(super) fn sources<'s>(
+    spec: &'s Spec,
+    plans: &'s [SourcePlan],
+    streams: &crate::engine::Streams,
+) -> Vec<SourceRt<'s>> {
+    plans
+        .iter()
+        .map(|s| {
+            let p = &spec.products[usize::from(s.product)];
+            let (arrivals, window) = match s.demand {
+                None => (&p.arrivals, p.window),
+                Some(d) => (&p.demand[d].arrivals, p.demand[d].window),
+            };
+            SourceRt {
+                product: s.product,
+                arrivals,
+                window,
+                collection: s.collection,
+                treatment: s.treatment,
+                rng: streams.stream(s.stream),
+                issued: 0,
+                candidates: &s.candidates,
+                plans: &s.plans,
+            }
+        })
+        .collect()
 }
 
 impl Facility<'_> {
@@ -446,9 +483,8 @@ impl Facility<'_> {
     /// leg's mode chosen now if `choose`, else its first admissible mode).
     pub(super) fn resolve(&self, c: u32, step: usize, choose: bool, now: Time) -> usize {
         let e = &self.entities[c as usize];
-        let ch = &self.products[e.product as usize].chains[e.chain as usize];
-        let base = self.plans[ch.plan_at as usize + step].task as usize;
-        match &ch.step_at[step] {
+        let base = self.plans[e.plan_at as usize + step].task as usize;
+        match &self.blueprint.step_at(e.product, e.chain)[step] {
             StepRt::Listed => base,
             StepRt::Sited(place, bases) => bases[self.sites_of(c).of(*place)] as usize,
             StepRt::Transport(t, bases) => {

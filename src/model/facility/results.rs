@@ -304,7 +304,7 @@ impl Facility<'_> {
             }
             if let Some(s) = self.extras.get(c).and_then(|x| x.seized) {
                 let t = &self.tasks[s.task as usize];
-                for &(p, u) in &t.needs {
+                for &(p, u) in t.needs {
                     if t.seize_pools.contains(&p) {
                         held[e.product as usize * n_res + p.0 as usize] +=
                             u128::from(u) * u128::from(from_window(s.since));
@@ -313,7 +313,7 @@ impl Facility<'_> {
             }
             let mut open = |ti: usize, touch_over: bool, since: Time| {
                 let t = &self.tasks[ti];
-                for &(p, u) in &t.needs {
+                for &(p, u) in t.needs {
                     if !(touch_over && t.touch_pools.contains(&p)) {
                         held[e.product as usize * n_res + p.0 as usize] +=
                             u128::from(u) * u128::from(from_window(since));

@@ -10,7 +10,7 @@
 //! This module must not write files or know formats.
 
 use super::network::StepRt;
-use super::{Chain, Ev, Facility};
+use super::{Blueprint, Chain, Ev, Facility};
 use crate::engine::{Event, Kernel, RunEnd, RunLength, Streams, Time, advance, begin};
 use crate::model::RunError;
 use crate::model::spec::{Spec, StepKind};
@@ -61,8 +61,9 @@ pub fn trace_replication(
     let mut k = Kernel::new();
     // Every shift change of every pool is a row.
     k.set_lazy_calendars(false);
-    let mut f = Facility::new(spec, &mut k, streams)
-        .map_err(|e| TraceError::Run(RunError::Invalid(vec![e])))?;
+    let invalid = |e| TraceError::Run(RunError::Invalid(vec![e]));
+    let blueprint = Blueprint::new(spec).map_err(invalid)?;
+    let mut f = Facility::new(&blueprint, &mut k, streams).map_err(invalid)?;
     let length = RunLength {
         warmup: spec.warmup,
         horizon: spec.horizon,
@@ -165,12 +166,11 @@ impl Facility<'_> {
     /// Where task `ti` of entity `c` runs: its site, or its lane and mode.
     fn place_of(&self, c: u32, ti: usize) -> String {
         let e = &self.entities[c as usize];
-        let ch = &self.products[e.product as usize].chains[e.chain as usize];
         let Some(net) = &self.net else {
             return String::new();
         };
         let sites = &self.spec.network.sites;
-        match &ch.step_at[e.step as usize] {
+        match &self.blueprint.step_at(e.product, e.chain)[e.step as usize] {
             StepRt::Listed => String::new(),
             StepRt::Sited(place, _) => sites[self.sites_of(c).of(*place)].name.clone(),
             StepRt::Transport(..) => {

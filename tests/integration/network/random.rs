@@ -4,7 +4,7 @@
 //! number of threads.
 use cgtsim::engine::{Kernel, RunEnd, RunLength, Streams, Time, run_observed};
 use cgtsim::experiment::simulate;
-use cgtsim::model::{CostCategory, Facility, metric_names};
+use cgtsim::model::{Blueprint, CostCategory, Facility, metric_names};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -191,7 +191,8 @@ proptest! {
         };
         let spec = &sc.spec;
         let mut k = Kernel::new();
-        let mut f = Facility::new(spec, &mut k, Streams::new(seed, 0)).unwrap();
+        let blueprint = Blueprint::new(spec).unwrap();
+        let mut f = Facility::new(&blueprint, &mut k, Streams::new(seed, 0)).unwrap();
         let mut failures = Vec::new();
         let mut last = Time::ZERO;
         let length = RunLength { warmup: spec.warmup, horizon: spec.horizon };

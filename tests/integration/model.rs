@@ -173,6 +173,48 @@ const GOLDEN: &str = r#"
         duration = "1d"
 "#;
 
+/// Every random source has a stream of its own (common random numbers): a failure rule
+/// added to a step draws on the step's own `failure` stream, so the step's `touch` and
+/// `duration` draws, and with a rule that never fires every result, stay as they were.
+/// (The streams are named, not counted: a replication seeds only those its tasks draw.)
+#[test]
+fn a_failure_rule_leaves_the_touch_and_work_draws_of_its_step_as_they_were() {
+    let base = r#"
+[simulation]
+horizon = "200d"
+replications = 3
+seed = 7
+
+[resources]
+suite = { capacity = 2 }
+operator = { capacity = 1 }
+
+[[products]]
+name = "p"
+type = "autologous"
+arrivals = { rate = 0.8, per = "day" }
+
+  [[products.steps]]
+  name = "make"
+  uses = ["suite"]
+  touch_uses = ["operator"]
+  touch = { exponential = { mean = "6h" } }
+  duration = { exponential = { mean = "2d" } }
+"#;
+    let with_rule = format!(
+        "{base}  failure = {{ probability = 1e-12, retry_from = \"make\", max_attempts = 2 }}\n"
+    );
+    let (without, _) = run_scenario(base, None);
+    let (with, _) = run_scenario(&with_rule, None);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(without.len(), with.len());
+    for (name, values) in &without {
+        assert_eq!(bits(values), bits(&with[name]), "{name}");
+    }
+    // The draws are random: the operator's waits are not all alike.
+    assert!(without["resources.operator.wait.mean"][0] > 0.0);
+}
+
 #[test]
 fn golden_chain_with_touch_time_changeover_and_assays() {
     let (m, events) = run_scenario(GOLDEN, None);

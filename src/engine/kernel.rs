@@ -78,10 +78,25 @@ impl<E: Copy> Default for Kernel<E> {
 impl<E: Copy> Kernel<E> {
     /// An empty kernel at time zero.
     pub fn new() -> Self {
+        Self::with_parts(EventQueue::with_capacity(1024), Pools::new())
+    }
+
+    /// An empty kernel at time zero, as [`Kernel::new`], that keeps the memory of this
+    /// one: its event list's, and its pools' for the pools added next (their queues and
+    /// wait tallies, whose quantile buckets then grow without reallocating). What a
+    /// worker running one replication after another reuses; the results are those of a
+    /// new kernel.
+    pub fn recycled(self) -> Self {
+        let mut queue = self.queue;
+        queue.clear();
+        Self::with_parts(queue, self.pools.recycled())
+    }
+
+    fn with_parts(queue: EventQueue<Event<E>>, pools: Pools) -> Self {
         Kernel {
             now: Time::ZERO,
-            queue: EventQueue::with_capacity(1024),
-            pools: Pools::new(),
+            queue,
+            pools,
             end: Time::NEVER,
             events: 0,
             started: false,

@@ -215,6 +215,9 @@ pub struct Pools {
     /// `u32::MAX` during any other event: the changes of the same instant of pools
     /// numbered below it have been applied, the others not yet.
     changing: u32,
+    /// The pools of a previous run, last first, whose queues and tallies the pools added
+    /// next reuse (see [`Pools::recycled`]).
+    spare: Vec<Pool>,
 }
 
 /// One pool's state and statistics.
@@ -275,6 +278,22 @@ impl Pools {
             lags: false,
             end: Time::NEVER,
             changing: u32::MAX,
+            spare: Vec::new(),
+        }
+    }
+
+    /// No pools yet, as [`Pools::new`], keeping the memory of these: the pools added
+    /// next take the queues and the wait tallies (emptied) of these in order, so that a
+    /// tally's quantile buckets need not be allocated again as they grow.
+    pub(super) fn recycled(self) -> Pools {
+        let mut spare = self.pools;
+        spare.reverse();
+        Pools {
+            requests: emptied(self.requests),
+            free_requests: emptied(self.free_requests),
+            notices: emptied(self.notices),
+            spare,
+            ..Pools::new()
         }
     }
 
@@ -342,6 +361,17 @@ impl Pools {
                 });
             }
         }
+        // A pool of a previous run lends its memory (emptied, see `recycled`).
+        let (queue, holders, wait) = match self.spare.pop() {
+            Some(old) => {
+                let mut wait = old.wait;
+                wait.reset();
+                let mut queue = old.queue;
+                queue.clear();
+                (queue, emptied(old.holders), wait)
+            }
+            None => (VecDeque::new(), Vec::new(), Tally::new()),
+        };
         self.pools.push(Pool {
             nominal: spec.capacity,
             scheduled: spec.capacity,
@@ -354,14 +384,14 @@ impl Pools {
             lagging: false,
             area_pending: false,
             breakdowns: spec.breakdowns,
-            queue: Default::default(),
-            holders: Vec::new(),
+            queue,
+            holders,
             working_tw: TimeWeighted::new(now, 0),
             changeover_tw: TimeWeighted::new(now, 0),
             available_tw: TimeWeighted::new(now, u64::from(spec.capacity)),
             queue_tw: TimeWeighted::new(now, 0),
             peak_busy: 0,
-            wait: Tally::new(),
+            wait,
             grants: 0,
             preemptions: 0,
             withdrawn: 0,
@@ -718,6 +748,12 @@ impl Pools {
             }
         }
     }
+}
+
+/// `v` with nothing in it, its memory kept.
+fn emptied<T>(mut v: Vec<T>) -> Vec<T> {
+    v.clear();
+    v
 }
 
 fn remove_value(v: &mut Vec<u32>, x: u32) {

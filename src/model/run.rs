@@ -5,9 +5,10 @@
 //! CLI, benches, tests and library users). It must not know about threads or files.
 
 use super::check::{SpecError, limits};
-use super::facility::{Blueprint, Facility};
+use super::facility::{Blueprint, Ev, Facility};
 use super::metrics::Key;
 use super::spec::Spec;
+use std::sync::{Mutex, PoisonError};
 
 use crate::engine::{Kernel, QuantileSketch, RunEnd, RunLength, Streams, Time, run};
 
@@ -230,9 +231,16 @@ pub fn run_replication(spec: &Spec, streams: Streams) -> Result<Replication, Run
 /// What the replications of one spec share, built once: the facility's [`Blueprint`]
 /// (the resources' calendars, the tasks, the step plans, the arrival sources; built for
 /// every replication, the calendars took 3.7 % and the tasks 7 % of the instructions of
-/// the bundled network's run). Nothing in it changes while replications run.
+/// the bundled network's run), which nothing changes while replications run; and the
+/// kernels of replications that ended, for the next ones to reuse their memory (at most
+/// one per replication running at once).
 pub struct Prepared<'s> {
     blueprint: Blueprint<'s>,
+    /// Kernels whose replication ended: [`Kernel::recycled`] keeps their event lists' and
+    /// pools' memory (a pool's wait tally keeps the memory of its quantile buckets, which
+    /// otherwise reallocate as they grow in every replication). Which one a replication
+    /// gets does not change its results.
+    spare: Mutex<Vec<Kernel<Ev>>>,
 }
 
 impl<'s> Prepared<'s> {
@@ -240,13 +248,21 @@ impl<'s> Prepared<'s> {
     /// resource whose calendar cannot be built.
     pub fn new(spec: &'s Spec) -> Result<Prepared<'s>, RunError> {
         let blueprint = Blueprint::new(spec).map_err(|e| RunError::Invalid(vec![e]))?;
-        Ok(Prepared { blueprint })
+        Ok(Prepared {
+            blueprint,
+            spare: Mutex::new(Vec::new()),
+        })
     }
 
     /// Runs one replication with the random streams `streams`: the same as
     /// [`run_replication`].
     pub fn run(&self, streams: Streams) -> Result<Replication, RunError> {
-        run_with(self, streams, true)
+        // (A replication that panicked left no kernel behind: the list is whole.)
+        let spare = || self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        let kernel = spare().pop().map_or_else(Kernel::new, Kernel::recycled);
+        let (result, kernel) = run_with(self, kernel, streams, true);
+        spare().push(kernel);
+        result
     }
 }
 
@@ -257,31 +273,46 @@ pub fn run_replication_every_change(
     spec: &Spec,
     streams: Streams,
 ) -> Result<Replication, RunError> {
-    run_with(&Prepared::new(spec)?, streams, false)
+    run_with(&Prepared::new(spec)?, Kernel::new(), streams, false).0
 }
 
-fn run_with(prepared: &Prepared, streams: Streams, lazy: bool) -> Result<Replication, RunError> {
+/// Runs one replication on `kernel` (new, or recycled); gives the kernel back.
+fn run_with(
+    prepared: &Prepared,
+    mut kernel: Kernel<Ev>,
+    streams: Streams,
+    lazy: bool,
+) -> (Result<Replication, RunError>, Kernel<Ev>) {
+    let result = replicate(prepared, &mut kernel, streams, lazy);
+    (result, kernel)
+}
+
+fn replicate(
+    prepared: &Prepared,
+    kernel: &mut Kernel<Ev>,
+    streams: Streams,
+    lazy: bool,
+) -> Result<Replication, RunError> {
     let spec = prepared.blueprint.spec();
-    let mut kernel = Kernel::new();
     kernel.set_lazy_calendars(lazy);
-    let mut facility = Facility::new(&prepared.blueprint, &mut kernel, streams)
+    let mut facility = Facility::new(&prepared.blueprint, kernel, streams)
         .map_err(|e| RunError::Invalid(vec![e]))?;
     let length = RunLength {
         warmup: spec.warmup,
         horizon: spec.horizon,
     };
-    match run(&mut facility, &mut kernel, length) {
+    match run(&mut facility, kernel, length) {
         RunEnd::Completed => Ok(Replication {
-            values: facility.results(&kernel),
+            values: facility.results(kernel),
             events: kernel.events_processed(),
             tails: facility.tail_sketches(),
-            series: facility.finish_series(&kernel),
+            series: facility.finish_series(kernel),
         }),
         RunEnd::Stopped { .. } if facility.emptied() => Ok(Replication {
-            values: facility.results(&kernel),
+            values: facility.results(kernel),
             events: kernel.events_processed(),
             tails: facility.tail_sketches(),
-            series: facility.finish_series(&kernel),
+            series: facility.finish_series(kernel),
         }),
         RunEnd::Stalled { at } => Err(RunError::Stalled {
             at_days: at.as_days(),

@@ -509,8 +509,9 @@ fn every_bundled_scenario_runs() {
 /// Two replications of the scenario at `path` give bit-identical results whether idle
 /// pools apply their calendar changes when next used (the default) or every change is
 /// an event; returns true if the default handled fewer events. The default runs both
-/// replications on one [`Prepared`](cgtsim::model::Prepared) (its blueprint shared), the
-/// other builds everything for each: sharing leaves nothing behind either.
+/// replications on one [`Prepared`](cgtsim::model::Prepared) (its blueprint shared, and
+/// the second on the first one's recycled kernel), the other builds everything for each:
+/// sharing leaves nothing behind either.
 fn idle_pools_change_late_to_the_same_results(path: &std::path::Path) -> bool {
     use cgtsim::engine::Streams;
     use cgtsim::model::{Prepared, run_replication_every_change};

@@ -6,7 +6,7 @@
 //! This module must not know about models or scenario files.
 
 use super::{CapacityDrop, Pool};
-use crate::engine::stats::Tally;
+use crate::engine::stats::{Tally, u128_to_f64};
 use crate::engine::time::{TICKS_PER_DAY, Time};
 
 impl Pool {
@@ -91,7 +91,7 @@ impl Pool {
     pub fn utilisation_available(&self, now: Time) -> f64 {
         debug_assert!(!self.area_pending, "pools are read after they catch up");
         let busy = self.working_tw.area(now) + self.changeover_tw.area(now);
-        busy as f64 / self.available_tw.area(now) as f64
+        u128_to_f64(busy) / u128_to_f64(self.available_tw.area(now))
     }
     /// Waiting time from request (or preemption) to grant, in days; one value per grant.
     pub fn wait(&self) -> &Tally {
@@ -118,7 +118,7 @@ impl Pool {
     pub fn mean_wait_all(&self) -> f64 {
         let served = self.wait.moments();
         let n = served.count() + self.withdrawn;
-        let withdrawn_days = self.withdrawn_wait as f64 / TICKS_PER_DAY as f64;
+        let withdrawn_days = u128_to_f64(self.withdrawn_wait) / TICKS_PER_DAY as f64;
         (served.mean() * served.count() as f64 + withdrawn_days) / n as f64
     }
     /// Waiting charged to this pool in the window, in days: (while its calendar was
@@ -126,8 +126,8 @@ impl Pool {
     pub fn held_back_days(&self) -> (f64, f64) {
         let day = TICKS_PER_DAY as f64;
         (
-            self.held_back_closed as f64 / day,
-            self.held_back_busy as f64 / day,
+            u128_to_f64(self.held_back_closed) / day,
+            u128_to_f64(self.held_back_busy) / day,
         )
     }
     /// Ticks of `[from, to)` during which the calendar scheduled no unit.

@@ -19,6 +19,7 @@ use crate::engine::{
     Time, TimeWeighted,
 };
 use crate::model::check::SpecError;
+use crate::model::metrics::{Key, keys};
 use crate::model::spec::{At, Failure, Spec, StepKind, StepSpec, Task};
 
 /// What every replication of a spec builds its facility from, made once (see
@@ -46,6 +47,8 @@ pub struct Blueprint<'s> {
     run_price: Vec<(u16, f64)>,
     /// A stream for the tasks that never draw from one of theirs.
     unused: Rng,
+    /// What each metric of a replication measures, in the order of its values.
+    pub(super) keys: Vec<Key>,
 }
 
 impl<'s> Blueprint<'s> {
@@ -65,6 +68,7 @@ impl<'s> Blueprint<'s> {
             max_rules: 0,
             run_price: Vec::new(),
             unused: Streams::new(0, 0).stream(0),
+            keys: keys(spec),
         };
         for (pi, p) in spec.products.iter().enumerate() {
             let product = SourceName::new().and("products.").and(&p.name).and(".");

@@ -20,6 +20,7 @@
 //! This module must not print or know output formats.
 
 use super::{Ev, Facility};
+use crate::engine::stats::u128_to_f64;
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Duration, Kernel, PoolId, Time};
 use crate::model::spec::{Allocation, CostCategory, Spec};
@@ -259,7 +260,7 @@ impl Facility<'_> {
             // Held by each product (changeover excluded): its own; the rest is shared.
             let mut owned = 0.0;
             for (p, o) in own.iter_mut().enumerate() {
-                let x = held[p * n_res + r] as f64 * tick_hours * rc.per_hour_held;
+                let x = u128_to_f64(held[p * n_res + r]) * tick_hours * rc.per_hour_held;
                 *o += x;
                 owned += x;
             }
@@ -329,7 +330,7 @@ impl Facility<'_> {
             .map(|p| match c.allocation {
                 Allocation::Held => held[p * n_res..(p + 1) * n_res]
                     .iter()
-                    .map(|&h| h as f64)
+                    .map(|&h| u128_to_f64(h))
                     .sum(),
                 Allocation::Uses => ledger.uses[p] as f64,
             })

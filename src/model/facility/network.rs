@@ -6,6 +6,7 @@
 //! This module must not parse files or print.
 
 use super::{Chain, Ev, Facility, TaskPlan};
+use crate::engine::stats::u128_to_f64;
 use crate::engine::{Kernel, Rng, Tally, Time, TimeWeighted};
 use crate::model::metrics::{LaneStat, SiteStat};
 use crate::model::spec::{
@@ -104,8 +105,9 @@ pub(super) struct NetRt {
     pub committed: Vec<u32>,
     /// Per arrival source (a product, or a product at one collection site).
     pub sites: Vec<SiteRt>,
-    /// The arrival source of each (product, collection site).
-    pub by_site: std::collections::HashMap<(usize, usize), usize>,
+    /// The arrival source of each product and collection site, `[p * n_sites + site]`
+    /// (`u32::MAX`: none).
+    pub by_site: Vec<u32>,
     /// Per product and plant: patients routed there in the window, and since the start.
     pub routed: Vec<u64>,
     pub life_routed: Vec<u64>,
@@ -194,18 +196,7 @@ impl NetRt {
                     })
                 })
                 .collect(),
-            // In the order of `sources`: per product, its own or one per demand.
-            by_site: spec
-                .products
-                .iter()
-                .enumerate()
-                .flat_map(|(p, spec_p)| match spec_p.demand.is_empty() {
-                    true => vec![None],
-                    false => spec_p.demand.iter().map(|d| Some((p, d.site))).collect(),
-                })
-                .enumerate()
-                .filter_map(|(i, key)| Some((key?, i)))
-                .collect(),
+            by_site: vec![u32::MAX; n_products * n],
             routed: vec![0; n_products * n],
             life_routed: vec![0; n_products * n],
             task_leg: Vec::new(),
@@ -223,6 +214,15 @@ impl NetRt {
                 })
                 .collect(),
         };
+        // In the order of `sources`: per product, its own or one per demand.
+        let mut source = 0;
+        for (p, spec_p) in spec.products.iter().enumerate() {
+            for d in &spec_p.demand {
+                rt.by_site[p * n + d.site] = source;
+                source += 1;
+            }
+            source += u32::from(spec_p.demand.is_empty());
+        }
         // Per source, chain, step, plant and fastest-or-not (see `mean_after`).
         let size = rt.sites.len() * 2 * max_steps * n * 2;
         if size <= MAX_AFTER {
@@ -656,7 +656,11 @@ impl Facility<'_> {
 impl Facility<'_> {
     /// The arrival source of product `p`'s patients collected at `site`.
     pub(super) fn source_at(&self, p: usize, site: usize) -> usize {
-        self.net.as_ref().expect("sites have a network").by_site[&(p, site)]
+        let net = self.net.as_ref().expect("sites have a network");
+        match net.by_site[p * net.n_sites + site] {
+            u32::MAX => panic!("product {p} has no demand at site {site}"),
+            source => source as usize,
+        }
     }
 
     /// The figures of product `p`'s patients collected at `site`.
@@ -765,7 +769,7 @@ impl Facility<'_> {
         match stat {
             LaneStat::Legs => rt.legs as f64,
             LaneStat::TimeMean => {
-                rt.ticks as f64 / crate::engine::time::TICKS_PER_DAY as f64 / rt.legs as f64
+                u128_to_f64(rt.ticks) / crate::engine::time::TICKS_PER_DAY as f64 / rt.legs as f64
             }
             LaneStat::InTransitMean => rt.in_transit.mean(now),
         }

@@ -6,11 +6,12 @@
 
 use super::{Facility, ProductRt};
 use crate::engine::pool::Pool;
+use crate::engine::stats::u128_to_f64;
 use crate::engine::time::TICKS_PER_DAY;
 use crate::engine::{Kernel, Time};
 use crate::model::metrics::{
     BookingStat, Key, MilestoneStat, PatientStat, PlantStat, ResourceStat, SlotStat, StepStat,
-    StockStat, keys,
+    StockStat,
 };
 use crate::model::spec::CostCategory;
 
@@ -56,9 +57,8 @@ impl Facility<'_> {
             held,
             all_charged: kernel.pools().iter().map(charged).sum(),
         };
-        keys(self.spec)
-            .into_iter()
-            .map(|key| self.value(key, kernel, &ends))
+        (self.blueprint.keys.iter())
+            .map(|&key| self.value(key, kernel, &ends))
             .collect()
     }
 
@@ -147,7 +147,7 @@ impl Facility<'_> {
                     StepStat::WaitMean => ch.step_wait[step],
                     StepStat::WorkMean => ch.step_work[step],
                 };
-                ticks as f64 / DAY / ch.finished as f64
+                u128_to_f64(ticks) / DAY / ch.finished as f64
             }
             Key::Hazard {
                 product,
@@ -188,7 +188,9 @@ impl Facility<'_> {
                     BookingStat::Late => b.late as f64,
                     BookingStat::Refused => b.refused as f64,
                     BookingStat::Cancelled => b.cancelled as f64,
-                    BookingStat::LeadMean => b.lead as f64 / DAY / (b.on_time + b.late) as f64,
+                    BookingStat::LeadMean => {
+                        u128_to_f64(b.lead) / DAY / (b.on_time + b.late) as f64
+                    }
                 }
             }
             Key::Site {
@@ -227,7 +229,7 @@ impl Facility<'_> {
             Key::Resource(r, s) => resource(&kernel.pools()[r], s, ends),
             Key::UtilisationBy { resource, product } => {
                 let pool = &kernel.pools()[resource];
-                let held = ends.held[product * self.spec.resources.len() + resource] as f64;
+                let held = u128_to_f64(ends.held[product * self.spec.resources.len() + resource]);
                 held / (ends.window_days * DAY * f64::from(pool.nominal()))
             }
             Key::Slot(s, stat) => {
@@ -243,7 +245,7 @@ impl Facility<'_> {
                     SlotStat::Wasted => w.wasted as f64,
                     SlotStat::OpenEnd => rt.open_slots() as f64,
                     SlotStat::WaitingMean => rt.waiting.mean(now),
-                    SlotStat::WaitMean => w.wait as f64 / DAY / w.allocated as f64,
+                    SlotStat::WaitMean => u128_to_f64(w.wait) / DAY / w.allocated as f64,
                 }
             }
             Key::RunDays => ends.window_days,
@@ -378,8 +380,8 @@ fn patients(rt: &ProductRt, s: PatientStat, wip: f64, years: f64, now: Time) -> 
         PatientStat::Left => rt.left as f64,
         PatientStat::WipGrowth => rt.arrived as f64 - rt.left as f64,
         PatientStat::WipMean => rt.wip.mean(now),
-        PatientStat::WaitingMeanAll => rt.waited_all as f64 / DAY / rt.left as f64,
-        PatientStat::WaitingMeanCompleted => rt.waited_completed as f64 / DAY / done,
+        PatientStat::WaitingMeanAll => u128_to_f64(rt.waited_all) / DAY / rt.left as f64,
+        PatientStat::WaitingMeanCompleted => u128_to_f64(rt.waited_completed) / DAY / done,
         PatientStat::CompletedPerYear => done / years,
         PatientStat::V2vMean => rt.v2v.mean(),
         PatientStat::V2vP50 => rt.v2v.quantile(0.5),

@@ -11,6 +11,7 @@
 //! This module must not print or know output formats.
 
 use super::{Ev, Facility};
+use crate::engine::stats::u128_to_f64;
 use crate::engine::{Duration, Kernel, Time};
 use crate::model::metrics::{
     SeriesBookingStat, SeriesKey, SeriesProductStat, SeriesResourceStat, SeriesSiteStat,
@@ -138,7 +139,7 @@ impl Facility<'_> {
                     SeriesProductStat::Completed => one(f.completed as f64),
                     SeriesProductStat::Lost => one(f.lost as f64),
                     SeriesProductStat::DroppedOut => one(f.dropped_out as f64),
-                    SeriesProductStat::WipMean => one(rt.wip.lifetime_area(now) as f64),
+                    SeriesProductStat::WipMean => one(u128_to_f64(rt.wip.lifetime_area(now))),
                     SeriesProductStat::V2vMean => (f.v2v_days, f.completed as f64),
                 }
             }
@@ -171,11 +172,11 @@ impl Facility<'_> {
             }
             SeriesKey::Resource(r, stat) => {
                 let [busy, available, queue] = k.pools()[r].lifetime_areas(now);
-                one(match stat {
+                one(u128_to_f64(match stat {
                     SeriesResourceStat::InUse => busy,
                     SeriesResourceStat::Available => available,
                     SeriesResourceStat::Queue => queue,
-                } as f64)
+                }))
             }
             SeriesKey::Slot(s, stat) => {
                 let rt = &self.slots[s];
@@ -183,7 +184,7 @@ impl Facility<'_> {
                     SeriesSlotStat::Released => rt.life.released as f64,
                     SeriesSlotStat::Allocated => rt.life.allocated as f64,
                     SeriesSlotStat::Wasted => rt.life.wasted as f64,
-                    SeriesSlotStat::WaitingMean => rt.waiting.lifetime_area(now) as f64,
+                    SeriesSlotStat::WaitingMean => u128_to_f64(rt.waiting.lifetime_area(now)),
                 })
             }
         }

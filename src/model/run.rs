@@ -259,8 +259,8 @@ impl<'s> Prepared<'s> {
     pub fn run(&self, streams: Streams) -> Result<Replication, RunError> {
         // (A replication that panicked left no kernel behind: the list is whole.)
         let spare = || self.spare.lock().unwrap_or_else(PoisonError::into_inner);
-        let kernel = spare().pop().map_or_else(Kernel::new, Kernel::recycled);
-        let (result, kernel) = run_with(self, kernel, streams, true);
+        let mut kernel = spare().pop().map_or_else(Kernel::new, Kernel::recycled);
+        let result = replicate(self, &mut kernel, streams, true);
         spare().push(kernel);
         result
     }
@@ -273,20 +273,10 @@ pub fn run_replication_every_change(
     spec: &Spec,
     streams: Streams,
 ) -> Result<Replication, RunError> {
-    run_with(&Prepared::new(spec)?, Kernel::new(), streams, false).0
+    replicate(&Prepared::new(spec)?, &mut Kernel::new(), streams, false)
 }
 
-/// Runs one replication on `kernel` (new, or recycled); gives the kernel back.
-fn run_with(
-    prepared: &Prepared,
-    mut kernel: Kernel<Ev>,
-    streams: Streams,
-    lazy: bool,
-) -> (Result<Replication, RunError>, Kernel<Ev>) {
-    let result = replicate(prepared, &mut kernel, streams, lazy);
-    (result, kernel)
-}
-
+/// Runs one replication on `kernel` (new, or recycled).
 fn replicate(
     prepared: &Prepared,
     kernel: &mut Kernel<Ev>,

@@ -333,7 +333,7 @@ impl<'s> Facility<'s> {
         }
         let sources = network::sources(spec, &blueprint.sources, &streams);
         let max_steps = blueprint.max_steps;
-        let mut net = NetRt::new(spec, max_steps);
+        let mut net = NetRt::new(spec, max_steps, &blueprint.sources);
         if let Some(net) = &mut net {
             let chains: Vec<&[StepRt]> = (blueprint.chains.iter().flatten())
                 .map(|(_, step_at)| step_at.as_slice())

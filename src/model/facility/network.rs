@@ -147,8 +147,8 @@ impl NetRt {
     }
 
     /// The network's run-time state (`None` without a network); `max_steps`: the longest
-    /// chain's steps, as the facility counts them.
-    pub(super) fn new(spec: &Spec, max_steps: usize) -> Option<NetRt> {
+    /// chain's steps, as the facility counts them; `sources`: the arrival sources.
+    pub(super) fn new(spec: &Spec, max_steps: usize, sources: &[SourcePlan]) -> Option<NetRt> {
         let net = &spec.network;
         if net.is_empty() {
             return None;
@@ -214,14 +214,10 @@ impl NetRt {
                 })
                 .collect(),
         };
-        // In the order of `sources`: per product, its own or one per demand.
-        let mut source = 0;
-        for (p, spec_p) in spec.products.iter().enumerate() {
-            for d in &spec_p.demand {
-                rt.by_site[p * n + d.site] = source;
-                source += 1;
+        for (i, s) in sources.iter().enumerate() {
+            if s.collection != NO_SITE {
+                rt.by_site[usize::from(s.product) * n + usize::from(s.collection)] = i as u32;
             }
-            source += u32::from(spec_p.demand.is_empty());
         }
         // Per source, chain, step, plant and fastest-or-not (see `mean_after`).
         let size = rt.sites.len() * 2 * max_steps * n * 2;
@@ -250,7 +246,6 @@ impl NetRt {
         }
     }
 
-    /// Marks the tasks of every transport step of `chains` with their lane and mode.
     /// Marks the tasks of every transport step of `chains` with their lane, mode and fresh
     /// limit, and keeps every task's mean duration.
     pub(super) fn map_legs(&mut self, spec: &Spec, chains: &[&[StepRt]], tasks: &[TaskPlan]) {

@@ -6,9 +6,10 @@
 //! `shared/reference-models.md`: the mean of the per-replication values, and the 95 % CI
 //! `mean +- t(0.975, R - 1) sd / sqrt(R)`.
 //!
-//! A sweep runs many variants of a scenario: [`run_variants`] spreads every variant x
-//! replication pair over the rayon pool at once (not variant by variant), and replication
-//! `r` of every variant draws from the same streams: common random numbers, so that the
+//! A sweep runs many variants of a scenario: [`run_variants`] hands variant x replication
+//! pairs in order to the rayon pool's threads and folds each variant's results in
+//! replication order as they end (memory flat in replications), and replication `r` of
+//! every variant draws from the same streams: common random numbers, so that the
 //! difference between two variants is not drowned in noise.
 //!
 //! This module must not read or write files, or print: it returns values.
@@ -22,7 +23,8 @@ use crate::engine::{Streams, Welford};
 use crate::model::{Prepared, Replication, RunError, Runs, Spec, limits};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// Runs `one(replication, streams)` for replications `0..n` in parallel (on the current
 /// rayon pool) and returns the results in replication order.
@@ -186,58 +188,138 @@ fn block_size(values_per_replication: f64, threads: usize) -> u64 {
 const BLOCK_VALUES: f64 = 16e6;
 
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications
-/// `0..replications`, all pairs in parallel on the current rayon pool. When the last
-/// replication of a variant finishes, `done(variant, results)` is called (on that
-/// thread) with the results in replication order, so a caller can save each variant as
-/// soon as it is complete. Replication `r` uses `Streams::new(seed, r)` in every variant.
-pub fn run_variants<T, F, D>(variants: &[usize], replications: u64, seed: u64, one: F, done: D)
-where
+/// `0..replications`, all on the current rayon pool, and hands each result to
+/// `fold(accumulator, replication, result)` of its variant in replication order. The
+/// accumulator comes from `start(variant)`; when a variant's last replication has been
+/// folded, `done(variant, accumulator)` is called (on that thread), so a caller can save
+/// each variant as soon as it is complete. Replication `r` uses `Streams::new(seed, r)`
+/// in every variant (common random numbers).
+///
+/// The pairs are handed out in order (variant by variant, replication by replication),
+/// the next one to whichever thread is free, so variants finish one after another (an
+/// interrupted sweep keeps them) and a result waits to be folded only while an earlier
+/// replication of its variant still runs. A thread takes no new pair while
+/// [`EARLY_PER_THREAD`] results per thread wait (a replication that runs far longer
+/// than the others holds the rest back): memory does not grow with the replications.
+pub fn run_variants<T, A, F, S, G, D>(
+    variants: &[usize],
+    replications: u64,
+    seed: u64,
+    one: F,
+    start: S,
+    fold: G,
+    done: D,
+) where
     T: Send,
+    A: Send,
     F: Fn(usize, u64, Streams) -> T + Sync,
-    D: Fn(usize, Vec<T>) + Sync,
+    S: Fn(usize) -> A + Sync,
+    G: Fn(&mut A, u64, T) + Sync,
+    D: Fn(usize, A) + Sync,
 {
-    // Blocks of variants keep memory bounded for sweeps of a million variants; within a
-    // block every pair runs in parallel.
-    const BLOCK: usize = 256;
-    for block in variants.chunks(BLOCK) {
-        run_block(block, replications, seed, &one, &done);
+    /// A variant's accumulator, the replication it folds next, and the results that
+    /// ended before it.
+    struct Fold<T, A> {
+        acc: Option<A>,
+        next: u64,
+        early: Vec<(u64, T)>,
     }
-}
-
-fn run_block<T, F, D>(variants: &[usize], replications: u64, seed: u64, one: &F, done: &D)
-where
-    T: Send,
-    F: Fn(usize, u64, Streams) -> T + Sync,
-    D: Fn(usize, Vec<T>) + Sync,
-{
-    type Slot<T> = Mutex<(Vec<Option<T>>, u64)>;
-    let slots: Vec<Slot<T>> = variants
+    if replications == 0 {
+        for &v in variants {
+            done(v, start(v));
+        }
+        return;
+    }
+    let folds: Vec<Mutex<Fold<T, A>>> = variants
         .iter()
-        .map(|_| Mutex::new(((0..replications).map(|_| None).collect(), replications)))
+        .map(|&v| {
+            Mutex::new(Fold {
+                acc: Some(start(v)),
+                next: 0,
+                early: Vec::new(),
+            })
+        })
         .collect();
-    let pairs: Vec<(usize, u64)> = (0..variants.len())
-        .flat_map(|i| (0..replications).map(move |r| (i, r)))
-        .collect();
-    pairs.into_par_iter().for_each(|(i, r)| {
-        let result = one(variants[i], r, Streams::new(seed, r));
-        let finished = {
-            let mut slot = slots[i]
-                .lock()
-                .expect("no thread panics while holding a slot");
-            slot.0[r as usize] = Some(result);
-            slot.1 -= 1;
-            (slot.1 == 0).then(|| std::mem::take(&mut slot.0))
-        };
-        if let Some(all) = finished {
-            done(
-                variants[i],
-                all.into_iter()
-                    .map(|x| x.expect("every replication ran"))
-                    .collect(),
-            );
+    let pairs = variants.len() as u64 * replications;
+    let handed = AtomicU64::new(0);
+    let threads = rayon::current_num_threads();
+    let most_early = EARLY_PER_THREAD * threads;
+    // Results waiting to be folded (in `early` of their variant), and a signal when
+    // some were folded.
+    let (early_count, room) = (Mutex::new(0usize), Condvar::new());
+    // Set when a thread panicked (a bug): the others stop, rather than wait for a
+    // replication that will never be folded, and the scope passes the panic on.
+    let abandoned = AtomicBool::new(false);
+    struct Abandon<'a>(&'a AtomicBool, &'a Mutex<usize>, &'a Condvar);
+    impl Drop for Abandon<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(true, Ordering::SeqCst);
+                let _count = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+                self.2.notify_all();
+            }
+        }
+    }
+    let worker = || {
+        let _abandon = Abandon(&abandoned, &early_count, &room);
+        loop {
+            {
+                let lock = early_count.lock().unwrap_or_else(PoisonError::into_inner);
+                let _room = room
+                    .wait_while(lock, |n| {
+                        *n >= most_early && !abandoned.load(Ordering::SeqCst)
+                    })
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if abandoned.load(Ordering::SeqCst) {
+                return;
+            }
+            let k = handed.fetch_add(1, Ordering::Relaxed);
+            if k >= pairs {
+                return;
+            }
+            let (i, r) = ((k / replications) as usize, k % replications);
+            let result = one(variants[i], r, Streams::new(seed, r));
+            let finished = {
+                let mut f = folds[i].lock().expect("no thread panics while folding");
+                if r != f.next {
+                    f.early.push((r, result));
+                    *early_count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                    continue;
+                }
+                let Fold { acc, next, early } = &mut *f;
+                let acc_ref = acc.as_mut().expect("a variant is done once");
+                fold(acc_ref, r, result);
+                *next += 1;
+                // Results that ended early, now in turn.
+                let mut folded_early = 0;
+                while let Some(at) = early.iter().position(|&(er, _)| er == *next) {
+                    let (er, result) = early.swap_remove(at);
+                    fold(acc_ref, er, result);
+                    *next += 1;
+                    folded_early += 1;
+                }
+                if folded_early > 0 {
+                    *early_count.lock().unwrap_or_else(PoisonError::into_inner) -= folded_early;
+                    room.notify_all();
+                }
+                (*next == replications).then(|| acc.take().expect("a variant is done once"))
+            };
+            if let Some(acc) = finished {
+                done(variants[i], acc);
+            }
+        }
+    };
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| worker());
         }
     });
 }
+
+/// Results per thread of [`run_variants`] that may wait to be folded before threads stop
+/// taking new replications.
+pub const EARLY_PER_THREAD: usize = 8;
 
 /// Mean, standard deviation and 95 % confidence interval of per-replication values.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -320,21 +402,106 @@ mod tests {
     #[test]
     fn every_variant_completes_once_with_its_replications_in_order() {
         let seen = Mutex::new(Vec::new());
-        run_variants(
-            &[3, 7, 9],
-            5,
-            1,
-            |v, r, s| (v, r, s),
-            |v, results| {
-                assert!(results.iter().enumerate().all(|(r, &(rv, rr, s))| rv == v
-                    && rr == r as u64
-                    && s == Streams::new(1, rr)));
-                seen.lock().unwrap().push(v);
-            },
-        );
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            run_variants(
+                &[3, 7, 9],
+                50,
+                1,
+                |v, r, s| {
+                    // Later replications end first now and then: folds must wait.
+                    std::thread::sleep(std::time::Duration::from_micros(50 * (r % 3)));
+                    (v, r, s)
+                },
+                |v| (v, Vec::new()),
+                |(v, results): &mut (usize, Vec<_>), r, result| {
+                    assert_eq!(results.len() as u64, r, "folded in replication order");
+                    assert_eq!(result, (*v, r, Streams::new(1, r)));
+                    results.push(result);
+                },
+                |v, (fv, results)| {
+                    assert_eq!((fv, results.len()), (v, 50));
+                    seen.lock().unwrap().push(v);
+                },
+            );
+        });
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         assert_eq!(seen, vec![3, 7, 9]);
+    }
+
+    #[test]
+    fn a_sweep_holds_a_few_results_per_thread_whatever_its_replications() {
+        // A result counts while it is alive: made by `one`, dropped once folded.
+        struct Held<'a>(&'a AtomicU64);
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let (alive, most) = (AtomicU64::new(0), AtomicU64::new(0));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            run_variants(
+                &[0, 1],
+                400,
+                1,
+                |_, r, _| {
+                    let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // One replication in a hundred runs far longer than the rest.
+                    if r % 100 == 10 {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    Held(&alive)
+                },
+                |_| 0u64,
+                |n, _, held| {
+                    *n += 1;
+                    drop(held);
+                },
+                |_, n| assert_eq!(n, 400),
+            );
+        });
+        // Each thread's running replication, and those that ended before an earlier one
+        // (a thread may pass the check for room just before others fill it).
+        let most = most.into_inner();
+        let bound = (EARLY_PER_THREAD * 4 + 2 * 4) as u64;
+        assert!((1..=bound).contains(&most), "{most} results held at once");
+    }
+
+    #[test]
+    fn a_replication_that_panics_stops_the_others_instead_of_hanging_them() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                run_variants(
+                    &[0],
+                    10_000,
+                    1,
+                    |_, r, _| {
+                        // The others run ahead until their results fill the room.
+                        if r == 3 {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            panic!("a bug in replication 3");
+                        }
+                    },
+                    |_| (),
+                    |_, _, _| {},
+                    |_, _| {},
+                )
+            })
+        }));
+        assert!(outcome.is_err(), "the panic is passed on");
     }
 
     #[test]

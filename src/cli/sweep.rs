@@ -82,6 +82,7 @@ pub use store::{SweepError, merge};
 use super::scenario::units::shown;
 use super::scenario::{self, Scenario, ScenarioError};
 use crate::cli::scenario::spanned::Spanned;
+use crate::engine::Welford;
 use crate::experiment::{Estimate, run_variants};
 use crate::model::{Metric, Prepared, limits, metric_names};
 use indexmap::IndexMap;
@@ -612,13 +613,32 @@ pub fn run(
                     }
                 }
             },
-            |i, reps| {
-                let Some(reps) = reps.into_iter().collect::<Option<Vec<_>>>() else {
+            // Each metric's moments over the replications so far (NaN values, such as a
+            // mean over no patients, are skipped); none once a replication did not run.
+            |i| Some(vec![Welford::new(); metric_names(&compiled[i].spec).len()]),
+            |moments: &mut Option<Vec<Welford>>, _, values: Option<Vec<f64>>| match (
+                moments.as_mut(),
+                values,
+            ) {
+                (Some(m), Some(values)) => {
+                    for (m, x) in m.iter_mut().zip(values) {
+                        if !x.is_nan() {
+                            m.record(x);
+                        }
+                    }
+                }
+                _ => *moments = None,
+            },
+            |i, moments| {
+                if let Ok(p) = &prepared[i] {
+                    p.release_kernels();
+                }
+                let Some(moments) = moments else {
                     return; // stopped: nothing whole to store
                 };
                 let v = block[i];
-                tracing::debug!("variant {v} done ({} replications)", reps.len());
-                let rows = variant_rows(sweep, v, &compiled[i], &reps);
+                tracing::debug!("variant {v} done ({} replications)", sweep.replications);
+                let rows = variant_rows(sweep, v, &compiled[i], &moments);
                 let mut w = writer.lock().expect("no panics here");
                 match w.append(v, &rows, &sweep.sha256) {
                     Ok(()) => {
@@ -685,8 +705,9 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 /// One variant's rows (each ending in a newline): variant, axis values, then
-/// `store::header`'s columns (metric, unit, mean, sd, CI, n, replications, seed).
-fn variant_rows(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> String {
+/// `store::header`'s columns (metric, unit, mean, sd, CI, n, replications, seed), from
+/// each metric's moments over the replications.
+fn variant_rows(sweep: &Sweep, v: usize, sc: &Scenario, moments: &[Welford]) -> String {
     let combo = sweep.values(v);
     let metrics: Vec<Metric> = metric_names(&sc.spec);
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -697,8 +718,8 @@ fn variant_rows(sweep: &Sweep, v: usize, sc: &Scenario, reps: &[Vec<f64>]) -> St
             format!("{x}")
         }
     };
-    for (m, metric) in metrics.iter().enumerate() {
-        let e = Estimate::of(&reps.iter().map(|r| r[m]).collect::<Vec<_>>());
+    for (metric, m) in metrics.iter().zip(moments) {
+        let e = Estimate::of_moments(m);
         let mut row = vec![v.to_string()];
         row.extend(combo.iter().map(|x| match x {
             Value::String(s) => s.clone(),

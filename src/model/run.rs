@@ -264,6 +264,13 @@ impl<'s> Prepared<'s> {
         spare().push(kernel);
         result
     }
+
+    /// Drops the kernels kept for reuse: no more replications are to run (a sweep keeps
+    /// up to 256 variants prepared at once, each with a kernel per thread otherwise).
+    pub fn release_kernels(&self) {
+        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        *spare = Vec::new();
+    }
 }
 
 /// Like [`run_replication`], with every calendar change of every resource an event of

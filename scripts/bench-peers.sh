@@ -26,7 +26,7 @@ rounds=${1:-5}
 mkdir -p "$work"
 
 echo "== building cgtsim and the peers (in $work)"
-cargo build --release --quiet
+cargo build --release --quiet --bin cgtsim --example yardsticks
 cgtsim=$root/target/release/cgtsim
 CARGO_TARGET_DIR=$work/lean cargo build --release --quiet --manifest-path "$peers/lean-loop/Cargo.toml"
 lean=$work/lean/release/limit
@@ -98,19 +98,27 @@ ipe() {
     --replications 1 --threads 1 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'; }
   e1=$(events "$2"); e2=$(events "$3"); i1=$(instr "$2"); i2=$(instr "$3")
   awk -v e1="$e1" -v e2="$e2" -v i1="$i1" -v i2="$i2" -v s="$s" \
-    'BEGIN { printf "%-40s %9.1f instructions/event (%d -> %d events)\n", s, (i2 - i1) / (e2 - e1), e1, e2 }'
+    'BEGIN { printf "%-44s %9.1f instructions/event (%d -> %d events)\n", s, (i2 - i1) / (e2 - e1), e1, e2 }'
 }
 ipe scenarios/reference/mmc.toml 2000 4000
 ipe scenarios/reference/cart.toml 2000 4000
 ipe scenarios/ccrm-nordic.toml 2000 4000
-# The lean loop of model A, measured the same way (it prints its own event count).
-lean_ipe() {
-  local e1 e2 i1 i2
-  e1=$("$lean" 20000 | python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])')
-  e2=$("$lean" 40000 | python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])')
-  i1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$lean" 20000 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*')
-  i2=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$lean" 40000 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*')
-  awk -v e1="$e1" -v e2="$e2" -v i1="$i1" -v i2="$i2" \
-    'BEGIN { printf "%-40s %9.1f instructions/event (%d -> %d events)\n", "lean loop, model A", (i2 - i1) / (e2 - e1), e1, e2 }'
+# Single-purpose loops, measured the same way (each prints its own event count):
+# loop_ipe LABEL D1 D2 COMMAND...: COMMAND D1 and COMMAND D2.
+loop_ipe() {
+  local label=$1 d1=$2 d2=$3 e1 e2 i1 i2
+  shift 3
+  count() { "$@" | python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])'; }
+  instr() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+    grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'; }
+  e1=$(count "$@" "$d1"); e2=$(count "$@" "$d2"); i1=$(instr "$@" "$d1"); i2=$(instr "$@" "$d2")
+  awk -v e1="$e1" -v e2="$e2" -v i1="$i1" -v i2="$i2" -v s="$label" \
+    'BEGIN { printf "%-44s %9.1f instructions/event (%d -> %d events)\n", s, (i2 - i1) / (e2 - e1), e1, e2 }'
 }
-lean_ipe
+loop_ipe "lean loop, model A (peer)" 20000 40000 "$lean"
+# The yardsticks of examples/yardsticks.rs: model A on cgtsim's own event list, streams
+# and distributions, bare and with the statistics the facility keeps; model B's lean loop.
+yard=$root/target/release/examples/yardsticks
+loop_ipe "yardstick: model A, bare" 20000 40000 "$yard" a-bare
+loop_ipe "yardstick: model A, the model's statistics" 20000 40000 "$yard" a-stats
+loop_ipe "yardstick: model B, lean loop" 2000 4000 "$yard" b

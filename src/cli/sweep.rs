@@ -621,6 +621,7 @@ pub fn run(
                 values,
             ) {
                 (Some(m), Some(values)) => {
+                    debug_assert_eq!(m.len(), values.len(), "a value per metric");
                     for (m, x) in m.iter_mut().zip(values) {
                         if !x.is_nan() {
                             m.record(x);

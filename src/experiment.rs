@@ -399,13 +399,19 @@ mod tests {
         assert!(Estimate::of(&[]).mean.is_nan());
     }
 
+    /// A pool of four threads: more than this machine's cores, so that results end out
+    /// of order.
+    fn four_threads() -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn every_variant_completes_once_with_its_replications_in_order() {
         let seen = Mutex::new(Vec::new());
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
+        let pool = four_threads();
         pool.install(|| {
             run_variants(
                 &[3, 7, 9],
@@ -443,10 +449,7 @@ mod tests {
             }
         }
         let (alive, most) = (AtomicU64::new(0), AtomicU64::new(0));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
+        let pool = four_threads();
         pool.install(|| {
             run_variants(
                 &[0, 1],
@@ -478,10 +481,7 @@ mod tests {
 
     #[test]
     fn a_replication_that_panics_stops_the_others_instead_of_hanging_them() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
+        let pool = four_threads();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             pool.install(|| {
                 run_variants(

@@ -190,7 +190,8 @@ const BLOCK_VALUES: f64 = 16e6;
 /// Runs `one(variant, replication, streams)` for each of `variants` and replications
 /// `0..replications`, all on the current rayon pool, and hands each result to
 /// `fold(accumulator, replication, result)` of its variant in replication order. The
-/// accumulator comes from `start(variant)`; when a variant's last replication has been
+/// accumulator comes from `start(variant)` when the variant's first result is folded
+/// (so only the variants under way hold one); when a variant's last replication has been
 /// folded, `done(variant, accumulator)` is called (on that thread), so a caller can save
 /// each variant as soon as it is complete. Replication `r` uses `Streams::new(seed, r)`
 /// in every variant (common random numbers).
@@ -217,8 +218,8 @@ pub fn run_variants<T, A, F, S, G, D>(
     G: Fn(&mut A, u64, T) + Sync,
     D: Fn(usize, A) + Sync,
 {
-    /// A variant's accumulator, the replication it folds next, and the results that
-    /// ended before it.
+    /// A variant's accumulator (from its first fold to its last), the replication it
+    /// folds next, and the results that ended before it.
     struct Fold<T, A> {
         acc: Option<A>,
         next: u64,
@@ -232,9 +233,9 @@ pub fn run_variants<T, A, F, S, G, D>(
     }
     let folds: Vec<Mutex<Fold<T, A>>> = variants
         .iter()
-        .map(|&v| {
+        .map(|_| {
             Mutex::new(Fold {
-                acc: Some(start(v)),
+                acc: None,
                 next: 0,
                 early: Vec::new(),
             })
@@ -288,7 +289,7 @@ pub fn run_variants<T, A, F, S, G, D>(
                     continue;
                 }
                 let Fold { acc, next, early } = &mut *f;
-                let acc_ref = acc.as_mut().expect("a variant is done once");
+                let acc_ref = acc.get_or_insert_with(|| start(variants[i]));
                 fold(acc_ref, r, result);
                 *next += 1;
                 // Results that ended early, now in turn.

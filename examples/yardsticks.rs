@@ -107,13 +107,15 @@ fn model_a(days: u64, keep: bool) -> (u64, f64, f64) {
                 let next = now + Duration::from_ticks_f64(gap.sample(&mut arrivals));
                 events.push(next, Ev::Arrival);
                 let c = match free.pop() {
-                    Some(c) => c,
+                    Some(c) => {
+                        customers[c as usize] = (now, now);
+                        c
+                    }
                     None => {
                         customers.push((now, now));
                         customers.len() as u32 - 1
                     }
                 };
-                customers[c as usize] = (now, now);
                 if keep {
                     stats.wip.increment(now);
                 }
